@@ -1,0 +1,59 @@
+"""The WSGI application: the paste pipeline around the Pecan app."""
+
+import os
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from paste import deploy
+import pecan
+
+from magnum.api import hooks
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+# Where an install puts the file: pbr's data_files under the prefix, or the
+# source tree for an editable install.
+_INSTALLED_PASTE = (
+    os.path.join(sys.prefix, 'etc', 'magnum', 'api-paste.ini'),
+    os.path.join(os.path.dirname(__file__), '..', '..', 'etc', 'magnum',
+                 'api-paste.ini'),
+)
+
+
+def setup_app():
+    """The bare Pecan application, without the middleware."""
+    app = pecan.make_app(
+        'magnum.api.controllers.root.RootController',
+        hooks=[hooks.ContextHook(), hooks.RPCHook(), hooks.ErrorHook()],
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        logging=False,
+    )
+    return app
+
+
+def app_factory(global_config, **local_conf):
+    return setup_app()
+
+
+def _paste_file():
+    name = CONF.api.api_paste_config
+    if os.path.isabs(name):
+        return name
+    found = CONF.find_file(name)
+    if found:
+        return os.path.abspath(found)
+    for path in _INSTALLED_PASTE:
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    raise RuntimeError('Cannot find the API paste file %s' % name)
+
+
+def load_app():
+    """The whole API: the paste pipeline chosen by auth_strategy."""
+    path = _paste_file()
+    LOG.info('Loading the API pipeline %s from %s', CONF.auth_strategy, path)
+    return deploy.loadapp('config:%s' % path, name=CONF.auth_strategy)
+

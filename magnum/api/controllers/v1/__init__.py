@@ -1,0 +1,31 @@
+"""``/v1``: the version document and its collections."""
+
+import pecan
+
+from magnum.api.controllers.v1 import bay
+from magnum.api.controllers.v1 import baymodel
+from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import magnum_service
+
+_COLLECTIONS = ('baymodels', 'bays', 'mservices')
+
+
+class V1Controller:
+
+    baymodels = baymodel.BayModelsController()
+    bays = bay.BaysController()
+    mservices = magnum_service.MagnumServiceController()
+
+    @pecan.expose('json')
+    def index(self):
+        base = pecan.request.host_url
+        body = {
+            'id': 'v1',
+            'media_types': [{
+                'base': 'application/json',
+                'type': 'application/vnd.openstack.magnum.v1+json'}],
+            'links': [{'href': '%s/v1/' % base, 'rel': 'self'}],
+        }
+        for name in _COLLECTIONS:
+            body[name] = collection.links(name)
+        return body

@@ -1,0 +1,188 @@
+"""``/v1/baymodels``: cluster shapes."""
+
+import pecan
+from pecan import rest
+from wsme import types as wtypes
+
+from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import patch as json_patch
+from magnum.api.controllers.v1 import types
+from magnum.common import exception
+from magnum.common import policy
+from magnum.common import provisioning
+from magnum import objects
+from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import bay as bay_obj
+
+objects.register_all()
+
+COES = ('kubernetes', 'swarm', 'docker')
+_URL_LABELS = {'docker_url': ('unix', 'tcp', 'http', 'https'),
+               'kube_api_url': ('http', 'https')}
+
+
+class BayModelFields(wtypes.Base):
+    """The fields a client may set, each with its rules."""
+
+    name = types.NameType()
+    coe = wtypes.wsattr(wtypes.Enum(wtypes.text, *COES), mandatory=True)
+    image_id = types.string()
+    flavor_id = types.string()
+    master_flavor_id = types.string()
+    keypair_id = types.string()
+    external_network_id = types.string()
+    fixed_network = types.string()
+    fixed_subnet = types.string()
+    network_driver = types.string()
+    volume_driver = types.string()
+    dns_nameserver = types.IPv4Type()
+    apiserver_port = types.integer(minimum=1024, maximum=65535)
+    docker_volume_size = types.integer(minimum=1)
+    docker_storage_driver = types.string()
+    cluster_distro = types.string()
+    http_proxy = types.string()
+    https_proxy = types.string()
+    no_proxy = types.string(1024)
+    registry_enabled = bool
+    labels = {wtypes.text: wtypes.text}
+    tls_disabled = bool
+    public = bool
+    server_type = wtypes.Enum(wtypes.text, 'vm', 'bm')
+    insecure_registry = types.string()
+    master_lb_enabled = bool
+    floating_ip_enabled = bool
+    hidden = bool
+    tags = types.string()
+
+
+WRITABLE = tuple(attr.name for attr in
+                 wtypes.list_attributes(BayModelFields))
+# What a field becomes when a patch removes it or a create leaves it out.
+DEFAULTS = {'registry_enabled': False, 'tls_disabled': False,
+            'public': False, 'master_lb_enabled': False,
+            'floating_ip_enabled': True, 'hidden': False,
+            'server_type': 'vm'}
+# What may change while bays use the BayModel.
+CHANGEABLE_IN_USE = ('name', 'public', 'hidden', 'tags')
+
+VIEW = collection.View(
+    'baymodels',
+    short_fields=('uuid', 'name', 'coe', 'image_id', 'public', 'hidden',
+                  'server_type', 'tls_disabled'),
+    detail_fields=('uuid', 'project_id', 'user_id') + WRITABLE + (
+        'created_at', 'updated_at'))
+SORT_KEYS = ('id', 'uuid', 'project_id', 'user_id', 'created_at',
+             'updated_at') + tuple(f for f in WRITABLE if f != 'labels')
+
+
+def check_labels(labels):
+    for name, schemes in _URL_LABELS.items():
+        value = (labels or {}).get(name)
+        if value is not None:
+            try:
+                types.URLType(schemes).validate(value)
+            except ValueError as e:
+                raise exception.InvalidParameterValue(
+                    field='labels.%s' % name, reason=str(e))
+    chosen = (labels or {}).get('provisioner')
+    if chosen and chosen not in provisioning.installed_names():
+        raise exception.InvalidParameterValue(
+            field='labels.provisioner',
+            reason='%r is not one of the installed provisioners: %s'
+            % (chosen, ', '.join(provisioning.installed_names())))
+
+
+def _authorize_publish(context, values):
+    if values.get('public'):
+        policy.authorize(context, 'baymodel:publish')
+
+
+class BayModelsController(rest.RestController):
+
+    _custom_actions = {'detail': ['GET']}
+
+    def _list(self, detail, params):
+        context = pecan.request.context
+        action = 'baymodel:get_all'
+        policy.authorize(context, action)
+        if context.all_projects:
+            policy.authorize(context, action + '_all_projects')
+        query = collection.query(params, SORT_KEYS)
+        rows, more = collection.fetch(baymodel_obj.BayModel.records,
+                                      context, query)
+        return VIEW.render_page(rows, more, query, detail)
+
+    @pecan.expose('json')
+    def get_all(self, **params):
+        return self._list(False, params)
+
+    @pecan.expose('json')
+    def detail(self, **params):
+        return self._list(True, params)
+
+    @pecan.expose('json')
+    def get_one(self, ident):
+        context = pecan.request.context
+        row = baymodel_obj.BayModel.record(context, ident)
+        policy.authorize(context, 'baymodel:get',
+                         {'project_id': row.project_id,
+                          'user_id': row.user_id})
+        return VIEW.render(row)
+
+    @pecan.expose('json')
+    def post(self):
+        context = pecan.request.context
+        policy.authorize(context, 'baymodel:create')
+        values = types.parse(BayModelFields, types.json_body())
+        check_labels(values.get('labels'))
+        _authorize_publish(context, values)
+        for name, default in DEFAULTS.items():
+            if values.get(name) is None:
+                values[name] = default
+        baymodel = baymodel_obj.BayModel(context, **values)
+        baymodel.create(context)
+        pecan.response.status = 201
+        return VIEW.render(baymodel_obj.BayModel.record(context,
+                                                        baymodel.uuid))
+
+    @pecan.expose('json')
+    def patch(self, ident):
+        context = pecan.request.context
+        baymodel = baymodel_obj.BayModel.get(context, ident)
+        policy.authorize(context, 'baymodel:update',
+                         {'project_id': baymodel.project_id,
+                          'user_id': baymodel.user_id})
+        before = {name: baymodel[name] for name in WRITABLE}
+        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        changes = json_patch.changed(before, after)
+        for name, value in list(changes.items()):
+            if value is None and name in DEFAULTS:
+                changes[name] = DEFAULTS[name]
+        changes = types.parse(BayModelFields, changes, partial=True)
+        if 'coe' in changes and changes['coe'] is None:
+            raise exception.InvalidParameterValue(
+                field='coe', reason='the field is required')
+        if 'labels' in changes:
+            check_labels(changes['labels'])
+        _authorize_publish(context, changes)
+        if (set(changes) - set(CHANGEABLE_IN_USE)
+                and bay_obj.Bay.count_using(context, baymodel.uuid)):
+            raise exception.Conflict(
+                'BayModel %s is used by bays; only %s can change while it '
+                'is.' % (baymodel.uuid, ', '.join(CHANGEABLE_IN_USE)))
+        for name, value in changes.items():
+            baymodel[name] = value
+        baymodel.save(context)
+        return VIEW.render(baymodel_obj.BayModel.record(context,
+                                                        baymodel.uuid))
+
+    @pecan.expose()
+    def delete(self, ident):
+        context = pecan.request.context
+        baymodel = baymodel_obj.BayModel.get(context, ident)
+        policy.authorize(context, 'baymodel:delete',
+                         {'project_id': baymodel.project_id,
+                          'user_id': baymodel.user_id})
+        baymodel.destroy(context)
+        pecan.response.status = 204
+        return ''

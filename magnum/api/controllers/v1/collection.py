@@ -1,0 +1,127 @@
+"""What every collection shares: query parameters, links, paging, output."""
+
+from urllib import parse
+
+from oslo_config import cfg
+from oslo_utils import uuidutils
+import pecan
+
+from magnum.common import exception
+
+_COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
+                  'all_tenants')
+
+
+def links(collection, ident=None):
+    base = pecan.request.host_url
+    suffix = collection if ident is None else '%s/%s' % (collection, ident)
+    return [{'href': '%s/v1/%s' % (base, suffix), 'rel': 'self'},
+            {'href': '%s/%s' % (base, suffix), 'rel': 'bookmark'}]
+
+
+def query(params, sort_keys, marker_is_uuid=True, extra=()):
+    """Checked limit, marker, sort_key and sort_dir from a query string.
+
+    Unknown parameters are refused, so a typo is never silently ignored.
+    """
+    unknown = sorted(set(params) - set(_COMMON_PARAMS) - set(extra))
+    if unknown:
+        raise exception.InvalidParameterValue(
+            field=unknown[0], reason='unknown query parameter')
+    limit = params.get('limit')
+    max_limit = cfg.CONF.api.max_limit
+    if limit is None or limit == '':
+        limit = max_limit
+    else:
+        try:
+            limit = int(limit)
+        except ValueError:
+            raise exception.InvalidParameterValue(
+                field='limit', reason='%r is not an integer' % limit)
+        if limit <= 0:
+            raise exception.InvalidParameterValue(
+                field='limit', reason='it must be positive')
+        limit = min(limit, max_limit)
+    marker = params.get('marker')
+    if marker is not None:
+        if marker_is_uuid and not uuidutils.is_uuid_like(marker):
+            raise exception.InvalidParameterValue(
+                field='marker', reason='%r is not a UUID' % marker)
+        if not marker_is_uuid:
+            try:
+                marker = int(marker)
+            except ValueError:
+                raise exception.InvalidParameterValue(
+                    field='marker', reason='%r is not an id' % marker)
+    sort_key = params.get('sort_key') or 'id'
+    if sort_key not in sort_keys:
+        raise exception.InvalidParameterValue(
+            field='sort_key', reason='%r is not one of %s'
+            % (sort_key, ', '.join(sorted(sort_keys))))
+    sort_dir = (params.get('sort_dir') or 'asc').lower()
+    if sort_dir not in ('asc', 'desc'):
+        raise exception.InvalidParameterValue(
+            field='sort_dir', reason="%r is not 'asc' or 'desc'" % sort_dir)
+    return {'limit': limit, 'marker': marker, 'sort_key': sort_key,
+            'sort_dir': sort_dir}
+
+
+def fetch(records, context, params):
+    """Rows of one page plus whether more remain (one row read ahead)."""
+    page = dict(params, limit=params['limit'] + 1)
+    rows = records(context, **page)
+    return rows[:params['limit']], len(rows) > params['limit']
+
+
+def next_link(params, last_marker):
+    request = pecan.request
+    query_args = dict(request.GET.items())
+    query_args.update(limit=params['limit'], marker=last_marker)
+    return '%s?%s' % (request.path_url, parse.urlencode(query_args))
+
+
+class View:
+    """How one resource's rows are shown: its short and its full form.
+
+    Built once per resource; ``render`` reads each row's fields straight
+    from the database row with no per-attribute type layer, because that is
+    where APIs of this kind spend their time on large lists.
+    """
+
+    TIMESTAMPS = ('created_at', 'updated_at')
+
+    def __init__(self, collection, short_fields, detail_fields,
+                 link_key='uuid'):
+        self.collection = collection
+        self.short = tuple(short_fields)
+        self.detail = tuple(detail_fields)
+        self.link_key = link_key
+
+    def render(self, row, detail=True, base=None):
+        fields = self.detail if detail else self.short
+        values = row._mapping
+        body = {name: values[name] for name in fields}
+        for name in self.TIMESTAMPS:
+            if name in body:
+                value = body[name]
+                body[name] = None if value is None else (
+                    value.isoformat() + '+00:00')
+        if self.link_key is None:
+            return body
+        if base is None:
+            base = pecan.request.host_url
+        ident = values[self.link_key]
+        suffix = '%s/%s' % (self.collection, ident)
+        body['links'] = [
+            {'href': '%s/v1/%s' % (base, suffix), 'rel': 'self'},
+            {'href': '%s/%s' % (base, suffix), 'rel': 'bookmark'}]
+        return body
+
+    def render_page(self, rows, more, params, detail):
+        base = pecan.request.host_url
+        render = self.render
+        body = {self.collection: [render(row, detail, base) for row in rows]}
+        if more and rows:
+            body['next'] = next_link(params, rows[-1]._mapping[
+                self.link_key or 'id'])
+        return body

@@ -1,0 +1,132 @@
+"""Request bodies: JSON parsing and WSME field validation.
+
+Each resource declares its fields once, as a WSME type; ``parse`` checks a
+body against it field by field so every error names its field.
+"""
+
+import ipaddress
+import json
+import re
+
+from oslo_utils import uuidutils
+import pecan
+import wsme
+from wsme.rest import json as wsme_json
+from wsme import types as wtypes
+
+from magnum.common import exception
+
+INT32_MAX = 2 ** 31 - 1
+
+
+def string(max_length=255):
+    return wtypes.StringType(max_length=max_length)
+
+
+def integer(minimum=None, maximum=INT32_MAX):
+    return wtypes.IntegerType(minimum=minimum, maximum=maximum)
+
+
+class NameType(wtypes.UserType):
+    """A resource name: 1-255 characters, never shaped like a UUID.
+
+    NOTE: a UUID-shaped name could never be addressed by name.
+    """
+
+    basetype = wtypes.text
+    name = 'name'
+
+    def __init__(self, pattern=None, hint=None):
+        self.pattern = re.compile(pattern) if pattern else None
+        self.hint = hint
+
+    def validate(self, value):
+        if not isinstance(value, str) or not 1 <= len(value) <= 255:
+            raise ValueError('a name is 1 to 255 characters')
+        if uuidutils.is_uuid_like(value):
+            raise ValueError('a name must not look like a UUID')
+        if self.pattern and not self.pattern.match(value):
+            raise ValueError(self.hint)
+        return value
+
+
+class IPv4Type(wtypes.UserType):
+    basetype = wtypes.text
+    name = 'ipv4'
+
+    def validate(self, value):
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError('%r is not an IPv4 address' % value)
+        return value
+
+
+class URLType(wtypes.UserType):
+    basetype = wtypes.text
+    name = 'url'
+
+    def __init__(self, schemes=('http', 'https')):
+        self.schemes = schemes
+
+    def validate(self, value):
+        if len(value) > 255:
+            raise ValueError('a URL is at most 255 characters')
+        scheme = value.split('://', 1)[0] if '://' in value else ''
+        if scheme not in self.schemes:
+            raise ValueError('%r is not a URL with scheme %s'
+                             % (value, ' or '.join(self.schemes)))
+        return value
+
+
+def json_body():
+    """The request's JSON body, which must be an object or a list."""
+    body = pecan.request.body
+    if not body:
+        raise exception.Invalid(reason='the request has no JSON body')
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise exception.Invalid(reason='the body is not valid JSON: %s' % e)
+
+
+def _fields(wstype):
+    return {attr.name: attr for attr in wtypes.list_attributes(wstype)}
+
+
+def parse(wstype, data, partial=False):
+    """Check ``data`` against ``wstype``; returns {field: native value}.
+
+    ``partial`` skips the mandatory-field check (for PATCH results).
+    """
+    if not isinstance(data, dict):
+        raise exception.Invalid(reason='the body must be a JSON object')
+    fields = _fields(wstype)
+    holder = wstype()
+    values = {}
+    for key, value in data.items():
+        attr = fields.get(key)
+        if attr is None:
+            raise exception.InvalidParameterValue(
+                field=key, reason='unknown field')
+        try:
+            native = wsme_json.fromjson(attr.datatype, value)
+            setattr(holder, attr.key, native)
+        except wsme.exc.InvalidInput as e:
+            raise exception.InvalidParameterValue(field=key,
+                                                  reason=_reason(e))
+        except (ValueError, TypeError, AttributeError) as e:
+            raise exception.InvalidParameterValue(
+                field=key, reason='%r is not valid: %s' % (value, e))
+        values[key] = native
+    if not partial:
+        for name, attr in fields.items():
+            if attr.mandatory and values.get(name) is None:
+                raise exception.InvalidParameterValue(
+                    field=name, reason='the field is required')
+    return values
+
+
+def _reason(e):
+    reason = e.msg or str(e)
+    return '%r is not valid: %s' % (e.value, reason)

@@ -1,0 +1,80 @@
+"""Pecan hooks: the request context, the conductor API, error formatting."""
+
+import traceback
+
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+import oslo_messaging as messaging
+from pecan import hooks
+import webob
+
+from magnum.api.middleware import errors
+from magnum.common import context as magnum_context
+from magnum.common import exception
+from magnum.common import policy
+from magnum.conductor import api as conductor_api
+
+LOG = logging.getLogger(__name__)
+_TRUE = ('1', 'true', 'yes', 'on')
+
+
+class ContextHook(hooks.PecanHook):
+    """Builds the RequestContext from the identity headers."""
+
+    def before(self, state):
+        request = state.request
+        all_projects = any(
+            request.GET.get(name, '').lower() in _TRUE
+            for name in ('all_projects', 'all_tenants'))
+        context = magnum_context.RequestContext.from_environ(
+            request.environ, all_projects=all_projects)
+        context.is_admin = policy.check(context, 'context_is_admin')
+        request.context = context
+
+
+class RPCHook(hooks.PecanHook):
+    """Gives controllers the conductor API (one client per process)."""
+
+    _api = None
+
+    def before(self, state):
+        if RPCHook._api is None:
+            RPCHook._api = conductor_api.ConductorAPI()
+        state.request.rpcapi = RPCHook._api
+
+
+def _status_and_message(e):
+    if isinstance(e, exception.MagnumException):
+        return e.code, str(e)
+    if isinstance(e, webob.exc.HTTPException):
+        return e.code, e.detail or e.explanation
+    if isinstance(e, db_exc.DBConnectionError):
+        return 503, 'The database is unreachable; try again shortly.'
+    if isinstance(e, messaging.MessagingTimeout):
+        return 503, 'The conductor did not answer; try again shortly.'
+    return 500, None
+
+
+class ErrorHook(hooks.PecanHook):
+    """Turns exceptions into the error body; never leaks a traceback."""
+
+    def on_error(self, state, e):
+        status, message = _status_and_message(e)
+        if status >= 500:
+            LOG.error('%s %s failed', state.request.method,
+                      state.request.path, exc_info=e)
+        if message is None:
+            message = ('The server could not handle the request; the '
+                       'operator can find its request id in the logs.')
+        response = webob.Response(
+            status=status, content_type='application/json', charset=None,
+            body=errors.error_body(status, message,
+                                   _debuginfo(e) if status >= 500 else None))
+        return response
+
+
+def _debuginfo(e):
+    if cfg.CONF.debug:
+        return ''.join(traceback.format_exception(e))
+    return None

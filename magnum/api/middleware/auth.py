@@ -1,0 +1,58 @@
+"""Authentication filters: ``noauth`` and Keystone's auth_token.
+
+Both leave the identity in the X-Project-Id, X-User-Id and X-Roles headers,
+which the context hook turns into a RequestContext. ``/`` and ``/v1`` are
+public under Keystone, so clients can discover versions before logging in.
+"""
+
+import re
+
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+
+_PUBLIC = re.compile(r'^/(v1/?)?$')
+
+
+class NoAuthMiddleware:
+    """Identity from the request's headers, with configured defaults.
+
+    NOTE: for development and the all-in-one only: whoever can reach the
+    API can claim any project and any role.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        conf = cfg.CONF.noauth
+        environ.setdefault('HTTP_X_PROJECT_ID', conf.project_id)
+        environ.setdefault('HTTP_X_USER_ID', conf.user_id)
+        environ.setdefault('HTTP_X_ROLES', ','.join(conf.roles))
+        environ['HTTP_X_IDENTITY_STATUS'] = 'Confirmed'
+        return self.app(environ, start_response)
+
+
+class KeystoneAuthMiddleware(auth_token.AuthProtocol):
+    """auth_token, except for the version documents."""
+
+    def __init__(self, app, conf):
+        self._unprotected = app
+        super().__init__(app, conf)
+
+    def __call__(self, environ, start_response):
+        if _PUBLIC.match(environ.get('PATH_INFO', '')):
+            return self._unprotected(environ, start_response)
+        return super().__call__(environ, start_response)
+
+
+def noauth_factory(global_config, **local_conf):
+    return NoAuthMiddleware
+
+
+def keystone_factory(global_config, **local_conf):
+    conf = dict(global_config, **local_conf)
+    conf.setdefault('oslo_config_project', 'magnum')
+
+    def filter(app):
+        return KeystoneAuthMiddleware(app, conf)
+    return filter

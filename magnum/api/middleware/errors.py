@@ -1,0 +1,61 @@
+"""Every error leaves the API as ``{"error_message": "<json>"}``.
+
+The inner JSON has ``faultstring``, ``faultcode`` and ``debuginfo``: the
+form every python-magnumclient release prints. Errors raised by Magnum are
+formatted by the Pecan hook; this middleware rewrites the rest (404 from
+routing, 401 from auth_token, 413 from the size limit, 405, ...).
+"""
+
+import html
+import json
+import re
+
+import webob
+
+_TAGS = re.compile(r'<[^>]+>')
+
+
+def error_body(status, faultstring, debuginfo=None):
+    fault = {'faultstring': faultstring,
+             'faultcode': 'Server' if status >= 500 else 'Client',
+             'debuginfo': debuginfo}
+    return json.dumps({'error_message': json.dumps(fault)}).encode()
+
+
+def _text_of(body):
+    """The human text of an error page (webob's HTML or plain bodies)."""
+    text = html.unescape(_TAGS.sub(' ', body.decode('utf-8', 'replace')))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # webob repeats the title ("404 Not Found") on its first lines.
+    if len(lines) > 1 and lines[0] == lines[1]:
+        lines = lines[1:]
+    return ' '.join(lines)
+
+
+class ParsableErrorMiddleware:
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        request = webob.Request(environ)
+        response = request.get_response(self.app)
+        if response.status_int >= 400 and not _is_formatted(response):
+            text = _text_of(response.body) or response.status
+            response.body = error_body(response.status_int, text)
+            response.content_type = 'application/json'
+            response.charset = None
+        return response(environ, start_response)
+
+
+def _is_formatted(response):
+    if response.content_type != 'application/json':
+        return False
+    try:
+        return 'error_message' in json.loads(response.body)
+    except ValueError:
+        return False
+
+
+def factory(global_config, **local_conf):
+    return ParsableErrorMiddleware

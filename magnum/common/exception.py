@@ -1,0 +1,119 @@
+"""Magnum's exceptions. Each carries its HTTP status in ``code``.
+
+The API turns ``code`` into the response status and the formatted message
+into ``faultstring``; no controller needs a try/except ladder.
+"""
+
+from http import client as http_client
+
+
+class MagnumException(Exception):
+    """Base class: ``message`` is a template filled from keyword arguments."""
+
+    message = 'An unknown exception occurred.'
+    code = http_client.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.message % kwargs
+            except (KeyError, TypeError):
+                # NOTE: a wrong template must not hide the original error.
+                message = self.message
+        self.msg = str(message)
+        super().__init__(self.msg)
+
+    def __str__(self):
+        return self.msg
+
+
+class Invalid(MagnumException):
+    message = 'Unacceptable parameters: %(reason)s'
+    code = http_client.BAD_REQUEST
+
+
+class InvalidParameterValue(Invalid):
+    message = 'Invalid value for %(field)s: %(reason)s'
+
+
+class InvalidPatch(Invalid):
+    message = 'Invalid patch: %(reason)s'
+
+
+class NotAuthorized(MagnumException):
+    message = 'Not authorized.'
+    code = http_client.FORBIDDEN
+
+
+class PolicyNotAuthorized(NotAuthorized):
+    message = 'Policy does not allow %(action)s to be performed.'
+
+
+class NotFound(MagnumException):
+    message = 'Resource could not be found.'
+    code = http_client.NOT_FOUND
+
+
+class Conflict(MagnumException):
+    message = 'Conflict.'
+    code = http_client.CONFLICT
+
+
+class ServiceUnavailable(MagnumException):
+    message = 'Service unavailable: %(reason)s'
+    code = http_client.SERVICE_UNAVAILABLE
+
+
+class NotAcceptable(MagnumException):
+    message = 'Not acceptable: %(reason)s'
+    code = http_client.NOT_ACCEPTABLE
+
+
+class BayModelNotFound(NotFound):
+    message = 'BayModel %(baymodel)s could not be found.'
+
+
+class BayModelAlreadyExists(Conflict):
+    message = 'A BayModel with UUID %(uuid)s already exists.'
+
+
+class BayModelReferenced(Conflict):
+    message = ('BayModel %(baymodel)s is referenced by %(count)d bay(s) and '
+               'cannot be deleted.')
+
+
+class BayNotFound(NotFound):
+    message = 'Bay %(bay)s could not be found.'
+
+
+class BayAlreadyExists(Conflict):
+    message = 'A bay with UUID %(uuid)s already exists.'
+
+
+class BayLocked(Conflict):
+    message = ('Bay %(bay)s is locked by %(host)s for another operation; '
+               'try again shortly.')
+
+
+class BayInProgress(Conflict):
+    message = ('Bay %(bay)s is %(status)s; wait until it finishes before '
+               'changing it.')
+
+
+class MagnumServiceNotFound(NotFound):
+    message = 'Magnum service %(service)s could not be found.'
+
+
+class AmbiguousName(Conflict):
+    message = ('Multiple %(resource)s exist with the name %(name)s; use the '
+               'UUID instead.')
+
+
+class ProvisionerNotFound(Invalid):
+    message = 'Provisioner %(name)s is not installed.'
+
+
+class ProvisionerError(MagnumException):
+    """A provisioner could not do its work; the message goes to the bay."""
+    message = '%(reason)s'

@@ -1,0 +1,17 @@
+"""Default policy rules, in code. A policy file may override any of them."""
+
+import itertools
+
+from magnum.common.policies import base
+from magnum.common.policies import bay
+from magnum.common.policies import baymodel
+from magnum.common.policies import magnum_service
+
+
+def list_rules():
+    return list(itertools.chain(
+        base.list_rules(),
+        baymodel.list_rules(),
+        bay.list_rules(),
+        magnum_service.list_rules(),
+    ))

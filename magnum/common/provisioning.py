@@ -1,0 +1,28 @@
+"""Which provisioner a BayModel's bays use, decided without loading drivers.
+
+The BayModel's labels choose: ``provisioner=<name>`` names one outright;
+otherwise ``docker_url`` or ``kube_api_url`` mean ``static`` (register that
+existing endpoint); otherwise ``[bay] default_provisioner``.
+"""
+
+import importlib.metadata
+
+from oslo_config import cfg
+
+NAMESPACE = 'magnum.provisioners'
+ENDPOINT_LABELS = ('docker_url', 'kube_api_url')
+
+
+def provisioner_for(labels):
+    labels = labels or {}
+    if labels.get('provisioner'):
+        return labels['provisioner']
+    if any(labels.get(name) for name in ENDPOINT_LABELS):
+        return 'static'
+    return cfg.CONF.bay.default_provisioner
+
+
+def installed_names():
+    """Names of the installed provisioners, without importing them."""
+    return sorted({ep.name for ep in
+                   importlib.metadata.entry_points(group=NAMESPACE)})

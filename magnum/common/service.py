@@ -1,0 +1,22 @@
+"""What every Magnum process does first: configuration and logging."""
+
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from magnum import conf  # noqa: F401  (registers every option)
+from magnum import objects
+from magnum import version
+
+LOG = logging.getLogger(__name__)
+
+
+def prepare(argv=None, default_config_files=None):
+    """Parse the command line and config files; set up logging."""
+    logging.register_options(cfg.CONF)
+    argv = sys.argv[1:] if argv is None else argv
+    cfg.CONF(argv, project='magnum', version=version.version_string(),
+             default_config_files=default_config_files)
+    logging.setup(cfg.CONF, 'magnum')
+    objects.register_all()

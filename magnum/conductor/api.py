@@ -1,0 +1,44 @@
+"""Client side of the conductor RPC API, used by magnum-api.
+
+Every change to a bay is a cast: the API has already written the bay's row
+(the source of truth), so a lost message is finished by the reconciler.
+"""
+
+from oslo_config import cfg
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from magnum.common import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorAPI:
+    """RPC API version history:
+
+    1.0 - bay_create, bay_update, bay_delete
+    """
+
+    RPC_API_VERSION = '1.0'
+
+    def __init__(self, topic=None):
+        target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
+                                  version=self.RPC_API_VERSION)
+        self._client = rpc.get_client(target)
+
+    def _cast(self, context, method, bay):
+        try:
+            self._client.prepare().cast(context, method, bay=bay)
+        except messaging.MessagingException:
+            LOG.warning('Could not send %s for bay %s; a conductor will '
+                        'finish it from the database.', method, bay.uuid,
+                        exc_info=True)
+
+    def bay_create(self, context, bay):
+        self._cast(context, 'bay_create', bay)
+
+    def bay_update(self, context, bay):
+        self._cast(context, 'bay_update', bay)
+
+    def bay_delete(self, context, bay):
+        self._cast(context, 'bay_delete', bay)

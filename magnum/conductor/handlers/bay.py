@@ -1,0 +1,118 @@
+"""Bay lifecycle on the conductor: drive the bay's provisioner under its lock.
+
+The API writes the wanted change to the row first (status *_IN_PROGRESS),
+then casts. Every entry point here looks at the row under the lock and does
+only what the row still asks for, so a duplicate message, a lost one (the
+reconciler redoes it) and a restart mid-way all end in the same place.
+"""
+
+import datetime
+
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from magnum.common import exception
+from magnum.conductor import locks
+from magnum.conductor import periodic
+from magnum.drivers import base as drivers
+from magnum.objects import bay as bay_obj
+from magnum.objects import baymodel as baymodel_obj
+
+LOG = logging.getLogger(__name__)
+
+_FAILED = {bay_obj.CREATE_IN_PROGRESS: bay_obj.CREATE_FAILED,
+           bay_obj.UPDATE_IN_PROGRESS: bay_obj.UPDATE_FAILED,
+           bay_obj.DELETE_IN_PROGRESS: bay_obj.DELETE_FAILED}
+_ACTION = {bay_obj.CREATE_IN_PROGRESS: 'create',
+           bay_obj.UPDATE_IN_PROGRESS: 'update',
+           bay_obj.DELETE_IN_PROGRESS: 'delete'}
+
+
+class BayHandler:
+
+    def __init__(self, host):
+        self.host = host
+
+    # -- RPC entry points --------------------------------------------------
+
+    def bay_create(self, context, bay):
+        self._act(context, bay.uuid, bay_obj.CREATE_IN_PROGRESS)
+
+    def bay_update(self, context, bay):
+        self._act(context, bay.uuid, bay_obj.UPDATE_IN_PROGRESS)
+
+    def bay_delete(self, context, bay):
+        self._act(context, bay.uuid, bay_obj.DELETE_IN_PROGRESS)
+
+    def _act(self, context, uuid, status):
+        try:
+            with locks.bay_lock(context, uuid, self.host) as bay:
+                if bay.status != status:
+                    LOG.debug('Bay %s is %s, not %s: nothing to do',
+                              uuid, bay.status, status)
+                    return
+                self._drive(context, bay, _ACTION[status])
+        except exception.BayLocked as e:
+            # The holder, or the reconciler after it, finishes the work.
+            LOG.info('%s', e)
+        except exception.BayNotFound:
+            LOG.info('Bay %s is gone; nothing to do', uuid)
+
+    def _drive(self, context, bay, action):
+        try:
+            provisioner = drivers.get(bay.provisioner)
+            baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+                context, bay.baymodel_id)
+            state = getattr(provisioner, action)(context, bay, baymodel)
+        except Exception as e:
+            LOG.exception('Provisioner %s failed to %s bay %s',
+                          bay.provisioner, action, bay.uuid)
+            state = drivers.BayState(status=_FAILED[bay.status],
+                                     status_reason=str(e))
+        self._apply(bay, state)
+
+    def _apply(self, bay, state):
+        if state.status == bay_obj.DELETE_COMPLETE:
+            bay.destroy(holder=self.host)
+            LOG.info('Bay %s deleted', bay.uuid)
+            return
+        for name, value in state.changes().items():
+            setattr(bay, name, value)
+        bay.save(holder=self.host)
+        if state.status:
+            LOG.info('Bay %s is %s', bay.uuid, state.status)
+
+    # -- reconciler --------------------------------------------------------
+
+    @periodic.for_each_bay(bay_obj.IN_PROGRESS)
+    def reconcile_bay(self, context, bay):
+        """Bring a bay in progress up to date with its provisioner."""
+        if self._timed_out(bay):
+            minutes = bay.bay_create_timeout
+            self._apply(bay, drivers.BayState(
+                status=bay_obj.CREATE_FAILED,
+                status_reason='Bay creation timed out after %d minute(s).'
+                              % minutes))
+            return
+        try:
+            provisioner = drivers.get(bay.provisioner)
+            baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+                context, bay.baymodel_id)
+            state = provisioner.poll(context, [(bay, baymodel)]).get(
+                bay.uuid)
+        except Exception as e:
+            LOG.exception('Could not poll bay %s', bay.uuid)
+            state = drivers.BayState(status=_FAILED[bay.status],
+                                     status_reason=str(e))
+        if state is not None:
+            self._apply(bay, state)
+
+    @staticmethod
+    def _timed_out(bay):
+        if bay.status != bay_obj.CREATE_IN_PROGRESS:
+            return False
+        if not bay.bay_create_timeout or bay.created_at is None:
+            return False
+        deadline = bay.created_at.replace(tzinfo=None) + datetime.timedelta(
+            minutes=bay.bay_create_timeout)
+        return timeutils.utcnow() > deadline

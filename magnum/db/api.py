@@ -1,0 +1,374 @@
+"""Database API: every query Magnum makes, in one module.
+
+Reads use SQLAlchemy Core selects and hand back ``Row`` objects (attribute
+and mapping access, no ORM identity map): the API's collection reads stay
+close to the cost of a raw select. Writes are single statements, so the
+per-bay lock is one conditional UPDATE.
+"""
+
+import threading
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from magnum.common import exception
+from magnum.db.sqlalchemy import models
+
+_CONTEXT = threading.local()
+_FACADE_CONFIGURED = False
+
+BAYMODEL = models.BayModel.__table__
+BAY = models.Bay.__table__
+SERVICE = models.MagnumService.__table__
+
+
+def _configure():
+    global _FACADE_CONFIGURED
+    if not _FACADE_CONFIGURED:
+        # NOTE: SQLite enforces foreign keys only when asked, per connection.
+        enginefacade.configure(sqlite_fk=True)
+        _FACADE_CONFIGURED = True
+
+
+def reader():
+    _configure()
+    return enginefacade.reader.using(_CONTEXT)
+
+
+def writer():
+    _configure()
+    return enginefacade.writer.using(_CONTEXT)
+
+
+def get_engine():
+    _configure()
+    return enginefacade.writer.get_engine()
+
+
+def dispose():
+    """Forget the engine (tests switch databases between runs)."""
+    global _FACADE_CONFIGURED
+    enginefacade._context_manager.dispose_pool()
+    _FACADE_CONFIGURED = False
+
+
+# -- scoping and lookup ------------------------------------------------------
+
+def _sees_all(context, by_uuid=False):
+    return context.is_admin and (by_uuid or context.all_projects)
+
+
+def _scoped(context, stmt, table, by_uuid=False, public=False):
+    """Restrict ``stmt`` to the rows the caller may see."""
+    if _sees_all(context, by_uuid):
+        return stmt
+    mine = table.c.project_id == context.project_id
+    if public:
+        mine = sa.or_(mine, table.c.public == sa.true())
+    return stmt.where(mine)
+
+
+def _get_one(session, context, table, ident, not_found, resource,
+             public=False):
+    """A row by UUID or by name; a name shared by several rows is a 409."""
+    by_uuid = uuidutils.is_uuid_like(ident)
+    column = table.c.uuid if by_uuid else table.c.name
+    stmt = _scoped(context, sa.select(table).where(column == ident), table,
+                   by_uuid=by_uuid, public=public)
+    rows = session.execute(stmt.limit(2)).all()
+    if not rows:
+        raise not_found
+    if len(rows) > 1:
+        raise exception.AmbiguousName(resource=resource, name=ident)
+    return rows[0]
+
+
+def _paginate(session, stmt, table, limit, marker, sort_key, sort_dir):
+    """Keyset pagination on (sort_key, id), NULLs first when ascending.
+
+    NOTE: each backend orders NULLs its own way, so the order is spelled
+    out with ``column IS NOT NULL`` as the leading key.
+    """
+    column = table.c[sort_key]
+    asc = sort_dir != 'desc'
+    order = sa.asc if asc else sa.desc
+    if sort_key == 'id':
+        stmt = stmt.order_by(order(table.c.id))
+    else:
+        stmt = stmt.order_by(order(column.is_not(None)), order(column),
+                             order(table.c.id))
+    if marker is not None:
+        value, marker_id = marker[sort_key], marker.id
+        after_id = (table.c.id > marker_id) if asc else (table.c.id < marker_id)
+        if sort_key == 'id':
+            stmt = stmt.where(after_id)
+        else:
+            beyond = (column > value) if asc else (column < value)
+            if value is None:
+                same = sa.and_(column.is_(None), after_id)
+                cond = sa.or_(same, column.is_not(None)) if asc else same
+            else:
+                later = sa.and_(column.is_not(None),
+                                sa.or_(beyond,
+                                       sa.and_(column == value, after_id)))
+                cond = later if asc else sa.or_(later, column.is_(None))
+            stmt = stmt.where(cond)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.execute(stmt).all()
+
+
+def _marker_row(session, context, table, marker, resource, public=False):
+    if marker is None:
+        return None
+    stmt = _scoped(context, sa.select(table).where(table.c.uuid == marker),
+                   table, public=public)
+    row = session.execute(stmt).first()
+    if row is None:
+        raise exception.InvalidParameterValue(
+            field='marker', reason='no %s with UUID %s' % (resource, marker))
+    return row
+
+
+def _new_row_values(context, values):
+    values = dict(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    values.setdefault('project_id', context.project_id)
+    values.setdefault('user_id', context.user_id)
+    values.setdefault('created_at', timeutils.utcnow())
+    return values
+
+
+# -- BayModels --------------------------------------------------------------
+
+def get_baymodel(context, ident):
+    with reader() as session:
+        return _get_one(session, context, BAYMODEL, ident,
+                        exception.BayModelNotFound(baymodel=ident),
+                        'baymodels', public=True)
+
+
+def get_baymodel_by_uuid_unscoped(uuid):
+    """For the conductor: the BayModel of a bay, whatever project it is in."""
+    with reader() as session:
+        row = session.execute(
+            sa.select(BAYMODEL).where(BAYMODEL.c.uuid == uuid)).first()
+    if row is None:
+        raise exception.BayModelNotFound(baymodel=uuid)
+    return row
+
+
+def list_baymodels(context, limit=None, marker=None, sort_key='id',
+                   sort_dir='asc'):
+    with reader() as session:
+        marker_row = _marker_row(session, context, BAYMODEL, marker,
+                                 'baymodel', public=True)
+        stmt = _scoped(context, sa.select(BAYMODEL), BAYMODEL, public=True)
+        return _paginate(session, stmt, BAYMODEL, limit, marker_row,
+                         sort_key, sort_dir)
+
+
+def create_baymodel(context, values):
+    values = _new_row_values(context, values)
+    with writer() as session:
+        try:
+            session.execute(sa.insert(BAYMODEL).values(**values))
+        except db_exc.DBDuplicateEntry:
+            raise exception.BayModelAlreadyExists(uuid=values['uuid'])
+        return session.execute(sa.select(BAYMODEL).where(
+            BAYMODEL.c.uuid == values['uuid'])).one()
+
+
+def update_baymodel(context, uuid, values):
+    values = dict(values, updated_at=timeutils.utcnow())
+    with writer() as session:
+        result = session.execute(sa.update(BAYMODEL).where(
+            BAYMODEL.c.uuid == uuid).values(**values))
+        if not result.rowcount:
+            raise exception.BayModelNotFound(baymodel=uuid)
+        return session.execute(sa.select(BAYMODEL).where(
+            BAYMODEL.c.uuid == uuid)).one()
+
+
+def destroy_baymodel(context, uuid):
+    with writer() as session:
+        count = session.execute(
+            sa.select(sa.func.count()).select_from(BAY).where(
+                BAY.c.baymodel_id == uuid)).scalar()
+        if count:
+            raise exception.BayModelReferenced(baymodel=uuid, count=count)
+        try:
+            result = session.execute(
+                sa.delete(BAYMODEL).where(BAYMODEL.c.uuid == uuid))
+        except db_exc.DBReferenceError:
+            # A bay was created between the count and the delete.
+            raise exception.BayModelReferenced(baymodel=uuid, count=1)
+        if not result.rowcount:
+            raise exception.BayModelNotFound(baymodel=uuid)
+
+
+# -- Bays ---------------------------------------------------------------------
+
+def get_bay(context, ident):
+    with reader() as session:
+        return _get_one(session, context, BAY, ident,
+                        exception.BayNotFound(bay=ident), 'bays')
+
+
+def get_bay_by_uuid_unscoped(uuid):
+    with reader() as session:
+        row = session.execute(
+            sa.select(BAY).where(BAY.c.uuid == uuid)).first()
+    if row is None:
+        raise exception.BayNotFound(bay=uuid)
+    return row
+
+
+def list_bays(context, limit=None, marker=None, sort_key='id',
+              sort_dir='asc'):
+    with reader() as session:
+        marker_row = _marker_row(session, context, BAY, marker, 'bay')
+        stmt = _scoped(context, sa.select(BAY), BAY)
+        return _paginate(session, stmt, BAY, limit, marker_row, sort_key,
+                         sort_dir)
+
+
+def list_bays_by_status(statuses, unlocked_only=True):
+    """Bays of every project in one of ``statuses`` (for the reconciler)."""
+    stmt = sa.select(BAY).where(BAY.c.status.in_(statuses))
+    if unlocked_only:
+        stmt = stmt.where(BAY.c.reservation.is_(None))
+    with reader() as session:
+        return session.execute(stmt.order_by(BAY.c.id)).all()
+
+
+def create_bay(context, values):
+    values = _new_row_values(context, values)
+    with writer() as session:
+        try:
+            session.execute(sa.insert(BAY).values(**values))
+        except db_exc.DBDuplicateEntry:
+            raise exception.BayAlreadyExists(uuid=values['uuid'])
+        except db_exc.DBReferenceError:
+            raise exception.BayModelNotFound(baymodel=values['baymodel_id'])
+        return session.execute(
+            sa.select(BAY).where(BAY.c.uuid == values['uuid'])).one()
+
+
+def update_bay(uuid, values, expected_statuses=None, unlocked=False,
+               holder=None):
+    """Change a bay with one conditional UPDATE; returns the new row.
+
+    ``expected_statuses``: change it only while its status is one of these.
+    ``unlocked``: only while nobody holds its reservation.
+    ``holder``: only while ``holder`` holds it.
+    When a condition fails the reason is raised: BayNotFound, BayLocked or
+    BayInProgress.
+    """
+    values = dict(values, updated_at=timeutils.utcnow())
+    stmt = sa.update(BAY).where(BAY.c.uuid == uuid).values(**values)
+    if expected_statuses is not None:
+        stmt = stmt.where(BAY.c.status.in_(expected_statuses))
+    if unlocked:
+        stmt = stmt.where(BAY.c.reservation.is_(None))
+    if holder is not None:
+        stmt = stmt.where(BAY.c.reservation == holder)
+    with writer() as session:
+        if session.execute(stmt).rowcount:
+            return session.execute(
+                sa.select(BAY).where(BAY.c.uuid == uuid)).one()
+        current = session.execute(
+            sa.select(BAY).where(BAY.c.uuid == uuid)).first()
+    if current is None:
+        raise exception.BayNotFound(bay=uuid)
+    if current.reservation is not None and current.reservation != holder:
+        raise exception.BayLocked(bay=uuid, host=current.reservation)
+    raise exception.BayInProgress(bay=uuid, status=current.status)
+
+
+def reserve_bay(uuid, host):
+    """Take the bay's exclusive reservation; BayLocked if someone has it."""
+    with writer() as session:
+        result = session.execute(
+            sa.update(BAY).where(BAY.c.uuid == uuid,
+                                 BAY.c.reservation.is_(None))
+            .values(reservation=host))
+        if result.rowcount:
+            return session.execute(
+                sa.select(BAY).where(BAY.c.uuid == uuid)).one()
+        current = session.execute(
+            sa.select(BAY.c.reservation).where(BAY.c.uuid == uuid)).first()
+    if current is None:
+        raise exception.BayNotFound(bay=uuid)
+    raise exception.BayLocked(bay=uuid, host=current.reservation)
+
+
+def release_bay(uuid, host):
+    """Give the reservation back; a no-op if ``host`` no longer holds it."""
+    with writer() as session:
+        session.execute(
+            sa.update(BAY).where(BAY.c.uuid == uuid,
+                                 BAY.c.reservation == host)
+            .values(reservation=None))
+
+
+def clear_reservations(host):
+    """Drop every reservation that ``host`` holds; returns how many."""
+    with writer() as session:
+        return session.execute(
+            sa.update(BAY).where(BAY.c.reservation == host)
+            .values(reservation=None)).rowcount
+
+
+def destroy_bay(uuid, holder=None):
+    stmt = sa.delete(BAY).where(BAY.c.uuid == uuid)
+    if holder is not None:
+        stmt = stmt.where(BAY.c.reservation == holder)
+    with writer() as session:
+        if not session.execute(stmt).rowcount:
+            raise exception.BayNotFound(bay=uuid)
+
+
+# -- Services (heartbeats) -------------------------------------------------
+
+def report_service(host, binary):
+    """Record a heartbeat: create the row, or bump its counter."""
+    now = timeutils.utcnow()
+    with writer() as session:
+        result = session.execute(
+            sa.update(SERVICE)
+            .where(SERVICE.c.host == host, SERVICE.c.binary == binary)
+            .values(report_count=SERVICE.c.report_count + 1,
+                    last_seen_up=now, updated_at=now))
+        if result.rowcount:
+            return
+        try:
+            session.execute(sa.insert(SERVICE).values(
+                host=host, binary=binary, report_count=1, last_seen_up=now,
+                created_at=now, disabled=False, forced_down=False))
+        except db_exc.DBDuplicateEntry:
+            pass  # another thread of the same service won the race
+
+
+def list_services(limit=None, marker=None, sort_key='id', sort_dir='asc'):
+    with reader() as session:
+        marker_row = None
+        if marker is not None:
+            marker_row = session.execute(sa.select(SERVICE).where(
+                SERVICE.c.id == marker)).first()
+            if marker_row is None:
+                raise exception.InvalidParameterValue(
+                    field='marker', reason='no service with id %s' % marker)
+        return _paginate(session, sa.select(SERVICE), SERVICE, limit,
+                         marker_row, sort_key, sort_dir)
+
+
+def count_bays_using(baymodel_uuid):
+    """How many bays, of any project, a BayModel serves."""
+    with reader() as session:
+        return session.execute(
+            sa.select(sa.func.count()).select_from(BAY).where(
+                BAY.c.baymodel_id == baymodel_uuid)).scalar()

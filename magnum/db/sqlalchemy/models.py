@@ -1,0 +1,131 @@
+"""SQLAlchemy models: the schema that the alembic chain must produce."""
+
+import json
+
+from oslo_db.sqlalchemy import models
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy import types
+
+
+class JSONEncoded(types.TypeDecorator):
+    """JSON kept in a TEXT column, so every backend stores it the same way."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
+
+
+def _mysql_table_args(*args):
+    return args + ({'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'},)
+
+
+class Base(orm.DeclarativeBase, models.ModelBase, models.TimestampMixin):
+    pass
+
+
+class BayModel(Base):
+    """A cluster shape (ClusterTemplate in the later API)."""
+
+    __tablename__ = 'baymodel'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_baymodel0uuid'),
+        sa.Index('baymodel_project_id_idx', 'project_id'),
+        sa.Index('baymodel_name_idx', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(sa.String(255))
+    coe = sa.Column(sa.String(64), nullable=False)
+    image_id = sa.Column(sa.String(255))
+    flavor_id = sa.Column(sa.String(255))
+    master_flavor_id = sa.Column(sa.String(255))
+    keypair_id = sa.Column(sa.String(255))
+    external_network_id = sa.Column(sa.String(255))
+    fixed_network = sa.Column(sa.String(255))
+    fixed_subnet = sa.Column(sa.String(255))
+    network_driver = sa.Column(sa.String(255))
+    volume_driver = sa.Column(sa.String(255))
+    dns_nameserver = sa.Column(sa.String(255))
+    apiserver_port = sa.Column(sa.Integer)
+    docker_volume_size = sa.Column(sa.Integer)
+    docker_storage_driver = sa.Column(sa.String(255))
+    cluster_distro = sa.Column(sa.String(255))
+    http_proxy = sa.Column(sa.String(255))
+    https_proxy = sa.Column(sa.String(255))
+    no_proxy = sa.Column(sa.String(1024))
+    registry_enabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    labels = sa.Column(JSONEncoded)
+    tls_disabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    public = sa.Column(sa.Boolean, nullable=False, default=False)
+    server_type = sa.Column(sa.String(32))
+    insecure_registry = sa.Column(sa.String(255))
+    master_lb_enabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    floating_ip_enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+    hidden = sa.Column(sa.Boolean, nullable=False, default=False)
+    tags = sa.Column(sa.String(255))
+
+
+class Bay(Base):
+    """A cluster built from a BayModel. ``reservation`` is the per-bay lock."""
+
+    __tablename__ = 'bay'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_bay0uuid'),
+        sa.Index('bay_project_id_idx', 'project_id'),
+        sa.Index('bay_name_idx', 'name'),
+        sa.Index('bay_status_idx', 'status'),
+        sa.Index('bay_baymodel_id_idx', 'baymodel_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(sa.String(255))
+    # NOTE: the foreign key makes "a BayModel in use cannot be deleted" a
+    # guarantee of the database, not a check that a concurrent create races.
+    baymodel_id = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('baymodel.uuid', name='bay_baymodel_fk',
+                      ondelete='RESTRICT'),
+        nullable=False)
+    provisioner = sa.Column(sa.String(64), nullable=False)
+    node_count = sa.Column(sa.Integer, nullable=False, default=1)
+    master_count = sa.Column(sa.Integer, nullable=False, default=1)
+    bay_create_timeout = sa.Column(sa.Integer)
+    discovery_url = sa.Column(sa.String(255))
+    status = sa.Column(sa.String(32), nullable=False)
+    status_reason = sa.Column(sa.Text)
+    api_address = sa.Column(sa.String(255))
+    node_addresses = sa.Column(JSONEncoded)
+    master_addresses = sa.Column(JSONEncoded)
+    stack_id = sa.Column(sa.String(255))
+    reservation = sa.Column(sa.String(255))
+
+
+class MagnumService(Base):
+    """A service's heartbeat row."""
+
+    __tablename__ = 'magnum_service'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_magnum_service0host0binary'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    host = sa.Column(sa.String(255), nullable=False)
+    binary = sa.Column(sa.String(255), nullable=False)
+    disabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    disabled_reason = sa.Column(sa.String(255))
+    last_seen_up = sa.Column(sa.DateTime)
+    forced_down = sa.Column(sa.Boolean, nullable=False, default=False)
+    report_count = sa.Column(sa.Integer, nullable=False, default=0)

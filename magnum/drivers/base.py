@@ -1,0 +1,72 @@
+"""The provisioner interface, and how the conductor finds one by name.
+
+A provisioner makes a bay's nodes exist (``heat``) or adopts nodes that
+already do (``static``). Each is a stevedore entry point in the
+``magnum.provisioners`` namespace; the bay records which one made it.
+"""
+
+import abc
+import dataclasses
+from stevedore import driver
+
+from magnum.common import exception
+from magnum.common.provisioning import NAMESPACE
+
+_LOADED = {}
+
+
+@dataclasses.dataclass
+class BayState:
+    """What a provisioner says about a bay.
+
+    ``status`` is a bay status, or None while nothing has changed. Address
+    fields left as None are kept as they are. DELETE_COMPLETE means the bay's
+    resources are gone and its row can be removed.
+    """
+
+    status: str = None
+    status_reason: str = None
+    api_address: str = None
+    master_addresses: list = None
+    node_addresses: list = None
+    stack_id: str = None
+
+    def changes(self):
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if v is not None}
+
+
+class Provisioner(abc.ABC):
+    """Drives one kind of bay. Every method must be safe to call again."""
+
+    @abc.abstractmethod
+    def create(self, context, bay, baymodel):
+        """Start (or adopt) the bay's resources; returns a BayState."""
+
+    @abc.abstractmethod
+    def update(self, context, bay, baymodel):
+        """Bring the resources to ``bay.node_count``; returns a BayState."""
+
+    @abc.abstractmethod
+    def delete(self, context, bay, baymodel):
+        """Start removing the resources; returns a BayState."""
+
+    @abc.abstractmethod
+    def poll(self, context, bays):
+        """Current state of bays in progress: {uuid: BayState}.
+
+        ``bays`` is a list of (bay, baymodel) pairs, so a provisioner can
+        answer for all of them with one call to its backend.
+        """
+
+
+def get(name):
+    """The provisioner called ``name``, loaded once per process."""
+    if name not in _LOADED:
+        try:
+            manager = driver.DriverManager(NAMESPACE, name,
+                                           invoke_on_load=True)
+        except Exception:
+            raise exception.ProvisionerNotFound(name=name)
+        _LOADED[name] = manager.driver
+    return _LOADED[name]

@@ -1,0 +1,92 @@
+from oslo_versionedobjects import fields
+
+from magnum.db import api as db_api
+from magnum.objects import base
+
+CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS'
+CREATE_COMPLETE = 'CREATE_COMPLETE'
+CREATE_FAILED = 'CREATE_FAILED'
+UPDATE_IN_PROGRESS = 'UPDATE_IN_PROGRESS'
+UPDATE_COMPLETE = 'UPDATE_COMPLETE'
+UPDATE_FAILED = 'UPDATE_FAILED'
+DELETE_IN_PROGRESS = 'DELETE_IN_PROGRESS'
+DELETE_COMPLETE = 'DELETE_COMPLETE'
+DELETE_FAILED = 'DELETE_FAILED'
+
+STATUSES = (CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED,
+            UPDATE_IN_PROGRESS, UPDATE_COMPLETE, UPDATE_FAILED,
+            DELETE_IN_PROGRESS, DELETE_COMPLETE, DELETE_FAILED)
+IN_PROGRESS = (CREATE_IN_PROGRESS, UPDATE_IN_PROGRESS, DELETE_IN_PROGRESS)
+# A bay in one of these may be updated. Failed bays may always be retried.
+UPDATABLE = (CREATE_COMPLETE, UPDATE_COMPLETE, CREATE_FAILED, UPDATE_FAILED,
+             DELETE_FAILED)
+# Everything but an ongoing delete may be deleted, so nothing stays stuck.
+DELETABLE = tuple(s for s in STATUSES if s != DELETE_IN_PROGRESS)
+
+
+@base.MagnumObjectRegistry.register
+class Bay(base.MagnumObject):
+    # Version 1.0: initial version
+    VERSION = '1.0'
+
+    fields = dict(base.MagnumObject.fields, **{
+        'id': fields.IntegerField(),
+        'uuid': fields.UUIDField(),
+        'project_id': fields.StringField(),
+        'user_id': fields.StringField(),
+        'name': fields.StringField(nullable=True),
+        'baymodel_id': fields.StringField(),
+        'provisioner': fields.StringField(),
+        'node_count': fields.IntegerField(),
+        'master_count': fields.IntegerField(),
+        'bay_create_timeout': fields.IntegerField(nullable=True),
+        'discovery_url': fields.StringField(nullable=True),
+        'status': fields.StringField(),
+        'status_reason': fields.StringField(nullable=True),
+        'api_address': fields.StringField(nullable=True),
+        'node_addresses': fields.ListOfStringsField(nullable=True),
+        'master_addresses': fields.ListOfStringsField(nullable=True),
+        'stack_id': fields.StringField(nullable=True),
+        'reservation': fields.StringField(nullable=True),
+    })
+
+    @classmethod
+    def get(cls, context, ident):
+        return cls.from_row(context, db_api.get_bay(context, ident))
+
+    @classmethod
+    def get_by_uuid_unscoped(cls, context, uuid):
+        return cls.from_row(context, db_api.get_bay_by_uuid_unscoped(uuid))
+
+    @classmethod
+    def list_by_status(cls, context, statuses):
+        return [cls.from_row(context, row)
+                for row in db_api.list_bays_by_status(statuses)]
+
+    @staticmethod
+    def count_using(context, baymodel_uuid):
+        return db_api.count_bays_using(baymodel_uuid)
+
+    @staticmethod
+    def records(context, **query):
+        return db_api.list_bays(context, **query)
+
+    @staticmethod
+    def record(context, ident):
+        return db_api.get_bay(context, ident)
+
+    def create(self, context=None):
+        self._context = context or self._context
+        self._refresh(db_api.create_bay(self._context,
+                                        self.obj_get_changes()))
+
+    def save(self, expected_statuses=None, unlocked=False, holder=None):
+        """Write the changed fields with one conditional UPDATE."""
+        changes = self.obj_get_changes()
+        if changes:
+            self._refresh(db_api.update_bay(
+                self.uuid, changes, expected_statuses=expected_statuses,
+                unlocked=unlocked, holder=holder))
+
+    def destroy(self, holder=None):
+        db_api.destroy_bay(self.uuid, holder=holder)
