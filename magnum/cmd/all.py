@@ -26,7 +26,7 @@ def main():
     rpc.set_default_url('fake:///')
     os.makedirs(cfg.CONF.state_path, exist_ok=True)
     migration.upgrade()
-    db_api.dispose()  # no connection crosses gunicorn's fork
+    db_api.dispose_pool()  # no connection crosses gunicorn's fork
 
     def start_conductor():
         conductor_service.ConductorService().start()

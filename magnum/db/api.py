@@ -18,41 +18,47 @@ from magnum.common import exception
 from magnum.db.sqlalchemy import models
 
 _CONTEXT = threading.local()
-_FACADE_CONFIGURED = False
+_FACADE = None
 
 BAYMODEL = models.BayModel.__table__
 BAY = models.Bay.__table__
 SERVICE = models.MagnumService.__table__
 
 
-def _configure():
-    global _FACADE_CONFIGURED
-    if not _FACADE_CONFIGURED:
+def _facade():
+    """This process's transaction factory, configured from [database]."""
+    global _FACADE
+    if _FACADE is None:
+        facade = enginefacade.transaction_context()
         # NOTE: SQLite enforces foreign keys only when asked, per connection.
-        enginefacade.configure(sqlite_fk=True)
-        _FACADE_CONFIGURED = True
+        facade.configure(sqlite_fk=True)
+        _FACADE = facade
+    return _FACADE
 
 
 def reader():
-    _configure()
-    return enginefacade.reader.using(_CONTEXT)
+    return _facade().reader.using(_CONTEXT)
 
 
 def writer():
-    _configure()
-    return enginefacade.writer.using(_CONTEXT)
+    return _facade().writer.using(_CONTEXT)
 
 
 def get_engine():
-    _configure()
-    return enginefacade.writer.get_engine()
+    return _facade().writer.get_engine()
 
 
-def dispose():
-    """Forget the engine (tests switch databases between runs)."""
-    global _FACADE_CONFIGURED
-    enginefacade._context_manager.dispose_pool()
-    _FACADE_CONFIGURED = False
+def dispose_pool():
+    """Close pooled connections (before a fork)."""
+    if _FACADE is not None:
+        _FACADE.dispose_pool()
+
+
+def reset():
+    """Forget the engine; the next call reads [database] again (tests)."""
+    global _FACADE
+    dispose_pool()
+    _FACADE = None
 
 
 # -- scoping and lookup ------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Shared unit-test fixtures: configuration and a database built once.
+
+The schema is built by the real alembic chain once per test run into a
+SQLite file; each test starts from empty tables.
+"""
+
+import os
+import tempfile
+import threading
+
+import fixtures
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
+import sqlalchemy as sa
+import testtools
+
+from magnum.common import context as magnum_context
+from magnum.common import policy
+from magnum.common import rpc
+from magnum import conf  # noqa: F401
+from magnum.db import api as db_api
+from magnum.db import migration
+from magnum.db.sqlalchemy import models
+from magnum import objects
+
+CONF = cfg.CONF
+objects.register_all()
+
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMA_URL = None
+
+
+def _schema_url():
+    """A SQLite file with the migrated schema, made once per process."""
+    global _SCHEMA_URL
+    with _SCHEMA_LOCK:
+        if _SCHEMA_URL is None:
+            path = os.path.join(tempfile.mkdtemp(prefix='magnum-unit-'),
+                                'magnum.sqlite')
+            url = 'sqlite:///%s' % path
+            CONF.set_override('connection', url, 'database')
+            db_api.reset()
+            migration.upgrade()
+            CONF.clear_override('connection', 'database')
+            _SCHEMA_URL = url
+    return _SCHEMA_URL
+
+
+class Database(fixtures.Fixture):
+    """Points Magnum at the shared test database and empties it."""
+
+    def _setUp(self):
+        url = _schema_url()
+        CONF.set_override('connection', url, 'database')
+        db_api.reset()
+        with db_api.writer() as session:
+            for table in reversed(models.Base.metadata.sorted_tables):
+                session.execute(sa.delete(table))
+        self.addCleanup(db_api.reset)
+
+
+class TestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(config_fixture.Config(CONF))
+        self.conf.set_default('host', 'test-host')
+        self.useFixture(Database())
+        policy.reset()
+        self.addCleanup(policy.reset)
+        self.context = magnum_context.RequestContext(
+            project_id='project-a', user_id='user-a', roles=['member'])
+        self.admin_context = magnum_context.make_admin_context()
+
+    def use_fake_rpc(self):
+        rpc.cleanup()
+        rpc.set_default_url('fake:///')
+        self.addCleanup(rpc.cleanup)
