@@ -14,7 +14,6 @@ LOG = logging.getLogger(__name__)
 
 def prepare(argv=None, default_config_files=None):
     """Parse the command line and config files; set up logging."""
-    logging.register_options(cfg.CONF)
     argv = sys.argv[1:] if argv is None else argv
     cfg.CONF(argv, project='magnum', version=version.version_string(),
              default_config_files=default_config_files)

@@ -1,19 +1,34 @@
 """The per-bay exclusive lock: one conditional UPDATE on ``reservation``."""
 
 import contextlib
+import time
 
+from magnum.common import exception
 from magnum.db import api as db_api
 from magnum.objects import bay as bay_obj
 
 
+def _reserve(bay_uuid, host, wait):
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            return db_api.reserve_bay(bay_uuid, host)
+        except exception.BayLocked:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 @contextlib.contextmanager
-def bay_lock(context, bay_uuid, host):
+def bay_lock(context, bay_uuid, host, wait=0):
     """Hold the bay's reservation for ``host``; yields the bay as it is now.
 
-    Raises BayLocked at once if another holder has it (never waits), and
-    gives it back on exit, on error too.
+    If another holder has it, tries again for up to ``wait`` seconds, then
+    raises BayLocked. Gives the reservation back on exit, on error too.
     """
-    row = db_api.reserve_bay(bay_uuid, host)
+    row = _reserve(bay_uuid, host, wait)
     try:
         yield bay_obj.Bay.from_row(context, row)
     finally:

@@ -5,6 +5,7 @@ Each option group lives in its own module with ``register_opts`` and
 """
 
 from oslo_config import cfg
+from oslo_log import log
 
 from magnum.conf import opts
 
@@ -12,3 +13,5 @@ CONF = cfg.CONF
 
 for _module in opts.MODULES:
     _module.register_opts(CONF)
+# oslo.log's options ([DEFAULT] debug, log_file, ...) are used everywhere.
+log.register_options(CONF)

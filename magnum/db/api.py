@@ -107,7 +107,7 @@ def _paginate(session, stmt, table, limit, marker, sort_key, sort_dir):
         stmt = stmt.order_by(order(column.is_not(None)), order(column),
                              order(table.c.id))
     if marker is not None:
-        value, marker_id = marker[sort_key], marker.id
+        value, marker_id = marker._mapping[sort_key], marker.id
         after_id = (table.c.id > marker_id) if asc else (table.c.id < marker_id)
         if sort_key == 'id':
             stmt = stmt.where(after_id)

@@ -64,6 +64,8 @@ class TestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conf = self.useFixture(config_fixture.Config(CONF))
+        # NOTE: the fixture's cleanup clears the parsed command line.
+        CONF([], project='magnum', default_config_files=[])
         self.conf.set_default('host', 'test-host')
         self.useFixture(Database())
         policy.reset()

@@ -23,6 +23,10 @@ LOG = logging.getLogger(__name__)
 _FAILED = {bay_obj.CREATE_IN_PROGRESS: bay_obj.CREATE_FAILED,
            bay_obj.UPDATE_IN_PROGRESS: bay_obj.UPDATE_FAILED,
            bay_obj.DELETE_IN_PROGRESS: bay_obj.DELETE_FAILED}
+# NOTE: the reconciler holds a bay's lock only for a moment at a time, so a
+# message that arrives meanwhile waits for it rather than being dropped.
+LOCK_WAIT = 10
+
 _ACTION = {bay_obj.CREATE_IN_PROGRESS: 'create',
            bay_obj.UPDATE_IN_PROGRESS: 'update',
            bay_obj.DELETE_IN_PROGRESS: 'delete'}
@@ -46,7 +50,8 @@ class BayHandler:
 
     def _act(self, context, uuid, status):
         try:
-            with locks.bay_lock(context, uuid, self.host) as bay:
+            with locks.bay_lock(context, uuid, self.host,
+                                wait=LOCK_WAIT) as bay:
                 if bay.status != status:
                     LOG.debug('Bay %s is %s, not %s: nothing to do',
                               uuid, bay.status, status)

@@ -124,9 +124,11 @@ class BayModelsController(rest.RestController):
     def get_one(self, ident):
         context = pecan.request.context
         row = baymodel_obj.BayModel.record(context, ident)
+        # A public BayModel is readable by every project.
+        owner = context if row.public else row
         policy.authorize(context, 'baymodel:get',
-                         {'project_id': row.project_id,
-                          'user_id': row.user_id})
+                         {'project_id': owner.project_id,
+                          'user_id': owner.user_id})
         return VIEW.render(row)
 
     @pecan.expose('json')

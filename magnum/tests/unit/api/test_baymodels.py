@@ -1,0 +1,215 @@
+import uuid
+
+from magnum.tests.unit.api import base
+from magnum.tests.unit import utils
+
+
+def _body(**values):
+    body = {'name': 'k8s', 'coe': 'kubernetes', 'image_id': 'fedora',
+            'labels': {'provisioner': 'fake'}}
+    body.update(values)
+    return body
+
+
+class TestBayModels(base.APITestCase):
+
+    def test_create_answers_201_with_the_full_body(self):
+        response = self.post('/v1/baymodels', _body(docker_volume_size='3'))
+        self.assertEqual(201, response.status_int)
+        body = response.json
+        self.assertEqual('k8s', body['name'])
+        self.assertEqual(3, body['docker_volume_size'])
+        self.assertEqual('project-a', body['project_id'])
+        self.assertIsNone(body['dns_nameserver'])
+        self.assertFalse(body['public'])
+        self.assertEqual('vm', body['server_type'])
+        self.assertEqual('self', body['links'][0]['rel'])
+        self.assertTrue(body['links'][0]['href'].endswith(body['uuid']))
+        self.assertTrue(body['created_at'].endswith('+00:00'))
+
+    def test_show_by_uuid_and_by_name(self):
+        created = self.post('/v1/baymodels', _body()).json
+        self.assertEqual(created, self.get(
+            '/v1/baymodels/%s' % created['uuid']).json)
+        self.assertEqual(created['uuid'],
+                         self.get('/v1/baymodels/k8s').json['uuid'])
+
+    def test_name_shared_by_two_is_409(self):
+        self.post('/v1/baymodels', _body())
+        self.post('/v1/baymodels', _body())
+        response = self.get('/v1/baymodels/k8s')
+        self.assertEqual(409, response.status_int)
+        self.assertIn('k8s', self.fault(response))
+
+    def test_missing_is_404_naming_it(self):
+        response = self.get('/v1/baymodels/nope')
+        self.assertEqual(404, response.status_int)
+        self.assertIn('nope', self.fault(response))
+
+    def test_list_is_short_and_detail_is_full(self):
+        self.post('/v1/baymodels', _body())
+        short = self.get('/v1/baymodels').json['baymodels'][0]
+        full = self.get('/v1/baymodels/detail').json['baymodels'][0]
+        self.assertNotIn('labels', short)
+        self.assertIn('labels', full)
+        self.assertIn('links', short)
+
+    def test_pages_follow_next_until_done(self):
+        for i in range(7):
+            self.post('/v1/baymodels', _body(name='bm%d' % i))
+        seen, path = [], '/v1/baymodels?limit=3'
+        while path:
+            body = self.get(path).json
+            seen += [item['name'] for item in body['baymodels']]
+            path = body.get('next', '').replace('http://localhost', '')
+        self.assertEqual(['bm%d' % i for i in range(7)], seen)
+
+    def test_no_next_on_the_last_page(self):
+        for i in range(3):
+            self.post('/v1/baymodels', _body(name='bm%d' % i))
+        self.assertNotIn('next', self.get('/v1/baymodels?limit=3').json)
+
+    def test_sort_by_name_descending(self):
+        for name in ('b', 'c', 'a'):
+            self.post('/v1/baymodels', _body(name=name))
+        names = [m['name'] for m in self.get(
+            '/v1/baymodels?sort_key=name&sort_dir=desc').json['baymodels']]
+        self.assertEqual(['c', 'b', 'a'], names)
+
+    def test_limit_is_capped_by_max_limit(self):
+        self.conf.config(max_limit=2, group='api')
+        for i in range(3):
+            self.post('/v1/baymodels', _body(name='bm%d' % i))
+        body = self.get('/v1/baymodels?limit=50').json
+        self.assertEqual(2, len(body['baymodels']))
+        self.assertIn('limit=2', body['next'])
+
+    def test_other_projects_baymodel_is_404(self):
+        created = self.post('/v1/baymodels', _body()).json
+        other = {'X-Project-Id': 'project-b'}
+        response = self.get('/v1/baymodels/%s' % created['uuid'],
+                            headers=other)
+        self.assertEqual(404, response.status_int)
+        self.assertEqual([], self.get('/v1/baymodels',
+                                      headers=other).json['baymodels'])
+
+    def test_public_baymodel_is_seen_by_all_but_changed_by_admin_only(self):
+        created = self.post('/v1/baymodels', _body(public=True),
+                            as_admin=True).json
+        other = {'X-Project-Id': 'project-b'}
+        self.assertEqual(200, self.get('/v1/baymodels/%s' % created['uuid'],
+                                       headers=other).status_int)
+        response = self.patch('/v1/baymodels/%s' % created['uuid'],
+                              [{'op': 'replace', 'path': '/name',
+                                'value': 'x'}], headers=other)
+        self.assertEqual(403, response.status_int)
+
+    def test_publishing_needs_admin(self):
+        response = self.post('/v1/baymodels', _body(public=True))
+        self.assertEqual(403, response.status_int)
+        self.assertEqual([], self.get('/v1/baymodels').json['baymodels'])
+
+    def test_admin_lists_all_projects_only_when_asked(self):
+        self.post('/v1/baymodels', _body())
+        admin = {'X-Project-Id': 'ops'}
+        self.assertEqual([], self.get('/v1/baymodels', headers=admin,
+                                      as_admin=True).json['baymodels'])
+        self.assertEqual(1, len(self.get(
+            '/v1/baymodels?all_projects=1', headers=admin,
+            as_admin=True).json['baymodels']))
+
+    def test_member_cannot_list_all_projects(self):
+        response = self.get('/v1/baymodels?all_projects=1')
+        self.assertEqual(403, response.status_int)
+
+    def test_patch_replaces_adds_and_removes(self):
+        created = self.post('/v1/baymodels', _body(http_proxy='p')).json
+        path = '/v1/baymodels/%s' % created['uuid']
+        response = self.patch(path, [
+            {'op': 'replace', 'path': '/image_id', 'value': 'ubuntu'},
+            {'op': 'add', 'path': '/labels/k', 'value': 'v'},
+            {'op': 'remove', 'path': '/http_proxy'},
+            {'op': 'replace', 'path': '/docker_volume_size', 'value': '5'}])
+        self.assertEqual(200, response.status_int, response.body)
+        body = self.get(path).json
+        self.assertEqual('ubuntu', body['image_id'])
+        self.assertEqual({'provisioner': 'fake', 'k': 'v'}, body['labels'])
+        self.assertIsNone(body['http_proxy'])
+        self.assertEqual(5, body['docker_volume_size'])
+        self.assertIsNotNone(body['updated_at'])
+
+    def test_patch_removing_a_flag_restores_its_default(self):
+        created = self.post('/v1/baymodels', _body(tls_disabled=True)).json
+        path = '/v1/baymodels/%s' % created['uuid']
+        self.patch(path, [{'op': 'remove', 'path': '/tls_disabled'}])
+        self.assertFalse(self.get(path).json['tls_disabled'])
+
+    def test_patch_removing_coe_is_400(self):
+        created = self.post('/v1/baymodels', _body()).json
+        response = self.patch('/v1/baymodels/%s' % created['uuid'],
+                              [{'op': 'remove', 'path': '/coe'}])
+        self.assertEqual(400, response.status_int)
+        self.assertIn('coe', self.fault(response))
+
+    def test_patch_of_read_only_field_is_400(self):
+        created = self.post('/v1/baymodels', _body()).json
+        for field in ('uuid', 'id', 'created_at', 'updated_at', 'links',
+                      'project_id', 'user_id'):
+            response = self.patch(
+                '/v1/baymodels/%s' % created['uuid'],
+                [{'op': 'replace', 'path': '/%s' % field, 'value': 'x'}])
+            self.assertEqual(400, response.status_int, field)
+            self.assertIn(field, self.fault(response))
+        self.assertEqual(created, self.get(
+            '/v1/baymodels/%s' % created['uuid']).json)
+
+    def test_patch_of_baymodel_in_use_is_409_except_name(self):
+        created = self.post('/v1/baymodels', _body()).json
+        self.post('/v1/bays', {'baymodel_id': created['uuid']})
+        path = '/v1/baymodels/%s' % created['uuid']
+        response = self.patch(path, [{'op': 'replace', 'path': '/coe',
+                                      'value': 'swarm'}])
+        self.assertEqual(409, response.status_int)
+        response = self.patch(path, [{'op': 'replace', 'path': '/name',
+                                      'value': 'renamed'}])
+        self.assertEqual(200, response.status_int)
+
+    def test_delete_then_404(self):
+        created = self.post('/v1/baymodels', _body()).json
+        path = '/v1/baymodels/%s' % created['uuid']
+        self.assertEqual(204, self.delete(path).status_int)
+        self.assertEqual(404, self.get(path).status_int)
+
+    def test_delete_of_baymodel_in_use_is_409(self):
+        created = self.post('/v1/baymodels', _body()).json
+        self.post('/v1/bays', {'baymodel_id': created['uuid']})
+        response = self.delete('/v1/baymodels/%s' % created['uuid'])
+        self.assertEqual(409, response.status_int)
+        self.assertIn('bay', self.fault(response))
+
+    def test_unknown_provisioner_label_is_400(self):
+        response = self.post('/v1/baymodels',
+                             _body(labels={'provisioner': 'nope'}))
+        self.assertEqual(400, response.status_int)
+        self.assertIn('labels.provisioner', self.fault(response))
+
+    def test_bad_docker_url_label_is_400(self):
+        response = self.post('/v1/baymodels',
+                             _body(labels={'docker_url': 'ftp://x'}))
+        self.assertEqual(400, response.status_int)
+        self.assertIn('labels.docker_url', self.fault(response))
+
+    def test_random_uuid_marker_is_400(self):
+        response = self.get('/v1/baymodels?marker=%s' % uuid.uuid4())
+        self.assertEqual(400, response.status_int)
+        self.assertIn('marker', self.fault(response))
+
+
+class TestBayModelsFixtures(base.APITestCase):
+    """The rows made by helpers show through the API the same way."""
+
+    def test_row_made_by_object_is_listed(self):
+        utils.baymodel(self.context, name='from-object')
+        names = [m['name'] for m in
+                 self.get('/v1/baymodels').json['baymodels']]
+        self.assertEqual(['from-object'], names)

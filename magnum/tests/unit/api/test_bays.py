@@ -1,0 +1,198 @@
+import datetime
+
+import sqlalchemy as sa
+
+from magnum.db import api as db_api
+from magnum.objects import bay as bay_obj
+from magnum.tests.unit.api import base
+
+
+class BayTestCase(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.baymodel = self.post('/v1/baymodels', {
+            'name': 'bm', 'coe': 'docker',
+            'labels': {'provisioner': 'fake'}}).json
+
+    def create(self, **values):
+        body = {'name': 'bay1', 'baymodel_id': self.baymodel['uuid']}
+        body.update(values)
+        return self.post('/v1/bays', body)
+
+    def set_status(self, uuid, status, **values):
+        db_api.update_bay(uuid, dict(values, status=status))
+
+
+class TestBayCreate(BayTestCase):
+
+    def test_create_answers_201_in_progress_and_casts(self):
+        response = self.create(node_count='3')
+        self.assertEqual(201, response.status_int)
+        body = response.json
+        self.assertEqual('CREATE_IN_PROGRESS', body['status'])
+        self.assertEqual(3, body['node_count'])
+        self.assertEqual(1, body['master_count'])
+        self.assertEqual(60, body['bay_create_timeout'])
+        self.assertTrue(body['links'][0]['href'].endswith(body['uuid']))
+        self.assertEqual([('bay_create', body['uuid'])], self.casts)
+
+    def test_baymodel_by_name(self):
+        body = self.create(baymodel_id='bm').json
+        self.assertEqual(self.baymodel['uuid'], body['baymodel_id'])
+
+    def test_missing_baymodel_is_400_naming_the_field(self):
+        response = self.create(baymodel_id='nope')
+        self.assertEqual(400, response.status_int)
+        self.assertIn('baymodel_id', self.fault(response))
+        self.assertEqual([], self.get('/v1/bays').json['bays'])
+        self.assertEqual([], self.casts)
+
+    def test_other_projects_baymodel_is_400(self):
+        response = self.create(headers={'X-Project-Id': 'project-b'})
+        self.assertEqual(400, response.status_int)
+
+    def test_name_is_generated_when_missing(self):
+        body = self.post('/v1/bays',
+                         {'baymodel_id': self.baymodel['uuid']}).json
+        self.assertTrue(body['name'].startswith('bay-'))
+
+    def test_provisioner_follows_the_baymodel_label(self):
+        body = self.create().json
+        self.assertEqual('fake',
+                         db_api.get_bay_by_uuid_unscoped(
+                             body['uuid']).provisioner)
+
+    def test_zero_nodes_is_400_and_changes_nothing(self):
+        response = self.create(node_count=0)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('node_count', self.fault(response))
+        self.assertEqual([], self.get('/v1/bays').json['bays'])
+
+
+class TestBayUpdate(BayTestCase):
+
+    def test_patch_node_count_scales_asynchronously(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE)
+        response = self.patch('/v1/bays/bay1', [
+            {'op': 'replace', 'path': '/node_count', 'value': '4'}])
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual('UPDATE_IN_PROGRESS', response.json['status'])
+        self.assertEqual(4, response.json['node_count'])
+        self.assertEqual(('bay_update', bay['uuid']), self.casts[-1])
+
+    def test_failed_bay_can_be_updated_again(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.UPDATE_FAILED)
+        response = self.patch('/v1/bays/bay1', [
+            {'op': 'replace', 'path': '/node_count', 'value': 2}])
+        self.assertEqual(202, response.status_int)
+
+    def test_patch_in_progress_is_409(self):
+        self.create()
+        response = self.patch('/v1/bays/bay1', [
+            {'op': 'replace', 'path': '/node_count', 'value': 2}])
+        self.assertEqual(409, response.status_int)
+        self.assertIn('CREATE_IN_PROGRESS', self.fault(response))
+
+    def test_patch_of_locked_bay_is_409_and_changes_nothing(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE,
+                        reservation='conductor-1')
+        response = self.patch('/v1/bays/bay1', [
+            {'op': 'replace', 'path': '/node_count', 'value': 2}])
+        self.assertEqual(409, response.status_int)
+        self.assertIn('locked', self.fault(response))
+        body = self.get('/v1/bays/bay1').json
+        self.assertEqual(1, body['node_count'])
+        self.assertEqual('CREATE_COMPLETE', body['status'])
+
+    def test_patch_of_other_fields_is_400(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE)
+        for path in ('/name', '/status', '/api_address', '/uuid',
+                     '/baymodel_id', '/master_count'):
+            response = self.patch('/v1/bays/bay1', [
+                {'op': 'replace', 'path': path, 'value': 'x'}])
+            self.assertEqual(400, response.status_int, path)
+            self.assertIn(path, self.fault(response))
+
+    def test_patch_removing_node_count_is_400(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE)
+        response = self.patch('/v1/bays/bay1', [
+            {'op': 'remove', 'path': '/node_count'}])
+        self.assertEqual(400, response.status_int)
+
+
+class TestBayDelete(BayTestCase):
+
+    def test_delete_answers_204_and_marks_the_row(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE)
+        self.assertEqual(204, self.delete('/v1/bays/bay1').status_int)
+        self.assertEqual('DELETE_IN_PROGRESS',
+                         self.get('/v1/bays/bay1').json['status'])
+        self.assertEqual(('bay_delete', bay['uuid']), self.casts[-1])
+
+    def test_stuck_create_can_be_deleted(self):
+        self.create()
+        self.assertEqual(204, self.delete('/v1/bays/bay1').status_int)
+
+    def test_delete_again_while_deleting_recasts(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.DELETE_IN_PROGRESS)
+        self.assertEqual(204, self.delete('/v1/bays/bay1').status_int)
+        self.assertEqual(('bay_delete', bay['uuid']), self.casts[-1])
+
+    def test_delete_of_locked_bay_is_409(self):
+        bay = self.create().json
+        self.set_status(bay['uuid'], bay_obj.CREATE_COMPLETE,
+                        reservation='conductor-1')
+        self.assertEqual(409, self.delete('/v1/bays/bay1').status_int)
+
+    def test_other_project_gets_404(self):
+        self.create()
+        response = self.delete('/v1/bays/bay1',
+                               headers={'X-Project-Id': 'project-b'})
+        self.assertEqual(404, response.status_int)
+
+
+class TestBayRead(BayTestCase):
+
+    def test_detail_has_addresses_and_list_does_not(self):
+        self.create()
+        short = self.get('/v1/bays').json['bays'][0]
+        full = self.get('/v1/bays/detail').json['bays'][0]
+        self.assertNotIn('node_addresses', short)
+        self.assertIn('node_addresses', full)
+        self.assertNotIn('reservation', full)
+
+    def test_sort_by_status(self):
+        self.create(name='a')
+        self.create(name='b')
+        self.assertEqual(200, self.get(
+            '/v1/bays?sort_key=status&sort_dir=desc').status_int)
+
+    def test_bad_sort_key_is_400_listing_the_choices(self):
+        response = self.get('/v1/bays?sort_key=reservation')
+        self.assertEqual(400, response.status_int)
+        self.assertIn('sort_key', self.fault(response))
+
+
+class TestMServices(base.APITestCase):
+
+    def test_admin_sees_conductors_up_and_down(self):
+        db_api.report_service('c1', 'magnum-conductor')
+        db_api.report_service('c2', 'magnum-conductor')
+        with db_api.writer() as session:
+            session.execute(sa.update(db_api.SERVICE).where(
+                db_api.SERVICE.c.host == 'c2').values(
+                    last_seen_up=datetime.datetime(2000, 1, 1)))
+        body = self.get('/v1/mservices', as_admin=True).json
+        states = {s['host']: s['state'] for s in body['mservices']}
+        self.assertEqual({'c1': 'up', 'c2': 'down'}, states)
+
+    def test_member_is_refused(self):
+        self.assertEqual(403, self.get('/v1/mservices').status_int)

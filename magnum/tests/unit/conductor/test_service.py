@@ -1,0 +1,88 @@
+import threading
+
+from futurist import periodics
+
+from magnum.conductor import api as conductor_api
+from magnum.conductor import periodic
+from magnum.conductor import service
+from magnum.db import api as db_api
+from magnum.drivers import base as drivers
+from magnum.objects import bay as bay_obj
+from magnum.tests import base
+from magnum.tests.unit import fake_provisioner
+from magnum.tests.unit import utils
+
+
+class TestConductorService(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.use_fake_rpc()
+        self.conf.config(periodic_interval=1, group='conductor')
+        self.provisioner = fake_provisioner.FakeProvisioner()
+        drivers._LOADED['fake'] = self.provisioner
+        self.addCleanup(drivers._LOADED.pop, 'fake', None)
+
+    def start(self):
+        conductor = service.ConductorService('test-host')
+        conductor.start()
+        self.addCleanup(conductor.stop)
+        return conductor
+
+    def wait_for(self, predicate, timeout=10):
+        event = threading.Event()
+        for _ in range(int(timeout / 0.05)):
+            if predicate():
+                return
+            event.wait(0.05)
+        self.fail('condition not met in %ss' % timeout)
+
+    def test_start_clears_own_stale_reservations_only(self):
+        baymodel = utils.baymodel(self.context)
+        mine = utils.bay(self.context, baymodel, name='mine',
+                         status=bay_obj.CREATE_COMPLETE)
+        theirs = utils.bay(self.context, baymodel, name='theirs',
+                           status=bay_obj.CREATE_COMPLETE)
+        db_api.reserve_bay(mine.uuid, 'test-host')
+        db_api.reserve_bay(theirs.uuid, 'other-host')
+        self.start()
+        self.assertIsNone(
+            db_api.get_bay_by_uuid_unscoped(mine.uuid).reservation)
+        self.assertEqual(
+            'other-host',
+            db_api.get_bay_by_uuid_unscoped(theirs.uuid).reservation)
+
+    def test_cast_reaches_the_handler(self):
+        self.start()
+        bay = utils.bay(self.context, utils.baymodel(self.context))
+        conductor_api.ConductorAPI().bay_create(self.context, bay)
+        self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
+            bay.uuid).status == 'CREATE_COMPLETE')
+
+    def test_heartbeat_is_reported(self):
+        self.start()
+        self.wait_for(lambda: [
+            s for s in db_api.list_services() if s.host == 'test-host'])
+
+    def test_lost_message_is_finished_by_the_reconciler(self):
+        """A bay whose cast never arrived still completes."""
+        self.provisioner.answers['poll'] = drivers.BayState(
+            status=bay_obj.CREATE_COMPLETE)
+        bay = utils.bay(self.context, utils.baymodel(self.context))
+        self.start()
+        self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
+            bay.uuid).status == 'CREATE_COMPLETE')
+
+
+class TestPeriodicDeclarations(base.TestCase):
+
+    def test_interval_is_read_when_collected_not_at_import(self):
+        class Owner:
+            @periodic.periodic()
+            def tick(self):
+                pass
+        self.conf.config(periodic_interval=7, group='conductor')
+        tasks = periodic.collect('h', Owner())
+        self.assertEqual(1, len(tasks))
+        self.assertEqual(7, tasks[0][0]._periodic_spacing)
+        self.assertTrue(periodics.is_periodic(tasks[0][0]))

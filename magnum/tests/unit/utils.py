@@ -1,0 +1,24 @@
+"""Helpers that make rows for unit tests."""
+
+from magnum.objects import bay as bay_obj
+from magnum.objects import baymodel as baymodel_obj
+
+
+def baymodel(context, **values):
+    values.setdefault('name', 'bm')
+    values.setdefault('coe', 'docker')
+    values.setdefault('labels', {'provisioner': 'fake'})
+    model = baymodel_obj.BayModel(context, **values)
+    model.create(context)
+    return model
+
+
+def bay(context, baymodel, **values):
+    values.setdefault('name', 'bay1')
+    values.setdefault('provisioner', 'fake')
+    values.setdefault('status', bay_obj.CREATE_IN_PROGRESS)
+    values.setdefault('node_count', 1)
+    values.setdefault('master_count', 1)
+    record = bay_obj.Bay(context, baymodel_id=baymodel.uuid, **values)
+    record.create(context)
+    return record
