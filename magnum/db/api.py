@@ -108,7 +108,8 @@ def _paginate(session, stmt, table, limit, marker, sort_key, sort_dir):
                              order(table.c.id))
     if marker is not None:
         value, marker_id = marker._mapping[sort_key], marker.id
-        after_id = (table.c.id > marker_id) if asc else (table.c.id < marker_id)
+        after_id = ((table.c.id > marker_id) if asc
+                    else (table.c.id < marker_id))
         if sort_key == 'id':
             stmt = stmt.where(after_id)
         else:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the engine Magnum is configured with."""
+"""Alembic environment: migrates the database Magnum is configured with."""
 
 from alembic import context
 
