@@ -7,7 +7,6 @@ from magnum.common import context as magnum_context
 from magnum.objects import base as objects_base
 
 TRANSPORT = None
-DEFAULT_URL = None
 
 
 class RequestContextSerializer(messaging.Serializer):
@@ -29,20 +28,21 @@ class RequestContextSerializer(messaging.Serializer):
         return magnum_context.RequestContext.from_dict(context)
 
 
-def set_default_url(url):
-    """The transport to use when [DEFAULT] transport_url is not set."""
-    global DEFAULT_URL
-    DEFAULT_URL = url
+def set_default_url(url, conf=cfg.CONF):
+    """Use ``url`` unless [DEFAULT] transport_url is configured.
+
+    NOTE: oslo.messaging's own default is rabbit://; the all-in-one and the
+    unit tests want ``fake://``, the in-process transport.
+    """
+    messaging.TransportURL.parse(conf)  # registers transport_url
+    conf.set_default('transport_url', url)
 
 
 def init(conf=cfg.CONF):
-    """Create the transport once per process; ``fake://`` is in-process."""
+    """Create the transport once per process."""
     global TRANSPORT
     if TRANSPORT is None:
-        # NOTE: parsing registers oslo.messaging's own transport_url option.
-        messaging.TransportURL.parse(conf)
-        url = None if conf.transport_url else DEFAULT_URL
-        TRANSPORT = messaging.get_rpc_transport(conf, url=url)
+        TRANSPORT = messaging.get_rpc_transport(conf)
     return TRANSPORT
 
 
@@ -51,7 +51,6 @@ def cleanup():
     if TRANSPORT is not None:
         TRANSPORT.cleanup()
     TRANSPORT = None
-DEFAULT_URL = None
 
 
 def _serializer():

@@ -51,7 +51,9 @@ def noauth_factory(global_config, **local_conf):
 
 def keystone_factory(global_config, **local_conf):
     conf = dict(global_config, **local_conf)
-    conf.setdefault('oslo_config_project', 'magnum')
+    # NOTE: hand over Magnum's own parsed configuration, so the
+    # [keystone_authtoken] section and overrides are the ones Magnum sees.
+    conf['oslo_config_config'] = cfg.CONF
 
     def filter(app):
         return KeystoneAuthMiddleware(app, conf)

@@ -1,3 +1,7 @@
+from oslo_middleware import cors  # noqa: F401  (its options)
+from oslo_middleware import sizelimit  # noqa: F401
+
+from magnum.api import app
 from magnum.tests.unit.api import base
 
 
@@ -62,3 +66,27 @@ class TestRoot(base.APITestCase):
 
     def test_healthcheck_answers(self):
         self.assertEqual(200, self.get('/healthcheck').status_int)
+
+
+class TestMiddlewareConfiguration(base.APITestCase):
+    """The oslo.middleware filters read Magnum's own configuration."""
+
+    def test_body_size_limit_comes_from_magnum_config(self):
+        self.conf.config(max_request_body_size=100, group='oslo_middleware')
+        self.app = app.load_app()
+        response = self.post('/v1/baymodels',
+                             {'coe': 'docker', 'name': 'x' * 200})
+        self.assertEqual(413, response.status_int)
+        self.assertTrue(self.fault(response))
+        self.assertEqual([], self.get('/v1/baymodels').json['baymodels'])
+
+    def test_cors_allows_the_configured_origin(self):
+        self.conf.config(allowed_origin=['http://dash.example'],
+                         group='cors')
+        self.app = app.load_app()
+        response = self.request(
+            'OPTIONS', '/v1/bays',
+            headers={'Origin': 'http://dash.example',
+                     'Access-Control-Request-Method': 'GET'})
+        self.assertEqual('http://dash.example',
+                         response.headers['Access-Control-Allow-Origin'])
