@@ -3,7 +3,6 @@
 from oslo_config import cfg
 from oslo_utils import uuidutils
 import pecan
-from pecan import rest
 from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import collection
@@ -53,9 +52,7 @@ def _target(bay):
     return {'project_id': bay.project_id, 'user_id': bay.user_id}
 
 
-class BaysController(rest.RestController):
-
-    _custom_actions = {'detail': ['GET']}
+class BaysController(collection.CollectionController):
 
     def _list(self, detail, params):
         context = pecan.request.context
@@ -75,7 +72,8 @@ class BaysController(rest.RestController):
         return self._list(True, params)
 
     @pecan.expose('json')
-    def get_one(self, ident):
+    def get_one(self, ident, **params):
+        collection.refuse_query(params)
         context = pecan.request.context
         row = bay_obj.Bay.record(context, ident)
         policy.authorize(context, 'bay:get', _target(row))
@@ -107,9 +105,11 @@ class BaysController(rest.RestController):
             status=bay_obj.CREATE_IN_PROGRESS,
             **{k: v for k, v in values.items() if k != 'baymodel_id'})
         bay.create(context)
+        # NOTE: read back before the cast: a fast conductor may finish first.
+        body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
         pecan.request.rpcapi.bay_create(context, bay)
         pecan.response.status = 201
-        return VIEW.render(bay_obj.Bay.record(context, bay.uuid))
+        return body
 
     @pecan.expose('json')
     def patch(self, ident):
@@ -132,9 +132,10 @@ class BaysController(rest.RestController):
         # NOTE: one conditional UPDATE: a bay that is locked, or whose status
         # changed since we read it, is a 409 and stays as it was.
         bay.save(expected_statuses=bay_obj.UPDATABLE, unlocked=True)
+        body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
         pecan.request.rpcapi.bay_update(context, bay)
         pecan.response.status = 202
-        return VIEW.render(bay_obj.Bay.record(context, bay.uuid))
+        return body
 
     @pecan.expose()
     def delete(self, ident):

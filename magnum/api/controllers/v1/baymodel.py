@@ -1,7 +1,6 @@
 """``/v1/baymodels``: cluster shapes."""
 
 import pecan
-from pecan import rest
 from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import collection
@@ -97,9 +96,7 @@ def _authorize_publish(context, values):
         policy.authorize(context, 'baymodel:publish')
 
 
-class BayModelsController(rest.RestController):
-
-    _custom_actions = {'detail': ['GET']}
+class BayModelsController(collection.CollectionController):
 
     def _list(self, detail, params):
         context = pecan.request.context
@@ -121,7 +118,8 @@ class BayModelsController(rest.RestController):
         return self._list(True, params)
 
     @pecan.expose('json')
-    def get_one(self, ident):
+    def get_one(self, ident, **params):
+        collection.refuse_query(params)
         context = pecan.request.context
         row = baymodel_obj.BayModel.record(context, ident)
         # A public BayModel is readable by every project.

@@ -5,6 +5,7 @@ from urllib import parse
 from oslo_config import cfg
 from oslo_utils import uuidutils
 import pecan
+import webob.exc
 
 from magnum.common import exception
 
@@ -66,6 +67,13 @@ def query(params, sort_keys, marker_is_uuid=True, extra=()):
             'sort_dir': sort_dir}
 
 
+def refuse_query(params):
+    """For calls that take no query parameters: name the first one given."""
+    if params:
+        raise exception.InvalidParameterValue(
+            field=sorted(params)[0], reason='unknown query parameter')
+
+
 def fetch(records, context, params):
     """Rows of one page plus whether more remain (one row read ahead)."""
     page = dict(params, limit=params['limit'] + 1)
@@ -125,3 +133,45 @@ class View:
             body['next'] = next_link(params, rows[-1]._mapping[
                 self.link_key or 'id'])
         return body
+
+
+class CollectionController:
+    """``/v1/<plural>``: list, detail, show, create, update and delete.
+
+    Subclasses define any of ``get_all``, ``detail``, ``get_one``, ``post``,
+    ``patch`` and ``delete`` (each ``@pecan.expose``d), and
+    ``_route_extra(args, request)`` for deeper paths.
+
+    NOTE: routed by hand: pecan's RestController inspects every handler's
+    signature on each request, which cost about 0.6 ms a request here, a
+    third of a GET.
+    """
+
+    _ITEM_METHODS = {'GET': 'get_one', 'PATCH': 'patch', 'DELETE': 'delete'}
+    _COLLECTION_METHODS = {'GET': 'get_all', 'POST': 'post'}
+
+    @pecan.expose()
+    def _route(self, args, request):
+        args = [arg for arg in args if arg != '']
+        if not args:
+            return self._handler(self._COLLECTION_METHODS, request), []
+        if len(args) == 1:
+            if args[0] == 'detail' and request.method == 'GET':
+                return self._handler({'GET': 'detail'}, request), []
+            return self._handler(self._ITEM_METHODS, request), args
+        return self._route_extra(args, request)
+
+    def _handler(self, methods, request):
+        handler = getattr(self, methods.get(request.method, ''), None)
+        if handler is None:
+            allowed = [m for m, name in methods.items()
+                       if getattr(self, name, None) is not None]
+            raise webob.exc.HTTPMethodNotAllowed(
+                detail='%s is not allowed here; use %s'
+                % (request.method, ', '.join(allowed)),
+                headers=[('Allow', ', '.join(allowed))])
+        return handler
+
+    def _route_extra(self, args, request):
+        raise webob.exc.HTTPNotFound(
+            detail='No resource at %s' % request.path)

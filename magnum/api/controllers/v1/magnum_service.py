@@ -5,7 +5,6 @@ import datetime
 from oslo_config import cfg
 from oslo_utils import timeutils
 import pecan
-from pecan import rest
 
 from magnum.api.controllers.v1 import collection
 from magnum.common import policy
@@ -29,7 +28,7 @@ def state_of(row, now, down_time):
     return 'up' if now - seen <= down_time else 'down'
 
 
-class MagnumServiceController(rest.RestController):
+class MagnumServiceController(collection.CollectionController):
 
     @pecan.expose('json')
     def get_all(self, **params):
