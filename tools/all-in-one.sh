@@ -74,7 +74,10 @@ echo "==> Creating a BayModel and a Bay on the local engine"
 if ! "$CLIENT_VENV/bin/magnum" --os-token local \
         --os-endpoint-override "http://127.0.0.1:$PORT/v1" \
         baymodel-show local-docker >/dev/null 2>&1; then
+    # NOTE: this CLI insists on an image, keypair and external network,
+    # which the static provisioner does not use: it adopts the engine.
     magnum baymodel-create --name local-docker --coe docker \
+        --image-id busybox --keypair-id none --external-network-id none \
         --labels "docker_url=$ENGINE_URL"
 fi
 if ! "$CLIENT_VENV/bin/magnum" --os-token local \

@@ -8,6 +8,9 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -r requirements.txt -r test-requirements.txt
-.venv/bin/pip install -q --no-deps -e .
+LOG=.venv/install.log
+{
+    .venv/bin/pip install --upgrade pip &&
+    .venv/bin/pip install -r requirements.txt -r test-requirements.txt &&
+    .venv/bin/pip install --no-deps -e .
+} >"$LOG" 2>&1 || { tail -n 40 "$LOG"; echo "install.sh: pip failed; see $LOG" >&2; exit 1; }
