@@ -11,6 +11,7 @@ fi
 LOG=.venv/install.log
 {
     .venv/bin/pip install --upgrade pip &&
-    .venv/bin/pip install -r requirements.txt -r test-requirements.txt &&
+    .venv/bin/pip install -c upper-constraints.txt \
+        -r requirements.txt -r test-requirements.txt &&
     .venv/bin/pip install --no-deps -e .
 } >"$LOG" 2>&1 || { tail -n 40 "$LOG"; echo "install.sh: pip failed; see $LOG" >&2; exit 1; }

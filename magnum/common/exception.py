@@ -96,6 +96,11 @@ class BayLocked(Conflict):
                'try again shortly.')
 
 
+class BayNotReserved(Conflict):
+    message = ('Bay %(bay)s is no longer reserved by %(host)s; its change '
+               'was not written.')
+
+
 class BayInProgress(Conflict):
     message = ('Bay %(bay)s is %(status)s; wait until it finishes before '
                'changing it.')

@@ -22,8 +22,13 @@ def list_opts():
 
 
 def set_defaults(conf=None):
-    """Hook for oslo-config-generator: defaults Magnum changes in libraries."""
-    from oslo_db import options as db_options
+    """oslo-config-generator's hook: defaults Magnum changes in libraries.
+
+    NOTE: it changes the option objects themselves, which is what the
+    generator reads; the services' live configuration gets the same default
+    from magnum.conf.database.
+    """
     from oslo_config import cfg
-    db_options.set_defaults(conf or cfg.CONF,
-                            connection=database._DEFAULT_CONNECTION)
+    from oslo_db import options as db_options
+    cfg.set_defaults(db_options.database_opts,
+                     connection=database._DEFAULT_CONNECTION)

@@ -113,11 +113,12 @@ def _paginate(session, stmt, table, limit, marker, sort_key, sort_dir):
         if sort_key == 'id':
             stmt = stmt.where(after_id)
         else:
-            beyond = (column > value) if asc else (column < value)
             if value is None:
                 same = sa.and_(column.is_(None), after_id)
                 cond = sa.or_(same, column.is_not(None)) if asc else same
             else:
+                value = sa.literal(value, column.type)
+                beyond = (column > value) if asc else (column < value)
                 later = sa.and_(column.is_not(None),
                                 sa.or_(beyond,
                                        sa.and_(column == value, after_id)))
@@ -291,6 +292,8 @@ def update_bay(uuid, values, expected_statuses=None, unlocked=False,
             sa.select(BAY).where(BAY.c.uuid == uuid)).first()
     if current is None:
         raise exception.BayNotFound(bay=uuid)
+    if holder is not None and current.reservation != holder:
+        raise exception.BayNotReserved(bay=uuid, host=holder)
     if current.reservation is not None and current.reservation != holder:
         raise exception.BayLocked(bay=uuid, host=current.reservation)
     raise exception.BayInProgress(bay=uuid, status=current.status)
@@ -335,8 +338,13 @@ def destroy_bay(uuid, holder=None):
     if holder is not None:
         stmt = stmt.where(BAY.c.reservation == holder)
     with writer() as session:
-        if not session.execute(stmt).rowcount:
-            raise exception.BayNotFound(bay=uuid)
+        if session.execute(stmt).rowcount:
+            return
+        exists = session.execute(
+            sa.select(BAY.c.id).where(BAY.c.uuid == uuid)).first()
+    if exists is None:
+        raise exception.BayNotFound(bay=uuid)
+    raise exception.BayNotReserved(bay=uuid, host=holder)
 
 
 # -- Services (heartbeats) -------------------------------------------------

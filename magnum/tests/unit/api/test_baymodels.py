@@ -64,6 +64,25 @@ class TestBayModels(base.APITestCase):
             path = body.get('next', '').replace('http://localhost', '')
         self.assertEqual(['bm%d' % i for i in range(7)], seen)
 
+    def test_pages_sorted_by_nullable_and_boolean_fields_miss_nothing(self):
+        for i in range(7):
+            self.post('/v1/baymodels', _body(
+                name='bm%d' % i, image_id=None if i % 2 else 'img%d' % i,
+                hidden=bool(i % 3)))
+        for key in ('image_id', 'hidden', 'name'):
+            for direction in ('asc', 'desc'):
+                seen = []
+                path = '/v1/baymodels?limit=2&sort_key=%s&sort_dir=%s' % (
+                    key, direction)
+                while path:
+                    response = self.get(path)
+                    self.assertEqual(200, response.status_int, path)
+                    seen += [m['name'] for m in response.json['baymodels']]
+                    path = response.json.get('next', '').replace(
+                        'http://localhost', '')
+                self.assertEqual(sorted('bm%d' % i for i in range(7)),
+                                 sorted(seen), (key, direction))
+
     def test_no_next_on_the_last_page(self):
         for i in range(3):
             self.post('/v1/baymodels', _body(name='bm%d' % i))
