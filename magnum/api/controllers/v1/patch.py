@@ -1,5 +1,6 @@
 """RFC 6902 JSON-patch requests, checked before they touch anything."""
 
+import json
 import re
 
 import jsonpatch
@@ -40,7 +41,9 @@ def apply(document, patch, writable):
             raise exception.InvalidPatch(
                 reason="operation %s on %s needs a value" % (op['op'], path))
     try:
-        return jsonpatch.apply_patch(document, patch)
+        # NOTE: plain JSON types first: an object's dict field coerces what
+        # is put in it (5 -> '5'), which would skip the field's own check.
+        return jsonpatch.apply_patch(json.loads(json.dumps(document)), patch)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException,
             KeyError, IndexError, TypeError) as e:
         raise exception.InvalidPatch(reason=str(e))

@@ -86,7 +86,7 @@ def json_body():
         raise exception.Invalid(reason='the request has no JSON body')
     try:
         return json.loads(body)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: deep nesting
         raise exception.Invalid(reason='the body is not valid JSON: %s' % e)
 
 
@@ -115,7 +115,7 @@ def parse(wstype, data, partial=False):
         except wsme.exc.InvalidInput as e:
             raise exception.InvalidParameterValue(field=key,
                                                   reason=_reason(e))
-        except (ValueError, TypeError, AttributeError) as e:
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
             raise exception.InvalidParameterValue(
                 field=key, reason='%r is not valid: %s' % (value, e))
         values[key] = native
