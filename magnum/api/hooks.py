@@ -47,8 +47,16 @@ class RPCHook(hooks.PecanHook):
 def _status_and_message(e):
     if isinstance(e, exception.MagnumException):
         return e.code, str(e)
+    if isinstance(e, webob.exc.HTTPBadRequest) and not e.detail:
+        # NOTE: pecan's only bare 400: a request attribute that did not
+        # decode (pecan.core.Request.__getattribute__).
+        return 400, 'The request is not valid UTF-8.'
     if isinstance(e, webob.exc.HTTPException):
         return e.code, e.detail or e.explanation
+    if isinstance(e, RecursionError):
+        return 400, 'The JSON body is nested too deeply.'
+    if isinstance(e, UnicodeDecodeError):
+        return 400, 'The request is not valid UTF-8.'
     if isinstance(e, db_exc.DBConnectionError):
         return 503, 'The database is unreachable; try again shortly.'
     if isinstance(e, messaging.MessagingTimeout):

@@ -8,6 +8,7 @@ per-bay lock is one conditional UPDATE.
 
 import threading
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import timeutils
@@ -80,6 +81,8 @@ def _scoped(context, stmt, table, by_uuid=False, public=False):
 def _get_one(session, context, table, ident, not_found, resource,
              public=False):
     """A row by UUID or by name; a name shared by several rows is a 409."""
+    if '\x00' in ident or not ident.isprintable():
+        raise not_found  # no row is named so; some databases would choke
     by_uuid = uuidutils.is_uuid_like(ident)
     column = table.c.uuid if by_uuid else table.c.name
     stmt = _scoped(context, sa.select(table).where(column == ident), table,
@@ -349,8 +352,16 @@ def destroy_bay(uuid, holder=None):
 
 # -- Services (heartbeats) -------------------------------------------------
 
+@oslo_db_api.wrap_db_retry(
+    max_retries=5, retry_on_deadlock=True,
+    exception_checker=lambda e: isinstance(e, db_exc.DBDuplicateEntry))
 def report_service(host, binary):
-    """Record a heartbeat: create the row, or bump its counter."""
+    """Record a heartbeat: create the row, or bump its counter.
+
+    Two first heartbeats of one service can race to insert; the loser (a
+    duplicate, or a deadlock on MariaDB's gap locks) tries again and then
+    finds the row to update.
+    """
     now = timeutils.utcnow()
     with writer() as session:
         result = session.execute(
@@ -358,14 +369,10 @@ def report_service(host, binary):
             .where(SERVICE.c.host == host, SERVICE.c.binary == binary)
             .values(report_count=SERVICE.c.report_count + 1,
                     last_seen_up=now, updated_at=now))
-        if result.rowcount:
-            return
-        try:
+        if not result.rowcount:
             session.execute(sa.insert(SERVICE).values(
                 host=host, binary=binary, report_count=1, last_seen_up=now,
                 created_at=now, disabled=False, forced_down=False))
-        except db_exc.DBDuplicateEntry:
-            pass  # another thread of the same service won the race
 
 
 def list_services(limit=None, marker=None, sort_key='id', sort_dir='asc'):

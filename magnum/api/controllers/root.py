@@ -20,7 +20,7 @@ class RootController:
 
     v1 = v1.V1Controller()
 
-    @pecan.expose('json')
+    @pecan.expose('json', generic=True)
     def index(self):
         version = version_document(pecan.request.host_url)
         return {

@@ -10,6 +10,8 @@ import html
 import json
 import re
 
+from oslo_config import cfg
+from oslo_middleware import sizelimit  # noqa: F401  (registers the limit)
 import webob
 
 _TAGS = re.compile(r'<[^>]+>')
@@ -41,7 +43,12 @@ class ParsableErrorMiddleware:
         request = webob.Request(environ)
         response = request.get_response(self.app)
         if response.status_int >= 400 and not _is_formatted(response):
-            text = _text_of(response.body) or response.status
+            if response.status_int == 413:
+                text = ('The request body is too large: the limit is %d '
+                        'bytes.' % cfg.CONF.oslo_middleware
+                        .max_request_body_size)
+            else:
+                text = _text_of(response.body) or response.status
             response.body = error_body(response.status_int, text)
             response.content_type = 'application/json'
             response.charset = None

@@ -77,12 +77,18 @@ class BayHandler:
         self._apply(bay, state)
 
     def _apply(self, bay, state):
+        """Write the provisioner's answer; the last step under the lock.
+
+        NOTE: the reservation is given back in the same UPDATE, so nobody
+        who sees the new status can find the bay still locked.
+        """
         if state.status == bay_obj.DELETE_COMPLETE:
             bay.destroy(holder=self.host)
             LOG.info('Bay %s deleted', bay.uuid)
             return
         for name, value in state.changes().items():
             setattr(bay, name, value)
+        bay.reservation = None
         bay.save(holder=self.host)
         if state.status:
             LOG.info('Bay %s is %s', bay.uuid, state.status)

@@ -16,7 +16,7 @@ class V1Controller:
     bays = bay.BaysController()
     mservices = magnum_service.MagnumServiceController()
 
-    @pecan.expose('json')
+    @pecan.expose('json', generic=True)
     def index(self):
         base = pecan.request.host_url
         body = {

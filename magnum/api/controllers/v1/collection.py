@@ -29,6 +29,10 @@ def query(params, sort_keys, marker_is_uuid=True, extra=()):
     if unknown:
         raise exception.InvalidParameterValue(
             field=unknown[0], reason='unknown query parameter')
+    for name, value in params.items():
+        if isinstance(value, list):
+            raise exception.InvalidParameterValue(
+                field=name, reason='the parameter is given more than once')
     limit = params.get('limit')
     max_limit = cfg.CONF.api.max_limit
     if limit is None or limit == '':

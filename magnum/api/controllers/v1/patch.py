@@ -40,16 +40,25 @@ def apply(document, patch, writable):
         if op['op'] != 'remove' and 'value' not in op:
             raise exception.InvalidPatch(
                 reason="operation %s on %s needs a value" % (op['op'], path))
-    try:
-        # NOTE: plain JSON types first: an object's dict field coerces what
-        # is put in it (5 -> '5'), which would skip the field's own check.
-        return jsonpatch.apply_patch(json.loads(json.dumps(document)), patch)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException,
-            KeyError, IndexError, TypeError) as e:
-        raise exception.InvalidPatch(reason=str(e))
+    # NOTE: plain JSON types first: an object's dict field coerces what is
+    # put in it (5 -> '5'), which would skip the field's own check.
+    document = json.loads(json.dumps(document))
+    for op in patch:
+        try:
+            document = jsonpatch.apply_patch(document, [op])
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException,
+                KeyError, IndexError, TypeError) as e:
+            raise exception.InvalidPatch(
+                reason='%s %s: %s' % (op['op'], op['path'], e))
+    return document
 
 
 def changed(before, after):
     """The top-level fields whose values differ."""
     return {name: after.get(name) for name in set(before) | set(after)
-            if before.get(name) != after.get(name)}
+            if not _same(before.get(name), after.get(name))}
+
+
+def _same(a, b):
+    # NOTE: in Python true == 1; a patch to true must still be checked.
+    return a == b and isinstance(a, bool) == isinstance(b, bool)

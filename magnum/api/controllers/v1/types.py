@@ -94,6 +94,56 @@ def _fields(wstype):
     return {attr.name: attr for attr in wtypes.list_attributes(wstype)}
 
 
+def _basetype(datatype):
+    while isinstance(datatype, wtypes.UserType):
+        datatype = datatype.basetype
+    return datatype
+
+
+def check_text(field, text):
+    """Text any database stores: valid UTF-8 and no NUL character."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise exception.InvalidParameterValue(
+            field=field, reason='the text is not valid Unicode')
+    if '\x00' in text:
+        raise exception.InvalidParameterValue(
+            field=field, reason='the text contains a NUL character')
+
+
+def _check_json_type(field, datatype, value):
+    """Refuse JSON values of the wrong kind before WSME converts them.
+
+    NOTE: WSME turns 1.5 and true into integers and 5 into text; clients
+    do send integers as strings ("3"), which stay accepted.
+    """
+    if value is None:
+        return
+    base = _basetype(datatype)
+    if base is int:
+        if isinstance(value, (bool, float)) or not isinstance(value,
+                                                              (int, str)):
+            raise exception.InvalidParameterValue(
+                field=field, reason='%r is not an integer' % (value,))
+    elif base in (str, wtypes.text):
+        if not isinstance(value, str):
+            raise exception.InvalidParameterValue(
+                field=field, reason='%r is not a string' % (value,))
+        check_text(field, value)
+    elif isinstance(base, (dict, wtypes.DictType)):
+        if not isinstance(value, dict):
+            raise exception.InvalidParameterValue(
+                field=field, reason='%r is not an object' % (value,))
+        for key, item in value.items():
+            if not isinstance(item, str):
+                raise exception.InvalidParameterValue(
+                    field='%s.%s' % (field, key),
+                    reason='%r is not a string' % (item,))
+            check_text(field, key)
+            check_text('%s.%s' % (field, key), item)
+
+
 def parse(wstype, data, partial=False):
     """Check ``data`` against ``wstype``; returns {field: native value}.
 
@@ -109,6 +159,7 @@ def parse(wstype, data, partial=False):
         if attr is None:
             raise exception.InvalidParameterValue(
                 field=key, reason='unknown field')
+        _check_json_type(key, attr.datatype, value)
         try:
             native = wsme_json.fromjson(attr.datatype, value)
             setattr(holder, attr.key, native)
