@@ -79,6 +79,8 @@ class ErrorHook(hooks.PecanHook):
             status=status, content_type='application/json', charset=None,
             body=errors.error_body(status, message,
                                    _debuginfo(e) if status >= 500 else None))
+        if isinstance(e, webob.exc.HTTPException) and 'Allow' in e.headers:
+            response.headers['Allow'] = e.headers['Allow']
         return response
 
 

@@ -3,6 +3,7 @@
 import pecan
 
 from magnum.api.controllers import v1
+from magnum.api.controllers.v1 import collection
 from magnum.api.middleware import version as api_version
 
 
@@ -20,8 +21,9 @@ class RootController:
 
     v1 = v1.V1Controller()
 
-    @pecan.expose('json', generic=True)
+    @pecan.expose('json')
     def index(self):
+        collection.read_only()
         version = version_document(pecan.request.host_url)
         return {
             'name': 'OpenStack Magnum API',

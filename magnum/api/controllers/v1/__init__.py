@@ -16,8 +16,9 @@ class V1Controller:
     bays = bay.BaysController()
     mservices = magnum_service.MagnumServiceController()
 
-    @pecan.expose('json', generic=True)
+    @pecan.expose('json')
     def index(self):
+        collection.read_only()
         base = pecan.request.host_url
         body = {
             'id': 'v1',

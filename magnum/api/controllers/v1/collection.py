@@ -13,6 +13,14 @@ _COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
                   'all_tenants')
 
 
+def read_only():
+    """Version documents are read, never written."""
+    if pecan.request.method not in ('GET', 'HEAD'):
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='%s is not allowed here; use GET' % pecan.request.method,
+            headers=[('Allow', 'GET, HEAD')])
+
+
 def links(collection, ident=None):
     base = pecan.request.host_url
     suffix = collection if ident is None else '%s/%s' % (collection, ident)

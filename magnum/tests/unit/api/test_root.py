@@ -64,6 +64,16 @@ class TestRoot(base.APITestCase):
         self.assertEqual(404, response.status_int)
         self.assertTrue(self.fault(response))
 
+    def test_version_documents_answer_get_only(self):
+        for path in ('/', '/v1'):
+            self.assertEqual(405, self.delete(path).status_int, path)
+            self.assertEqual(405, self.post(path, {}).status_int, path)
+
+    def test_collection_refuses_other_methods_with_allow(self):
+        response = self.delete('/v1/bays')
+        self.assertEqual(405, response.status_int)
+        self.assertEqual('GET, POST', response.headers['Allow'])
+
     def test_healthcheck_answers(self):
         self.assertEqual(200, self.get('/healthcheck').status_int)
 
