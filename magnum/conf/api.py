@@ -20,9 +20,6 @@ opts = [
                help='The paste configuration file of the API pipeline, '
                     'looked up next to the configuration files, then in '
                     'the installed etc/magnum.'),
-    cfg.BoolOpt('enable_proxy_headers_parsing', default=False,
-                help='Trust X-Forwarded-* headers from a proxy in front of '
-                     'the API when building links.'),
 ]
 
 

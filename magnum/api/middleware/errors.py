@@ -35,14 +35,35 @@ def _text_of(body):
 
 
 class ParsableErrorMiddleware:
+    """Rewrites error answers that are not in the error format yet.
+
+    Plain WSGI: a success passes straight through, unbuffered; only an
+    error's body is read.
+    """
 
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
-        request = webob.Request(environ)
-        response = request.get_response(self.app)
-        if response.status_int >= 400 and not _is_formatted(response):
+        error = []
+
+        def start(status, headers, exc_info=None):
+            if int(status.split(' ', 1)[0]) < 400:
+                return start_response(status, headers, exc_info)
+            error.append((status, headers, exc_info))
+            return lambda data: None  # nothing writes here in this stack
+
+        app_iter = self.app(environ, start)
+        if not error:
+            return app_iter
+        try:
+            body = b''.join(app_iter)
+        finally:
+            getattr(app_iter, 'close', lambda: None)()
+        status, headers, exc_info = error[0]
+        response = webob.Response(status=status, headerlist=list(headers),
+                                  body=body)
+        if not _is_formatted(response):
             if response.status_int == 413:
                 text = ('The request body is too large: the limit is %d '
                         'bytes.' % cfg.CONF.oslo_middleware
@@ -52,7 +73,8 @@ class ParsableErrorMiddleware:
             response.body = error_body(response.status_int, text)
             response.content_type = 'application/json'
             response.charset = None
-        return response(environ, start_response)
+        start_response(response.status, response.headerlist, exc_info)
+        return [response.body]
 
 
 def _is_formatted(response):

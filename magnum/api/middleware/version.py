@@ -1,7 +1,5 @@
 """Microversion negotiation: the ``OpenStack-API-Version`` headers."""
 
-import webob
-
 from magnum.api.middleware import errors
 
 SERVICE_TYPE = 'container-infra'
@@ -41,7 +39,18 @@ def negotiate(header):
 
 
 class VersionMiddleware:
-    """Checks the requested version of /v1 calls and answers with it."""
+    """Checks the requested version of /v1 calls and answers with it.
+
+    Plain WSGI, no webob: it runs on every request.
+    """
+
+    _RANGE = [
+        ('OpenStack-API-Minimum-Version',
+         '%s %s' % (SERVICE_TYPE, as_string(MIN_VERSION))),
+        ('OpenStack-API-Maximum-Version',
+         '%s %s' % (SERVICE_TYPE, as_string(MAX_VERSION))),
+        ('Vary', HEADER),
+    ]
 
     def __init__(self, app):
         self.app = app
@@ -49,26 +58,21 @@ class VersionMiddleware:
     def __call__(self, environ, start_response):
         if not environ.get('PATH_INFO', '').startswith('/v1'):
             return self.app(environ, start_response)
-        request = webob.Request(environ)
         try:
-            version = negotiate(request.headers.get(HEADER))
+            version = negotiate(environ.get('HTTP_OPENSTACK_API_VERSION'))
         except ValueError as e:
-            response = webob.Response(
-                status=406, content_type='application/json', charset=None,
-                body=errors.error_body(406, str(e)))
-            version = None
-        else:
-            environ['magnum.api_version'] = version
-            response = request.get_response(self.app)
-        if version is not None:
-            response.headers[HEADER] = '%s %s' % (SERVICE_TYPE,
-                                                  as_string(version))
-        response.headers['OpenStack-API-Minimum-Version'] = '%s %s' % (
-            SERVICE_TYPE, as_string(MIN_VERSION))
-        response.headers['OpenStack-API-Maximum-Version'] = '%s %s' % (
-            SERVICE_TYPE, as_string(MAX_VERSION))
-        response.headers['Vary'] = HEADER
-        return response(environ, start_response)
+            body = errors.error_body(406, str(e))
+            start_response('406 Not Acceptable', [
+                ('Content-Type', 'application/json'),
+                ('Content-Length', str(len(body)))] + self._RANGE)
+            return [body]
+        environ['magnum.api_version'] = version
+        extra = [(HEADER, '%s %s' % (SERVICE_TYPE, as_string(version)))]
+        extra += self._RANGE
+
+        def start(status, headers, exc_info=None):
+            return start_response(status, headers + extra, exc_info)
+        return self.app(environ, start)
 
 
 def factory(global_config, **local_conf):
