@@ -55,6 +55,8 @@ def _add_parsers(subparsers):
 def main():
     cfg.CONF.register_cli_opt(cfg.SubCommandOpt(
         'command', title='Commands', handler=_add_parsers))
+    # Logs to stderr: stdout carries the answer (the version) alone.
+    cfg.CONF.set_default('use_stderr', True)
     service.prepare()
     try:
         cfg.CONF.command.func()

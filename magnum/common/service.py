@@ -12,8 +12,14 @@ from magnum import version
 LOG = logging.getLogger(__name__)
 
 
+# oslo.messaging loads oslo.service, which announces its backend at INFO.
+_QUIET = ['oslo_service=WARN']
+
+
 def prepare(argv=None, default_config_files=None):
     """Parse the command line and config files; set up logging."""
+    logging.set_defaults(
+        default_log_levels=logging.get_default_log_levels() + _QUIET)
     argv = sys.argv[1:] if argv is None else argv
     cfg.CONF(argv, project='magnum', version=version.version_string(),
              default_config_files=default_config_files)

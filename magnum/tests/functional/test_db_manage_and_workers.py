@@ -1,0 +1,73 @@
+"""magnum-db-manage's commands, and magnum-api with several workers."""
+
+import os
+import subprocess
+import tempfile
+
+import psutil
+import pytest
+
+from magnum.tests.functional import db_servers
+from magnum.tests.functional import processes
+
+
+def _db_manage(config_file, *args):
+    result = subprocess.run(
+        [processes.script('magnum-db-manage'), '--config-file', config_file]
+        + list(args), capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_db_manage_upgrade_version_downgrade_stamp_on_sqlite():
+    with tempfile.TemporaryDirectory() as work:
+        config_file = os.path.join(work, 'magnum.conf')
+        with open(config_file, 'w') as f:
+            f.write('[database]\nconnection = sqlite:///%s/m.sqlite\n'
+                    % work)
+        assert 'None' in _db_manage(config_file, 'version')
+        _db_manage(config_file, 'upgrade')
+        head = _db_manage(config_file, 'version')
+        assert head == '0001'
+        _db_manage(config_file, 'downgrade', 'base')
+        assert 'None' in _db_manage(config_file, 'version')
+        # stamp marks a revision without touching the schema.
+        _db_manage(config_file, 'stamp', 'head')
+        assert _db_manage(config_file, 'version') == head
+
+
+def test_db_manage_reports_a_bad_revision_and_fails():
+    with tempfile.TemporaryDirectory() as work:
+        config_file = os.path.join(work, 'magnum.conf')
+        with open(config_file, 'w') as f:
+            f.write('[database]\nconnection = sqlite:///%s/m.sqlite\n'
+                    % work)
+        result = subprocess.run(
+            [processes.script('magnum-db-manage'), '--config-file',
+             config_file, 'upgrade', 'nosuchrevision'],
+            capture_output=True, text=True, timeout=120,
+            stdin=subprocess.DEVNULL)
+        assert result.returncode != 0
+        assert 'nosuchrevision' in result.stderr
+
+
+@pytest.mark.postgresql
+@pytest.mark.rabbitmq
+def test_api_serves_with_several_worker_processes():
+    with processes.running(db_servers.PostgresDatabase()) as database:
+        services = processes.MagnumServices(
+            database.url, extra={'api': {'workers': 3}})
+        with processes.running(services) as magnum:
+            master = psutil.Process(magnum.api.popen.pid)
+            assert len(master.children()) == 3, master.children()
+            client = processes.Client(magnum)
+            try:
+                made = {client.post('/v1/baymodels', json={
+                    'coe': 'docker', 'name': 'w%d' % i}).json()['uuid']
+                    for i in range(12)}
+                listed = {m['uuid'] for m in
+                          client.get('/v1/baymodels').json()['baymodels']}
+                assert made <= listed
+            finally:
+                client.close()
