@@ -3,6 +3,7 @@
 import pytest
 
 from magnum.tests.functional import docker_engine as docker_engine_mod
+from magnum.tests.functional import processes
 
 
 # -- Docker Engine -----------------------------------------------------------
@@ -12,3 +13,13 @@ def docker_engine():
     """A private Docker Engine (``.url``, ``.client()``), one per module."""
     with docker_engine_mod.DockerEngine() as engine:
         yield engine
+
+
+# -- Magnum processes ---------------------------------------------------------
+
+@pytest.fixture
+def api(magnum):
+    """An HTTP client of the module's ``magnum`` fixture."""
+    client = processes.Client(magnum)
+    yield client
+    client.close()

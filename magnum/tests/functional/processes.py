@@ -499,6 +499,11 @@ def deployment(kind):
             yield magnum
 
 
+def unique_name(prefix):
+    """A name no other test or run uses."""
+    return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
+
+
 REQUEST_ID = 'X-OpenStack-Request-Id'
 
 

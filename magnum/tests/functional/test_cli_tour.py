@@ -7,7 +7,6 @@ mode (``--os-token --os-endpoint-override``), without Keystone.
 """
 
 import time
-import uuid
 
 import pytest
 
@@ -43,17 +42,6 @@ def cli(magnum, client_venv):
     return client_venv.cli(magnum.endpoint)
 
 
-@pytest.fixture
-def api(magnum):
-    client = processes.Client(magnum)
-    yield client
-    client.close()
-
-
-def unique_name(prefix):
-    return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
-
-
 def wait_for_status(api, magnum, ident, statuses):
     """Poll over HTTP (faster than the CLI) until the bay's status is one
     of ``statuses``; None stands for "deleted".
@@ -80,8 +68,8 @@ def counts(api):
 
 
 def test_tour(cli, api, magnum):
-    baymodel = unique_name('tour-bm')
-    bay = unique_name('tour-bay')
+    baymodel = processes.unique_name('tour-bm')
+    bay = processes.unique_name('tour-bay')
 
     # baymodel-create prints the new BayModel.
     result = cli.ok('baymodel-create', '--name', baymodel, '--coe', 'docker',
@@ -182,7 +170,7 @@ def baymodel(magnum):
     the CLI's own create is the tour's).
     """
     client = processes.Client(magnum)
-    name = unique_name('bad-input')
+    name = processes.unique_name('bad-input')
     response = client.post('/v1/baymodels', json={
         'name': name, 'coe': 'docker', 'labels': {'docker_url': SOCKET}})
     assert response.status_code == 201, response.text

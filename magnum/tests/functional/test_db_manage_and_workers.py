@@ -20,36 +20,37 @@ def _db_manage(config_file, *args):
     return result.stdout.strip()
 
 
-def test_db_manage_upgrade_version_downgrade_stamp_on_sqlite():
+@pytest.fixture
+def config_file():
+    """A configuration naming a fresh SQLite database."""
     with tempfile.TemporaryDirectory() as work:
-        config_file = os.path.join(work, 'magnum.conf')
-        with open(config_file, 'w') as f:
+        path = os.path.join(work, 'magnum.conf')
+        with open(path, 'w') as f:
             f.write('[database]\nconnection = sqlite:///%s/m.sqlite\n'
                     % work)
-        assert 'None' in _db_manage(config_file, 'version')
-        _db_manage(config_file, 'upgrade')
-        head = _db_manage(config_file, 'version')
-        assert head == '0001'
-        _db_manage(config_file, 'downgrade', 'base')
-        assert 'None' in _db_manage(config_file, 'version')
-        # stamp marks a revision without touching the schema.
-        _db_manage(config_file, 'stamp', 'head')
-        assert _db_manage(config_file, 'version') == head
+        yield path
 
 
-def test_db_manage_reports_a_bad_revision_and_fails():
-    with tempfile.TemporaryDirectory() as work:
-        config_file = os.path.join(work, 'magnum.conf')
-        with open(config_file, 'w') as f:
-            f.write('[database]\nconnection = sqlite:///%s/m.sqlite\n'
-                    % work)
-        result = subprocess.run(
-            [processes.script('magnum-db-manage'), '--config-file',
-             config_file, 'upgrade', 'nosuchrevision'],
-            capture_output=True, text=True, timeout=120,
-            stdin=subprocess.DEVNULL)
-        assert result.returncode != 0
-        assert 'nosuchrevision' in result.stderr
+def test_db_manage_upgrade_version_downgrade_stamp_on_sqlite(config_file):
+    assert 'None' in _db_manage(config_file, 'version')
+    _db_manage(config_file, 'upgrade')
+    head = _db_manage(config_file, 'version')
+    assert head == '0001'
+    _db_manage(config_file, 'downgrade', 'base')
+    assert 'None' in _db_manage(config_file, 'version')
+    # stamp marks a revision without touching the schema.
+    _db_manage(config_file, 'stamp', 'head')
+    assert _db_manage(config_file, 'version') == head
+
+
+def test_db_manage_reports_a_bad_revision_and_fails(config_file):
+    result = subprocess.run(
+        [processes.script('magnum-db-manage'), '--config-file',
+         config_file, 'upgrade', 'nosuchrevision'],
+        capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert 'nosuchrevision' in result.stderr
 
 
 @pytest.mark.postgresql

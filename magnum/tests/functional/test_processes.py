@@ -34,19 +34,8 @@ def magnum(request):
         yield running
 
 
-@pytest.fixture
-def api(magnum):
-    client = processes.Client(magnum)
-    yield client
-    client.close()
-
-
-def unique_name(prefix):
-    return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
-
-
 def create_baymodel(api, **fields):
-    body = {'name': unique_name('bm'), 'coe': 'docker',
+    body = {'name': processes.unique_name('bm'), 'coe': 'docker',
             'labels': {'docker_url': MISSING_SOCKET}}
     body.update(fields)
     response = api.post('/v1/baymodels', json=body)
@@ -75,7 +64,7 @@ def test_bay_lifecycle_crosses_rpc_to_the_conductor(api, magnum):
     baymodel = create_baymodel(api)
 
     response = api.post('/v1/bays', json={
-        'name': unique_name('bay'), 'baymodel_id': baymodel['name'],
+        'name': processes.unique_name('bay'), 'baymodel_id': baymodel['name'],
         'node_count': 1})
     assert response.status_code == 201, response.text
     bay = response.json()
