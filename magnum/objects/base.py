@@ -3,9 +3,6 @@
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
-remotable = ovo_base.remotable
-remotable_classmethod = ovo_base.remotable_classmethod
-
 
 class MagnumObjectRegistry(ovo_base.VersionedObjectRegistry):
     pass
@@ -38,10 +35,6 @@ class MagnumObject(ovo_base.VersionedObject,
 
     def _refresh(self, row):
         self._from_db_object(self, row, self._context)
-
-    def as_dict(self):
-        return {name: getattr(self, name) for name in self.fields
-                if self.obj_attr_is_set(name)}
 
 
 class MagnumObjectSerializer(ovo_base.VersionedObjectSerializer):
