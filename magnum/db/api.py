@@ -77,16 +77,6 @@ def _sees_all(context, by_uuid=False):
     return context.is_admin and (by_uuid or context.all_projects)
 
 
-def _scoped(context, stmt, table, by_uuid=False, public=False):
-    """Restrict ``stmt`` to the rows the caller may see."""
-    if _sees_all(context, by_uuid):
-        return stmt
-    mine = table.c.project_id == context.project_id
-    if public:
-        mine = sa.or_(mine, table.c.public == sa.true())
-    return stmt.where(mine)
-
-
 @functools.lru_cache(maxsize=None)
 def _lookup_statement(table, by_uuid, scoped, public):
     """SELECT one row by UUID or name, built once per shape.
@@ -192,9 +182,13 @@ def _paginate(session, context, table, limit, marker, sort_key, sort_dir,
 def _marker_row(session, context, table, marker, resource, public=False):
     if marker is None:
         return None
-    stmt = _scoped(context, sa.select(table).where(table.c.uuid == marker),
-                   table, public=public)
-    row = session.execute(stmt).first()
+    # The marker must be a row of the page's own scope.
+    scoped = not _sees_all(context)
+    params = {'ident': marker}
+    if scoped:
+        params['project_id'] = context.project_id
+    row = session.execute(_lookup_statement(table, True, scoped, public),
+                          params).first()
     if row is None:
         raise exception.InvalidParameterValue(
             field='marker', reason='no %s with UUID %s' % (resource, marker))
