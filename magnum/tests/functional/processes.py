@@ -248,8 +248,9 @@ def _api_answers(url):
     return response.status_code == 200 and 'versions' in response.json()
 
 
-def _conductors_up(endpoint, hosts):
-    response = requests.get(endpoint + '/mservices', timeout=5)
+def _conductors_up(endpoint, hosts, headers=None):
+    response = requests.get(endpoint + '/mservices', headers=headers,
+                            timeout=5)
     if response.status_code != 200:
         return False
     up = {row['host'] for row in response.json()['mservices']
@@ -327,8 +328,13 @@ class _Services(fixtures.Fixture):
                 os.rename(process.log_path, '%s.%d' % (process.log_path,
                                                        attempt))
 
+    def _auth_headers(self):
+        """Headers that let the fixture read /v1/mservices (none: noauth)."""
+        return {}
+
     def _wait_until_up(self, hosts):
-        wait_for(lambda: _conductors_up(self.endpoint, hosts),
+        wait_for(lambda: _conductors_up(self.endpoint, hosts,
+                                        self._auth_headers()),
                  'the conductor(s) %s up in %s/mservices'
                  % (', '.join(hosts or ['(any)']), self.endpoint),
                  self.processes)

@@ -1,0 +1,380 @@
+"""A real Keystone for the functional tests, on a free port.
+
+Keystone runs from its own virtualenv (``tools/keystone.sh`` builds it once
+under ``~/.cache/magnum-tests/keystone-venv`` and reuses it; Keystone pins
+its own oslo.* and SQLAlchemy, so it never shares the project's .venv)::
+
+    with processes.running(keystone.Keystone()) as ks:
+        project = ks.create_project('demo')
+        ks.create_user('alice', 'secret', project, ['member'])
+        token = ks.token_for('alice', 'secret', 'demo')
+        with processes.running(keystone.MagnumServices(ks, db.url)) as m:
+            ...  # magnum-api with auth_strategy = keystone
+
+``magnum_auth_config(ks)`` is the ``extra`` configuration that
+``MagnumServices`` adds (``[keystone_authtoken]`` with a ``magnum`` service
+user); ``keystone.MagnumServices`` also waits for the conductors with a
+token, as ``/v1/mservices`` wants one once Keystone guards the API.
+
+Set-up writes ``keystone.conf`` in a temporary directory (fernet and
+credential key repositories beside it, ``[token] provider = fernet``), runs
+``keystone-manage db_sync``, ``fernet_setup`` and ``credential_setup``
+(keystone-manage reads ``--config-file`` only; it ignores
+``OS_KEYSTONE_CONFIG_FILES``), starts gunicorn on 127.0.0.1 with
+``--no-control-socket`` (otherwise every gunicorn on the machine shares one
+control socket in the home directory) and, while it starts, runs
+``keystone-manage bootstrap`` with its port in the catalog (a port another
+process took first costs a retry and a second bootstrap, which updates the
+endpoints); then waits until ``GET /v3`` answers. Each keystone-manage costs
+~1.7 s of imports, so the three first steps run side by side; the admin
+password reaches bootstrap as ``OS_BOOTSTRAP_PASSWORD``, never in an argv.
+
+The WSGI app reads ``OS_KEYSTONE_CONFIG_FILES`` and parses ``sys.argv``
+(gunicorn's own arguments, which it rejects), so gunicorn loads a tiny
+module that clears ``sys.argv`` before importing ``keystone.wsgi.api``.
+
+The database is SQLite in the temporary directory by default (the fastest
+start), or a URL given as ``database_url`` (e.g. a
+``db_servers.PostgresDatabase().url``; the virtualenv has psycopg2-binary).
+Users, projects and role assignments are made through Keystone's API with
+the bootstrap admin's token, as an operator would.
+
+Attributes once set up: ``url`` (``http://127.0.0.1:PORT/v3``),
+``admin_token`` (valid for an hour; ``admin_session.get_token()`` renews),
+``admin_session`` (keystoneauth1, raises on errors),
+``work_dir``, ``process``. Clean-up stops gunicorn's whole process group.
+``MAGNUM_TEST_KEEP_LOGS=1`` keeps the work directory.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import fixtures
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+import pytest
+import requests
+
+from magnum.tests.functional import processes
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+SCRIPT = os.path.join(REPO, 'tools', 'keystone.sh')
+# Seconds: building the virtualenv (cold: ~20 s), one keystone-manage step,
+# and Keystone answering GET /v3.
+BUILD_TIMEOUT = 900
+MANAGE_TIMEOUT = 120
+START_TIMEOUT = 60
+
+DOMAIN = 'Default'
+REGION = 'RegionOne'
+
+_APP_MODULE = '''\
+"""gunicorn's entry to Keystone: the app must not see gunicorn's argv."""
+import sys
+
+sys.argv = sys.argv[:1]
+
+from keystone.wsgi.api import application  # noqa: E402
+'''
+
+
+class KeystoneUnavailable(pytest.skip.Exception):
+    """Keystone cannot be installed here (skips, unless CI is set)."""
+
+
+def venv():
+    """Build the virtualenv unless a finished one is there; its path."""
+    try:
+        result = subprocess.run(
+            [SCRIPT], stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=BUILD_TIMEOUT,
+            env=processes._child_environment(None))
+    except subprocess.TimeoutExpired as e:
+        _unavailable('%s timed out: %s' % (SCRIPT, e))
+    if result.returncode:
+        _unavailable('%s failed (%d):\n%s' % (
+            SCRIPT, result.returncode, result.stderr[-4000:]))
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _unavailable(reason):
+    reason = 'Keystone: %s' % reason
+    if os.environ.get('CI'):
+        pytest.fail(reason, pytrace=False)
+    raise KeystoneUnavailable(reason)
+
+
+def _secret():
+    return uuid.uuid4().hex
+
+
+class Keystone(fixtures.Fixture):
+    """Keystone (identity API v3) under gunicorn on a free port."""
+
+    def __init__(self, database_url=None, workers=2):
+        super().__init__()
+        self.database_url = database_url
+        self.workers = workers
+        self.processes = []
+
+    def _setUp(self):
+        self.venv = venv()
+        self.bin_dir = os.path.join(self.venv, 'bin')
+        if os.environ.get('MAGNUM_TEST_KEEP_LOGS'):
+            self.work_dir = tempfile.mkdtemp(prefix='magnum-keystone-')
+            sys.stderr.write('keystone logs in %s\n' % self.work_dir)
+        else:
+            self.work_dir = self.useFixture(fixtures.TempDir()).path
+        # NOTE: registered before anything starts, so a failure half-way
+        # through set-up still stops what did start.
+        self.addCleanup(lambda: processes.stop_all(self.processes))
+        self.admin_password = _secret()
+        self.config_file = os.path.join(self.work_dir, 'keystone.conf')
+        self._write_config()
+        with open(os.path.join(self.work_dir, 'keystone_app.py'), 'w') as f:
+            f.write(_APP_MODULE)
+        owner = ['--keystone-user', str(os.getuid()),
+                 '--keystone-group', str(os.getgid())]
+        # NOTE: each keystone-manage costs ~1.7 s of imports; the three
+        # first steps are independent (the database, two key repositories)
+        # and bootstrap only needs the database, so they overlap.
+        self._manage(['db_sync'], ['fernet_setup'] + owner,
+                     ['credential_setup'] + owner)
+        self.process = self._start_gunicorn()
+        self.admin_session = ks_session.Session(auth=v3.Password(
+            auth_url=self.url, username='admin',
+            password=self.admin_password, user_domain_name=DOMAIN,
+            project_name='admin', project_domain_name=DOMAIN))
+        self.admin_token = self.admin_session.get_token()
+        self.addCleanup(self.admin_session.session.close)
+        self._service_user = None
+
+    # -- set-up ---------------------------------------------------------------
+
+    def _write_config(self):
+        database = self.database_url or 'sqlite:///%s' % os.path.join(
+            self.work_dir, 'keystone.db')
+        processes._write_config(self.config_file, {
+            'DEFAULT': {'use_stderr': 'true'},
+            'database': {'connection': database},
+            'token': {'provider': 'fernet'},
+            'fernet_tokens': {
+                'key_repository': os.path.join(self.work_dir, 'fernet-keys')},
+            'credential': {
+                'key_repository': os.path.join(self.work_dir,
+                                               'credential-keys')},
+            # NOTE: bcrypt's fewest rounds: each password check (every
+            # token issued, every user made) costs milliseconds, not the
+            # ~0.2 s of the default 12 rounds.
+            'identity': {'password_hash_rounds': '4'},
+        })
+
+    def _environment(self):
+        return {'OS_KEYSTONE_CONFIG_FILES': self.config_file,
+                'OS_KEYSTONE_CONFIG_DIR': ''}
+
+    def _bootstrap_argv(self):
+        return ['bootstrap',
+                '--bootstrap-username', 'admin',
+                '--bootstrap-project-name', 'admin',
+                '--bootstrap-role-name', 'admin',
+                '--bootstrap-service-name', 'keystone',
+                '--bootstrap-region-id', REGION,
+                '--bootstrap-admin-url', self.url,
+                '--bootstrap-internal-url', self.url,
+                '--bootstrap-public-url', self.url]
+
+    def _manage(self, *steps):
+        """Run ``keystone-manage`` once per step (an argv list), all at
+        once; raise with the logs of those that failed.
+        """
+        running = []
+        for args in steps:
+            argv = [os.path.join(self.bin_dir, 'keystone-manage'),
+                    '--config-file', self.config_file] + list(args)
+            log_path = os.path.join(self.work_dir,
+                                    'keystone-manage-%s.log' % args[0])
+            with open(log_path, 'ab') as log:
+                popen = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, cwd=self.work_dir,
+                    env=processes._child_environment(dict(
+                        self._environment(),
+                        OS_BOOTSTRAP_PASSWORD=self.admin_password)),
+                    start_new_session=True,
+                    preexec_fn=processes._die_with_parent)
+            running.append((args[0], popen, log_path))
+        deadline = time.monotonic() + MANAGE_TIMEOUT
+        failures = []
+        for step, popen, log_path in running:
+            try:
+                status = popen.wait(max(0, deadline - time.monotonic()))
+                failure = status and 'exit status %d' % status
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
+                failure = 'no end after %ds' % MANAGE_TIMEOUT
+            if failure:
+                # NOTE: the password is in no argv, and so in no log.
+                with open(log_path, 'rb') as log:
+                    output = log.read().decode('utf-8', 'replace')
+                failures.append('keystone-manage %s failed (%s):\n%s'
+                                % (step, failure, output[-4000:]))
+        if failures:
+            raise processes.ServiceFailed('\n'.join(failures))
+
+    def _start_gunicorn(self):
+        for attempt in range(1, processes._PORT_ATTEMPTS + 1):
+            self.port = processes.free_port()
+            self.url = 'http://127.0.0.1:%d/v3' % self.port
+            log_path = os.path.join(self.work_dir, 'keystone.log')
+            process = processes.Process('keystone', [
+                os.path.join(self.bin_dir, 'gunicorn'),
+                '--no-control-socket',
+                '--bind', '127.0.0.1:%d' % self.port,
+                '--workers', str(self.workers),
+                '--timeout', '60',
+                '--chdir', self.work_dir,
+                '--pythonpath', self.work_dir,
+                'keystone_app:application',
+            ], log_path, env=self._environment(), cwd=self.work_dir).start()
+            self.processes.append(process)
+
+            def answers(process=process):
+                if processes._PORT_TAKEN in process.tail(20):
+                    raise processes._PortTaken()
+                response = requests.get(self.url, timeout=2)
+                return (response.status_code == 200 and response.json()[
+                    'version']['id'].startswith('v3'))
+
+            try:
+                # NOTE: bootstrap (with this port in the catalog; again,
+                # updating it, after a retry) while gunicorn starts.
+                self._manage(self._bootstrap_argv())
+                processes.wait_for(answers, 'GET %s' % self.url,
+                                   self.processes, timeout=START_TIMEOUT)
+                return process
+            except processes._PortTaken:
+                process.stop(grace=0)
+                self.processes.remove(process)
+                os.rename(log_path, '%s.%d' % (log_path, attempt))
+        raise processes.ServiceFailed('keystone found no free port in %d '
+                                      'tries' % processes._PORT_ATTEMPTS)
+
+    def logs(self, lines=40):
+        return processes.logs_of(self.processes, lines)
+
+    # -- the identity API, as the admin ---------------------------------------
+
+    def _api(self, method, path, **kwargs):
+        response = self.admin_session.request(self.url + path, method,
+                                              **kwargs)
+        return response.json() if response.content else None
+
+    def create_project(self, name, domain_id='default'):
+        """A new project; its id."""
+        return self._api('POST', '/projects', json={'project': {
+            'name': name, 'domain_id': domain_id}})['project']['id']
+
+    def project_id(self, name):
+        projects = self._api('GET', '/projects', params={'name': name})
+        return projects['projects'][0]['id']
+
+    def role_id(self, name):
+        """The id of role ``name``, created when it does not exist."""
+        roles = self._api('GET', '/roles', params={'name': name})['roles']
+        if roles:
+            return roles[0]['id']
+        return self._api('POST', '/roles',
+                         json={'role': {'name': name}})['role']['id']
+
+    def create_user(self, name, password, project=None, roles=(),
+                    domain_id='default'):
+        """A new user with ``roles`` (names) on ``project`` (an id); its id.
+        """
+        user_id = self._api('POST', '/users', json={'user': {
+            'name': name, 'password': password, 'domain_id': domain_id,
+            'default_project_id': project}})['user']['id']
+        for role in roles:
+            self._api('PUT', '/projects/%s/users/%s/roles/%s' % (
+                project, user_id, self.role_id(role)))
+        return user_id
+
+    def token_for(self, user, password, project):
+        """A project-scoped token of ``user`` (names, domain Default)."""
+        response = requests.post(self.url + '/auth/tokens', timeout=30, json={
+            'auth': {
+                'identity': {'methods': ['password'], 'password': {'user': {
+                    'name': user, 'password': password,
+                    'domain': {'name': DOMAIN}}}},
+                'scope': {'project': {'name': project,
+                                      'domain': {'name': DOMAIN}}}}})
+        if response.status_code != 201:
+            # NOTE: the answer, never the password.
+            raise AssertionError('no token for %s in %s: %s %s' % (
+                user, project, response.status_code, response.text[:500]))
+        return response.headers['X-Subject-Token']
+
+    def service_user(self, name='magnum', project='service'):
+        """A service user (roles admin and service on ``project``, made
+        when missing); ``(name, password)``. Made once per fixture: later
+        calls return the first user, whatever ``name`` they give.
+        """
+        if self._service_user is None:
+            projects = self._api('GET', '/projects',
+                                 params={'name': project})['projects']
+            project_id = (projects[0]['id'] if projects
+                          else self.create_project(project))
+            password = _secret()
+            self.create_user(name, password, project_id,
+                             ['admin', 'service'])
+            self._service_user = (name, password, project)
+        return self._service_user[:2]
+
+
+def magnum_auth_config(keystone, name='magnum'):
+    """``extra`` for ``processes.MagnumServices``: Keystone auth, with a
+    service user for keystonemiddleware (it validates the users' tokens
+    with its own, which needs the ``service`` or ``admin`` role).
+    """
+    username, password = keystone.service_user(name)
+    return {
+        'DEFAULT': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': {
+            'www_authenticate_uri': keystone.url,
+            'auth_url': keystone.url,
+            'auth_type': 'password',
+            'username': username,
+            'password': password,
+            'project_name': 'service',
+            'user_domain_name': DOMAIN,
+            'project_domain_name': DOMAIN,
+            'region_name': REGION,
+            # NOTE: the catalog has one URL for every interface.
+            'interface': 'public',
+        },
+    }
+
+
+class MagnumServices(processes.MagnumServices):
+    """``processes.MagnumServices`` behind ``keystone``.
+
+    The Keystone settings of ``magnum_auth_config`` come first in ``extra``
+    (the caller's win).
+    """
+
+    def __init__(self, keystone, database_url, extra=None, **kwargs):
+        sections = magnum_auth_config(keystone)
+        for section, options in (extra or {}).items():
+            sections.setdefault(section, {}).update(options)
+        super().__init__(database_url, extra=sections, **kwargs)
+        self.keystone = keystone
+
+    def _auth_headers(self):
+        # /v1/mservices wants a token now: the admin's.
+        return {'X-Auth-Token': self.keystone.admin_session.get_token()}
