@@ -336,6 +336,41 @@ class Keystone(fixtures.Fixture):
             self._service_user = (name, password, project)
         return self._service_user[:2]
 
+    def register_magnum(self, endpoint_url, name='magnum',
+                        types=('container-infra', 'container')):
+        """Put magnum in the catalog: a service of each type in ``types``
+        (newer clients look for ``container-infra``, the 2.x clients for
+        ``container``), each with a public, internal and admin endpoint
+        ``endpoint_url`` (``http://127.0.0.1:PORT/v1``) in ``REGION``.
+
+        Idempotent: a service or endpoint already there is reused (an
+        endpoint with another URL is updated), never doubled.
+        """
+        for service_type in types:
+            services = self._api('GET', '/services', params={
+                'type': service_type})['services']
+            mine = [s for s in services if s.get('name') == name]
+            if mine:
+                service_id = mine[0]['id']
+            else:
+                service_id = self._api('POST', '/services', json={
+                    'service': {'type': service_type, 'name': name,
+                                'enabled': True}})['service']['id']
+            endpoints = self._api('GET', '/endpoints', params={
+                'service_id': service_id})['endpoints']
+            for interface in ('public', 'internal', 'admin'):
+                found = [e for e in endpoints
+                         if e['interface'] == interface
+                         and e.get('region_id') == REGION]
+                if not found:
+                    self._api('POST', '/endpoints', json={'endpoint': {
+                        'service_id': service_id, 'interface': interface,
+                        'region_id': REGION, 'url': endpoint_url,
+                        'enabled': True}})
+                elif found[0]['url'] != endpoint_url:
+                    self._api('PATCH', '/endpoints/%s' % found[0]['id'],
+                              json={'endpoint': {'url': endpoint_url}})
+
 
 def magnum_auth_config(keystone, name='magnum'):
     """``extra`` for ``processes.MagnumServices``: Keystone auth, with a

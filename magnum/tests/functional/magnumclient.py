@@ -103,6 +103,14 @@ class ClientVenv:
     def cli(self, endpoint, token='magnum-functional-test'):
         return CLI(self.magnum, endpoint, token)
 
+    def keystone_cli(self, auth_url, username, password, project,
+                     domain='Default'):
+        """A ``CLI`` with Keystone password auth, the endpoint found in
+        the catalog (see ``KeystoneCLI``).
+        """
+        return KeystoneCLI(self.magnum, auth_url, username, password,
+                           project, domain)
+
 
 def _environment():
     # NOTE: the clients read OS_AUTH_URL, OS_TOKEN, OS_CLOUD... from the
@@ -139,13 +147,20 @@ class CLI:
         self.endpoint = endpoint
         self.token = token
 
-    def run(self, *args):
-        argv = [self.magnum, '--os-token', self.token,
+    def _argv(self, args):
+        return [self.magnum, '--os-token', self.token,
                 '--os-endpoint-override', self.endpoint] + list(args)
+
+    def _environment(self):
+        return _environment()
+
+    def run(self, *args):
+        argv = self._argv(args)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True,
-                                  timeout=RUN_TIMEOUT, env=_environment())
+                                  timeout=RUN_TIMEOUT,
+                                  env=self._environment())
         except subprocess.TimeoutExpired as e:
             raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
                 ' '.join(argv), RUN_TIMEOUT, e.stdout, e.stderr))
@@ -157,6 +172,40 @@ class CLI:
         assert result.returncode == 0 and 'ERROR' not in result.output, (
             str(result))
         return result
+
+
+class KeystoneCLI(CLI):
+    """The ``magnum`` command line with Keystone (v3) password auth::
+
+        magnum --os-auth-url K/v3 --os-username U --os-tenant-name P \\
+            --os-user-domain-name Default --os-project-domain-name Default
+
+    The endpoint comes from Keystone's catalog (``--bypass-url`` is not
+    given). The password goes in ``OS_PASSWORD`` (2.1.0 reads
+    ``--os-password`` from it), never in the argv, so no ``Result`` or
+    assertion message shows it.
+    """
+
+    def __init__(self, magnum, auth_url, username, password, project,
+                 domain='Default'):
+        super().__init__(magnum, None, None)
+        self.auth_url = auth_url
+        self.username = username
+        self._password = password
+        self.project = project
+        self.domain = domain
+
+    def _argv(self, args):
+        return [self.magnum, '--os-auth-url', self.auth_url,
+                '--os-username', self.username,
+                '--os-tenant-name', self.project,
+                '--os-user-domain-name', self.domain,
+                '--os-project-domain-name', self.domain] + list(args)
+
+    def _environment(self):
+        env = _environment()
+        env['OS_PASSWORD'] = self._password
+        return env
 
 
 def parse_table(text):

@@ -43,3 +43,55 @@ class TestNoAuthPipeline(base.APITestCase):
                          headers={'X-Project-Id': None, 'X-User-Id': None,
                                   'X-Roles': None}).json
         self.assertEqual('demo', body['project_id'])
+
+
+class TestRoles(base.APITestCase):
+    """reader looks, member also changes, admin does anything anywhere."""
+
+    def as_role(self, role, project='project-a'):
+        return {'X-Roles': role, 'X-Project-Id': project}
+
+    def setUp(self):
+        super().setUp()
+        self.bm = self.post('/v1/baymodels', {
+            'coe': 'docker', 'name': 'bm',
+            'labels': {'provisioner': 'fake'}}).json
+        self.path = '/v1/baymodels/%s' % self.bm['uuid']
+        self.rename = [{'op': 'replace', 'path': '/name', 'value': 'x'}]
+
+    def test_reader_can_look_but_not_change(self):
+        reader = self.as_role('reader')
+        self.assertEqual(200, self.get(self.path, headers=reader).status_int)
+        self.assertEqual(1, len(self.get('/v1/baymodels', headers=reader)
+                                .json['baymodels']))
+        self.assertEqual(403, self.post('/v1/baymodels', {'coe': 'docker'},
+                                        headers=reader).status_int)
+        self.assertEqual(403, self.patch(self.path, self.rename,
+                                         headers=reader).status_int)
+        self.assertEqual(403, self.delete(self.path,
+                                          headers=reader).status_int)
+        self.assertEqual('bm', self.get(self.path).json['name'])
+
+    def test_member_can_change_its_projects_rows(self):
+        member = self.as_role('member')
+        self.assertEqual(200, self.patch(self.path, self.rename,
+                                         headers=member).status_int)
+        self.assertEqual(204, self.delete(self.path,
+                                          headers=member).status_int)
+
+    def test_no_role_can_do_nothing(self):
+        nobody = self.as_role('')
+        self.assertEqual(403, self.get('/v1/baymodels',
+                                       headers=nobody).status_int)
+
+    def test_admin_of_another_project_changes_any_row(self):
+        admin = self.as_role('admin', project='ops')
+        self.assertEqual(200, self.get(self.path, headers=admin).status_int)
+        self.assertEqual(200, self.patch(self.path, self.rename,
+                                         headers=admin).status_int)
+
+    def test_member_of_another_project_gets_404_not_403(self):
+        other = self.as_role('member', project='project-b')
+        self.assertEqual(404, self.get(self.path, headers=other).status_int)
+        self.assertEqual(404, self.delete(self.path,
+                                          headers=other).status_int)
