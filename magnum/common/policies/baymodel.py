@@ -26,7 +26,8 @@ rules = [
     _rule('delete', base.ADMIN_OR_OWNER, 'DELETE',
           _PATH + '/{baymodel_ident}', 'Delete a BayModel.'),
     _rule('publish', base.ADMIN, 'POST', _PATH,
-          'Create or update a BayModel with public=true.'),
+          'Publish a BayModel (public=true), or change or delete a '
+          'published one.'),
 ]
 
 

@@ -96,6 +96,15 @@ def _authorize_publish(context, values):
         policy.authorize(context, 'baymodel:publish')
 
 
+def _authorize_change(context, action, baymodel):
+    policy.authorize(context, action, {'project_id': baymodel.project_id,
+                                       'user_id': baymodel.user_id})
+    # A published BayModel serves every project: only who may publish may
+    # change or remove it.
+    if baymodel.public:
+        policy.authorize(context, 'baymodel:publish')
+
+
 class BayModelsController(collection.CollectionController):
 
     def _list(self, detail, params):
@@ -149,9 +158,7 @@ class BayModelsController(collection.CollectionController):
     def patch(self, ident):
         context = pecan.request.context
         baymodel = baymodel_obj.BayModel.get(context, ident)
-        policy.authorize(context, 'baymodel:update',
-                         {'project_id': baymodel.project_id,
-                          'user_id': baymodel.user_id})
+        _authorize_change(context, 'baymodel:update', baymodel)
         before = {name: baymodel[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = json_patch.changed(before, after)
@@ -180,9 +187,7 @@ class BayModelsController(collection.CollectionController):
     def delete(self, ident):
         context = pecan.request.context
         baymodel = baymodel_obj.BayModel.get(context, ident)
-        policy.authorize(context, 'baymodel:delete',
-                         {'project_id': baymodel.project_id,
-                          'user_id': baymodel.user_id})
+        _authorize_change(context, 'baymodel:delete', baymodel)
         baymodel.destroy(context)
         pecan.response.status = 204
         return ''

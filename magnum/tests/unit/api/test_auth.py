@@ -95,3 +95,15 @@ class TestRoles(base.APITestCase):
         self.assertEqual(404, self.get(self.path, headers=other).status_int)
         self.assertEqual(404, self.delete(self.path,
                                           headers=other).status_int)
+
+    def test_published_baymodel_changes_only_by_admin(self):
+        public = self.post('/v1/baymodels', {'coe': 'docker',
+                                             'public': True},
+                           as_admin=True).json
+        path = '/v1/baymodels/%s' % public['uuid']
+        member = self.as_role('member')
+        self.assertEqual(200, self.get(path, headers=member).status_int)
+        self.assertEqual(403, self.patch(path, self.rename,
+                                         headers=member).status_int)
+        self.assertEqual(403, self.delete(path, headers=member).status_int)
+        self.assertEqual(204, self.delete(path, as_admin=True).status_int)
