@@ -62,8 +62,10 @@ def keystone():
 @pytest.fixture(scope='module')
 def magnum(keystone):
     with processes.running(db_servers.PostgresDatabase()) as database:
+        # debug: "never logged" holds at every level.
         with processes.running(keystone_mod.MagnumServices(
-                keystone, database.url)) as magnum:
+                keystone, database.url,
+                extra={'DEFAULT': {'debug': True}})) as magnum:
             yield magnum
 
 
