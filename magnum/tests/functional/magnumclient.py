@@ -13,7 +13,11 @@ in token mode, no Keystone::
 
     magnum --os-token T --os-endpoint-override http://127.0.0.1:PORT/v1 ...
 
-and ``parse_table`` / ``parse_properties`` read the tables it prints.
+``ClientVenv(version).keystone_cli(auth_url, user, password, project)``
+gives a ``KeystoneCLI`` with Keystone v3 password auth and the endpoint
+from the catalog (the 2.x releases know no token mode), the password in
+``OS_PASSWORD``, never in an argv. ``parse_table`` / ``parse_properties``
+read the tables a CLI prints.
 """
 
 import fcntl
