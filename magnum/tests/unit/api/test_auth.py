@@ -1,5 +1,8 @@
 """The auth seam: which pipeline runs, and what each one trusts."""
 
+import os
+import tempfile
+
 from keystonemiddleware import auth_token  # noqa: F401  (its options)
 
 from magnum.api import app
@@ -107,3 +110,16 @@ class TestRoles(base.APITestCase):
                                          headers=member).status_int)
         self.assertEqual(403, self.delete(path, headers=member).status_int)
         self.assertEqual(204, self.delete(path, as_admin=True).status_int)
+
+
+class TestPolicyFile(base.APITestCase):
+
+    def test_a_policy_file_overrides_the_defaults(self):
+        with tempfile.NamedTemporaryFile('w', suffix='.yaml',
+                                         delete=False) as f:
+            f.write('"baymodel:get_all": "role:auditor"\n')
+        self.addCleanup(os.unlink, f.name)
+        self.conf.config(policy_file=f.name, group='oslo_policy')
+        self.assertEqual(403, self.get('/v1/baymodels').status_int)
+        self.assertEqual(200, self.get(
+            '/v1/baymodels', headers={'X-Roles': 'auditor'}).status_int)
