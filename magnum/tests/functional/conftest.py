@@ -3,6 +3,7 @@
 import pytest
 
 from magnum.tests.functional import docker_engine as docker_engine_mod
+from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
 
@@ -23,3 +24,12 @@ def api(magnum):
     client = processes.Client(magnum)
     yield client
     client.close()
+
+
+# -- Keystone ---------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def keystone():
+    """A real Keystone (its own cached virtualenv), one per module."""
+    with processes.running(keystone_mod.Keystone()) as ks:
+        yield ks

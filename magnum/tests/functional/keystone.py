@@ -46,6 +46,7 @@ Attributes once set up: ``url`` (``http://127.0.0.1:PORT/v3``),
 ``MAGNUM_TEST_KEEP_LOGS=1`` keeps the work directory.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -59,6 +60,7 @@ from keystoneauth1 import session as ks_session
 import pytest
 import requests
 
+from magnum.tests.functional import db_servers
 from magnum.tests.functional import processes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -413,3 +415,15 @@ class MagnumServices(processes.MagnumServices):
     def _auth_headers(self):
         # /v1/mservices wants a token now: the admin's.
         return {'X-Auth-Token': self.keystone.admin_session.get_token()}
+
+
+@contextlib.contextmanager
+def magnum_behind(keystone, extra=None):
+    """magnum-api and a conductor on PostgreSQL and RabbitMQ behind
+    ``keystone``, registered in its catalog; stopped on exit.
+    """
+    with processes.running(db_servers.PostgresDatabase()) as database:
+        with processes.running(MagnumServices(
+                keystone, database.url, extra=extra)) as magnum:
+            keystone.register_magnum(magnum.endpoint)
+            yield magnum

@@ -510,6 +510,29 @@ def unique_name(prefix):
     return '%s-%s' % (prefix, uuid.uuid4().hex[:8])
 
 
+def wait_for_bay(api, magnum, ident, statuses, timeout=30):
+    """The bay once its status is one of ``statuses`` (None: it is gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.get('/v1/bays/%s' % ident)
+        if response.status_code == 404 and None in statuses:
+            return None
+        assert response.status_code == 200, response.text
+        bay = response.json()
+        if bay['status'] in statuses:
+            return bay
+        if time.monotonic() > deadline:
+            raise AssertionError('bay %s is still %s after %ds, not %s\n%s' % (
+                ident, bay['status'], timeout, statuses, magnum.logs()))
+        time.sleep(0.1)
+
+
+def counts(api):
+    """How many BayModels and Bays the caller sees."""
+    return (len(api.get('/v1/baymodels').json()['baymodels']),
+            len(api.get('/v1/bays').json()['bays']))
+
+
 REQUEST_ID = 'X-OpenStack-Request-Id'
 
 

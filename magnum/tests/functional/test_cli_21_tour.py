@@ -13,11 +13,9 @@ The tour is the bay era's, as a ``member`` of a fresh project; the
 assertion message or printed output holds a password: they are in no argv.
 """
 
-import time
 
 import pytest
 
-from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import magnumclient
 from magnum.tests.functional import processes
@@ -30,7 +28,6 @@ SOCKET = 'unix:///nonexistent.sock'
 # 2.1.0's baymodel-create requires these three and --coe.
 REQUIRED = ['--image-id', 'fedora-atomic', '--keypair-id', 'default',
             '--external-network-id', 'public']
-SETTLE = 30
 
 
 @pytest.fixture(scope='module')
@@ -39,18 +36,9 @@ def client_venv():
 
 
 @pytest.fixture(scope='module')
-def keystone():
-    with processes.running(keystone_mod.Keystone()) as ks:
-        yield ks
-
-
-@pytest.fixture(scope='module')
 def magnum(keystone):
-    with processes.running(db_servers.PostgresDatabase()) as database:
-        with processes.running(keystone_mod.MagnumServices(
-                keystone, database.url)) as magnum:
-            keystone.register_magnum(magnum.endpoint)
-            yield magnum
+    with keystone_mod.magnum_behind(keystone) as magnum:
+        yield magnum
 
 
 class Person:
@@ -83,31 +71,6 @@ def admin(keystone, magnum, client_venv):
     person = Person(keystone, magnum, client_venv, 'admin', ['admin'])
     yield person
     person.api.close()
-
-
-def wait_for_status(api, magnum, ident, statuses):
-    """Poll over HTTP (faster than the CLI) until the bay's status is one
-    of ``statuses``; None stands for "deleted".
-    """
-    deadline = time.monotonic() + SETTLE
-    while True:
-        response = api.get('/v1/bays/%s' % ident)
-        if response.status_code == 404:
-            if None in statuses:
-                return None
-        else:
-            assert response.status_code == 200, response.text
-            if response.json()['status'] in statuses:
-                return response.json()['status']
-        if time.monotonic() > deadline:
-            pytest.fail('bay %s never reached %s: %s\n%s' % (
-                ident, statuses, response.text, magnum.logs()))
-        time.sleep(0.1)
-
-
-def counts(api):
-    return (len(api.get('/v1/baymodels').json()['baymodels']),
-            len(api.get('/v1/bays').json()['bays']))
 
 
 def test_tour(member, magnum):
@@ -170,7 +133,7 @@ def test_tour(member, magnum):
     assert mine[0]['master_count'] == '1'
     assert mine[0]['status'] in ('CREATE_IN_PROGRESS', 'CREATE_FAILED')
 
-    wait_for_status(api, magnum, bay_uuid, ('CREATE_FAILED',
+    processes.wait_for_bay(api, magnum, bay_uuid, ('CREATE_FAILED',
                                             'CREATE_COMPLETE'))
     shown = magnumclient.parse_properties(cli.ok('bay-show', bay).stdout)
     assert shown['uuid'] == bay_uuid
@@ -183,7 +146,7 @@ def test_tour(member, magnum):
     updated = magnumclient.parse_properties(result.stdout)
     assert updated['uuid'] == bay_uuid, str(result)
     assert updated['node_count'] == '2'
-    wait_for_status(api, magnum, bay_uuid, ('UPDATE_FAILED',
+    processes.wait_for_bay(api, magnum, bay_uuid, ('UPDATE_FAILED',
                                             'UPDATE_COMPLETE'))
     shown = magnumclient.parse_properties(cli.ok('bay-show', bay).stdout)
     assert shown['node_count'] == '2'
@@ -201,7 +164,7 @@ def test_tour(member, magnum):
     result = cli.ok('bay-delete', bay)
     assert 'Request to delete bay %s has been accepted' % bay in (
         result.stdout), str(result)
-    wait_for_status(api, magnum, bay_uuid, (None,))
+    processes.wait_for_bay(api, magnum, bay_uuid, (None,))
     assert bay not in cli.ok('bay-list').stdout
 
     result = cli.ok('baymodel-delete', baymodel)
@@ -239,14 +202,14 @@ def test_service_list_as_member_is_refused(member):
                  id='dns-three-octets'),
 ])
 def test_bad_field_prints_the_faultstring(member, args, names):
-    before = counts(member.api)
+    before = processes.counts(member.api)
     result = member.cli.run(*(args + REQUIRED))
     assert result.returncode == 1, str(result)
     assert result.stderr.startswith('ERROR'), str(result)
     for name in names:
         assert name in result.stderr, '%r not printed:\n%s' % (name, result)
     assert 'Traceback' not in result.output, str(result)
-    assert counts(member.api) == before
+    assert processes.counts(member.api) == before
 
 
 def test_non_number_is_refused_by_the_cli(member):

@@ -6,7 +6,6 @@ on what the CLI prints: that is what the user sees. The CLI runs in token
 mode (``--os-token --os-endpoint-override``), without Keystone.
 """
 
-import time
 
 import pytest
 
@@ -23,7 +22,6 @@ DEPLOYMENTS = [
 SOCKET = 'unix:///nonexistent.sock'
 REQUIRED = ['--image-id', 'fedora-atomic', '--keypair-id', 'default',
             '--external-network-id', 'public']
-SETTLE = 30
 
 
 @pytest.fixture(scope='module')
@@ -40,31 +38,6 @@ def magnum(request, client_venv):
 @pytest.fixture
 def cli(magnum, client_venv):
     return client_venv.cli(magnum.endpoint)
-
-
-def wait_for_status(api, magnum, ident, statuses):
-    """Poll over HTTP (faster than the CLI) until the bay's status is one
-    of ``statuses``; None stands for "deleted".
-    """
-    deadline = time.monotonic() + SETTLE
-    while True:
-        response = api.get('/v1/bays/%s' % ident)
-        if response.status_code == 404:
-            if None in statuses:
-                return None
-        else:
-            assert response.status_code == 200, response.text
-            if response.json()['status'] in statuses:
-                return response.json()['status']
-        if time.monotonic() > deadline:
-            pytest.fail('bay %s never reached %s: %s\n%s' % (
-                ident, statuses, response.text, magnum.logs()))
-        time.sleep(0.1)
-
-
-def counts(api):
-    return (len(api.get('/v1/baymodels').json()['baymodels']),
-            len(api.get('/v1/bays').json()['bays']))
 
 
 def test_tour(cli, api, magnum):
@@ -117,7 +90,7 @@ def test_tour(cli, api, magnum):
     assert bay_uuid in result.stdout
     assert mine[0]['status'] in ('CREATE_IN_PROGRESS', 'CREATE_FAILED')
 
-    wait_for_status(api, magnum, bay_uuid, ('CREATE_FAILED',
+    processes.wait_for_bay(api, magnum, bay_uuid, ('CREATE_FAILED',
                                             'CREATE_COMPLETE'))
     shown = magnumclient.parse_properties(cli.ok('bay-show', bay).stdout)
     assert shown['uuid'] == bay_uuid
@@ -132,7 +105,7 @@ def test_tour(cli, api, magnum):
         str(result))
     assert 'Request to update bay %s has been accepted' % bay in (
         result.stdout)
-    wait_for_status(api, magnum, bay_uuid, ('UPDATE_FAILED',
+    processes.wait_for_bay(api, magnum, bay_uuid, ('UPDATE_FAILED',
                                             'UPDATE_COMPLETE'))
     shown = magnumclient.parse_properties(cli.ok('bay-show', bay).stdout)
     assert shown['node_count'] == '2'
@@ -150,7 +123,7 @@ def test_tour(cli, api, magnum):
     assert result.returncode == 0, str(result)
     assert 'Request to delete bay %s has been accepted' % bay in (
         result.stdout), str(result)
-    wait_for_status(api, magnum, bay_uuid, (None,))
+    processes.wait_for_bay(api, magnum, bay_uuid, (None,))
     assert bay not in cli.ok('bay-list').stdout
 
     result = cli.ok('baymodel-delete', baymodel)
@@ -252,7 +225,7 @@ BAD_INPUT = [
 def test_bad_input_prints_the_field_and_fails(cli, api, baymodel, args,
                                               names, exit_code):
     args = [arg.replace('{baymodel}', baymodel) for arg in args]
-    before = counts(api)
+    before = processes.counts(api)
     result = cli.run(*args)
     if exit_code is None:
         assert result.returncode != 0, str(result)
@@ -262,7 +235,7 @@ def test_bad_input_prints_the_field_and_fails(cli, api, baymodel, args,
     for name in names:
         assert name in result.output, '%r not printed:\n%s' % (name, result)
     assert 'Traceback' not in result.output, str(result)
-    assert counts(api) == before
+    assert processes.counts(api) == before
 
 
 @pytest.mark.parametrize('command, message', [

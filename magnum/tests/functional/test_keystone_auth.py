@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
@@ -22,17 +21,9 @@ BAYMODELS = '/v1/baymodels'
 
 
 @pytest.fixture(scope='module')
-def keystone():
-    with processes.running(keystone_mod.Keystone()) as ks:
-        yield ks
-
-
-@pytest.fixture(scope='module')
 def magnum(keystone):
-    with processes.running(db_servers.PostgresDatabase()) as database:
-        with processes.running(keystone_mod.MagnumServices(
-                keystone, database.url)) as magnum:
-            yield magnum
+    with keystone_mod.magnum_behind(keystone) as magnum:
+        yield magnum
 
 
 class Person:

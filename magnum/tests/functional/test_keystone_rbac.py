@@ -14,7 +14,6 @@ import time
 import pytest
 import requests
 
-from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
@@ -54,19 +53,11 @@ class RecordingClient(processes.Client):
 
 
 @pytest.fixture(scope='module')
-def keystone():
-    with processes.running(keystone_mod.Keystone()) as ks:
-        yield ks
-
-
-@pytest.fixture(scope='module')
 def magnum(keystone):
-    with processes.running(db_servers.PostgresDatabase()) as database:
-        # debug: "never logged" holds at every level.
-        with processes.running(keystone_mod.MagnumServices(
-                keystone, database.url,
-                extra={'DEFAULT': {'debug': True}})) as magnum:
-            yield magnum
+    # debug: "never logged" holds at every level.
+    with keystone_mod.magnum_behind(
+            keystone, extra={'DEFAULT': {'debug': True}}) as magnum:
+        yield magnum
 
 
 @pytest.fixture(scope='module')

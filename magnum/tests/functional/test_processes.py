@@ -9,7 +9,6 @@ conductor drove the provisioner.
 """
 
 import os
-import time
 import uuid
 
 import pytest
@@ -25,7 +24,6 @@ DEPLOYMENTS = [
 ]
 MISSING_SOCKET = 'unix:///nonexistent/docker.sock'
 # Seconds for the conductor to finish a bay operation (it fails at once).
-SETTLE = 30
 
 
 @pytest.fixture(scope='module', params=DEPLOYMENTS)
@@ -43,23 +41,6 @@ def create_baymodel(api, **fields):
     return response.json()
 
 
-def wait_for_bay(api, magnum, ident, statuses, timeout=SETTLE):
-    """The bay once its status is one of ``statuses`` (None: it is gone)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = api.get('/v1/bays/%s' % ident)
-        if response.status_code == 404 and None in statuses:
-            return None
-        assert response.status_code == 200, response.text
-        bay = response.json()
-        if bay['status'] in statuses:
-            return bay
-        if time.monotonic() > deadline:
-            pytest.fail('bay %s is still %s after %ds, not %s\n%s' % (
-                ident, bay['status'], timeout, statuses, magnum.logs()))
-        time.sleep(0.1)
-
-
 def test_bay_lifecycle_crosses_rpc_to_the_conductor(api, magnum):
     baymodel = create_baymodel(api)
 
@@ -71,7 +52,7 @@ def test_bay_lifecycle_crosses_rpc_to_the_conductor(api, magnum):
     assert bay['status'] == 'CREATE_IN_PROGRESS'
     assert bay['baymodel_id'] == baymodel['uuid']
 
-    failed = wait_for_bay(api, magnum, bay['uuid'],
+    failed = processes.wait_for_bay(api, magnum, bay['uuid'],
                           ('CREATE_FAILED', 'CREATE_COMPLETE'))
     assert failed['status'] == 'CREATE_FAILED'
     assert MISSING_SOCKET in failed['status_reason']
@@ -90,7 +71,7 @@ def test_bay_lifecycle_crosses_rpc_to_the_conductor(api, magnum):
     assert response.status_code == 202, response.text
     assert response.json()['status'] == 'UPDATE_IN_PROGRESS'
     assert response.json()['node_count'] == 2
-    updated = wait_for_bay(api, magnum, bay['uuid'],
+    updated = processes.wait_for_bay(api, magnum, bay['uuid'],
                            ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
     assert updated['status'] == 'UPDATE_FAILED'
     assert MISSING_SOCKET in updated['status_reason']
@@ -98,7 +79,7 @@ def test_bay_lifecycle_crosses_rpc_to_the_conductor(api, magnum):
 
     response = api.delete('/v1/bays/%s' % bay['name'])
     assert response.status_code == 204, response.text
-    wait_for_bay(api, magnum, bay['uuid'], (None,))
+    processes.wait_for_bay(api, magnum, bay['uuid'], (None,))
     listed = api.get('/v1/bays').json()['bays']
     assert bay['uuid'] not in [item['uuid'] for item in listed]
 
