@@ -228,3 +228,53 @@ def parse_properties(text):
     """A ``Property | Value`` table (the *-show commands) as a dict."""
     return {row['Property']: row['Value'] for row in parse_table(text)
             if 'Property' in row}
+
+
+# -- the BayModel half of the bay-era tour, the same for every release ------
+
+TOUR_SOCKET = 'unix:///nonexistent.sock'
+# Every release's baymodel-create requires these (and --coe).
+TOUR_REQUIRED = ['--image-id', 'fedora-atomic', '--keypair-id', 'default',
+                 '--external-network-id', 'public']
+
+
+def baymodel_tour(cli, name, *extra):
+    """baymodel-create, -list, -show and -update; the new BayModel's uuid.
+
+    The BayModel points the static provisioner at a socket that does not
+    exist, so its bays fail with the endpoint's error.
+    """
+    result = cli.ok('baymodel-create', '--name', name, '--coe', 'docker',
+                    *TOUR_REQUIRED, '--labels', 'docker_url=%s' % TOUR_SOCKET,
+                    '--dns-nameserver', '8.8.8.8',
+                    '--docker-volume-size', '3',
+                    '--http-proxy', 'http://proxy.example:3128',
+                    '--tls-disabled', *extra)
+    created = parse_properties(result.stdout)
+    assert created['name'] == name, str(result)
+    assert created['coe'] == 'docker'
+    assert created['dns_nameserver'] == '8.8.8.8'
+    assert created['docker_volume_size'] == '3'
+    assert created['image_id'] == 'fedora-atomic'
+    assert created['keypair_id'] == 'default'
+    assert created['external_network_id'] == 'public'
+    assert created['tls_disabled'] == 'True'
+    assert TOUR_SOCKET in created['labels']
+    uuid = created['uuid']
+
+    rows = parse_table(cli.ok('baymodel-list').stdout)
+    assert {'uuid': uuid, 'name': name} in rows
+
+    shown = parse_properties(cli.ok('baymodel-show', name).stdout)
+    assert shown['uuid'] == uuid
+    assert shown['http_proxy'] == 'http://proxy.example:3128'
+    assert shown['keypair_id'] == 'default'
+
+    # The CLI sends every patch value as a string.
+    result = cli.ok('baymodel-update', name, 'replace',
+                    'dns_nameserver=1.1.1.1', 'docker_volume_size=5')
+    updated = parse_properties(result.stdout)
+    assert updated['dns_nameserver'] == '1.1.1.1', str(result)
+    assert updated['docker_volume_size'] == '5'
+    assert updated['uuid'] == uuid
+    return uuid

@@ -24,10 +24,8 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
               pytest.mark.keystone, pytest.mark.cli]
 
 VERSION = '2.1.0'
-SOCKET = 'unix:///nonexistent.sock'
-# 2.1.0's baymodel-create requires these three and --coe.
-REQUIRED = ['--image-id', 'fedora-atomic', '--keypair-id', 'default',
-            '--external-network-id', 'public']
+SOCKET = magnumclient.TOUR_SOCKET
+REQUIRED = magnumclient.TOUR_REQUIRED
 
 
 @pytest.fixture(scope='module')
@@ -78,41 +76,7 @@ def test_tour(member, magnum):
     baymodel = processes.unique_name('tour21-bm')
     bay = processes.unique_name('tour21-bay')
 
-    # baymodel-create prints the new BayModel.
-    result = cli.ok('baymodel-create', '--name', baymodel, '--coe', 'docker',
-                    *REQUIRED, '--labels', 'docker_url=%s' % SOCKET,
-                    '--dns-nameserver', '8.8.8.8',
-                    '--docker-volume-size', '3',
-                    '--http-proxy', 'http://proxy.example:3128',
-                    '--tls-disabled')
-    created = magnumclient.parse_properties(result.stdout)
-    assert created['name'] == baymodel, str(result)
-    assert created['coe'] == 'docker'
-    assert created['dns_nameserver'] == '8.8.8.8'
-    assert created['docker_volume_size'] == '3'
-    assert created['image_id'] == 'fedora-atomic'
-    assert created['keypair_id'] == 'default'
-    assert created['external_network_id'] == 'public'
-    assert created['tls_disabled'] == 'True'
-    assert SOCKET in created['labels']
-    baymodel_uuid = created['uuid']
-
-    rows = magnumclient.parse_table(cli.ok('baymodel-list').stdout)
-    assert {'uuid': baymodel_uuid, 'name': baymodel} in rows
-
-    shown = magnumclient.parse_properties(
-        cli.ok('baymodel-show', baymodel).stdout)
-    assert shown['uuid'] == baymodel_uuid
-    assert shown['http_proxy'] == 'http://proxy.example:3128'
-    assert shown['keypair_id'] == 'default'
-
-    # The CLI sends every patch value as a string.
-    result = cli.ok('baymodel-update', baymodel, 'replace',
-                    'dns_nameserver=1.1.1.1', 'docker_volume_size=5')
-    updated = magnumclient.parse_properties(result.stdout)
-    assert updated['dns_nameserver'] == '1.1.1.1', str(result)
-    assert updated['docker_volume_size'] == '5'
-    assert updated['uuid'] == baymodel_uuid
+    baymodel_uuid = magnumclient.baymodel_tour(cli, baymodel)
 
     # bay-create prints the new bay (2.1.0 deletes its links first).
     result = cli.ok('bay-create', '--name', bay, '--baymodel', baymodel,

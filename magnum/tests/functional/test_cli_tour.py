@@ -19,9 +19,8 @@ DEPLOYMENTS = [
                  marks=[pytest.mark.postgresql, pytest.mark.rabbitmq]),
     pytest.param('all', id='magnum-all-sqlite'),
 ]
-SOCKET = 'unix:///nonexistent.sock'
-REQUIRED = ['--image-id', 'fedora-atomic', '--keypair-id', 'default',
-            '--external-network-id', 'public']
+SOCKET = magnumclient.TOUR_SOCKET
+REQUIRED = magnumclient.TOUR_REQUIRED
 
 
 @pytest.fixture(scope='module')
@@ -44,40 +43,8 @@ def test_tour(cli, api, magnum):
     baymodel = processes.unique_name('tour-bm')
     bay = processes.unique_name('tour-bay')
 
-    # baymodel-create prints the new BayModel.
-    result = cli.ok('baymodel-create', '--name', baymodel, '--coe', 'docker',
-                    *REQUIRED, '--labels', 'docker_url=%s' % SOCKET,
-                    '--dns-nameserver', '8.8.8.8',
-                    '--docker-volume-size', '3', '--server-type', 'vm',
-                    '--http-proxy', 'http://proxy.example:3128',
-                    '--tls-disabled')
-    created = magnumclient.parse_properties(result.stdout)
-    assert created['name'] == baymodel
-    assert created['coe'] == 'docker'
-    assert created['dns_nameserver'] == '8.8.8.8'
-    assert created['docker_volume_size'] == '3'
-    assert created['image_id'] == 'fedora-atomic'
-    assert created['tls_disabled'] == 'True'
-    assert SOCKET in created['labels']
-    baymodel_uuid = created['uuid']
-
-    result = cli.ok('baymodel-list')
-    rows = magnumclient.parse_table(result.stdout)
-    assert {'uuid': baymodel_uuid, 'name': baymodel} in rows
-
-    shown = magnumclient.parse_properties(
-        cli.ok('baymodel-show', baymodel).stdout)
-    assert shown['uuid'] == baymodel_uuid
-    assert shown['http_proxy'] == 'http://proxy.example:3128'
-    assert shown['keypair_id'] == 'default'
-
-    # The CLI sends every patch value as a string.
-    result = cli.ok('baymodel-update', baymodel, 'replace',
-                    'dns_nameserver=1.1.1.1', 'docker_volume_size=5')
-    updated = magnumclient.parse_properties(result.stdout)
-    assert updated['dns_nameserver'] == '1.1.1.1'
-    assert updated['docker_volume_size'] == '5'
-    assert updated['uuid'] == baymodel_uuid
+    baymodel_uuid = magnumclient.baymodel_tour(cli, baymodel,
+                                               '--server-type', 'vm')
 
     result = cli.ok('bay-create', '--name', bay, '--baymodel', baymodel,
                     '--node-count', '1', '--timeout', '10')
