@@ -122,3 +122,13 @@ class ProvisionerNotFound(Invalid):
 class ProvisionerError(MagnumException):
     """A provisioner could not do its work; the message goes to the bay."""
     message = '%(reason)s'
+
+
+class ConductorUnavailable(ServiceUnavailable):
+    message = ('No conductor answered %(method)s within %(timeout)s '
+               'seconds; try again later.')
+
+
+class BayEndpointUnavailable(ServiceUnavailable):
+    """The COE endpoint of a bay did not answer the conductor."""
+    message = 'The endpoint of bay %(bay)s did not answer: %(reason)s'

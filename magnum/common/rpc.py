@@ -8,6 +8,10 @@ from magnum.objects import base as objects_base
 
 TRANSPORT = None
 
+# NOTE: Magnum's own exceptions raised in a conductor come back to the API
+# as themselves (same class, message and HTTP code), not as RemoteError.
+_REMOTE_EXMODS = ['magnum.common.exception']
+
 
 class RequestContextSerializer(messaging.Serializer):
     """Sends the RequestContext and versioned objects over the wire."""
@@ -42,7 +46,8 @@ def init(conf=cfg.CONF):
     """Create the transport once per process."""
     global TRANSPORT
     if TRANSPORT is None:
-        TRANSPORT = messaging.get_rpc_transport(conf)
+        TRANSPORT = messaging.get_rpc_transport(
+            conf, allowed_remote_exmods=_REMOTE_EXMODS)
     return TRANSPORT
 
 

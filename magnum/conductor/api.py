@@ -2,12 +2,18 @@
 
 Every change to a bay is a cast: the API has already written the bay's row
 (the source of truth), so a lost message is finished by the reconciler.
+
+Work on a bay's COE (containers, pods, services, replication controllers) is
+a call: the API never talks to a COE itself, and the answer is what the COE
+said. Magnum exceptions raised in the conductor come back as themselves; no
+answer within ``[conductor] rpc_call_timeout`` is a 503.
 """
 
 from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from magnum.common import exception
 from magnum.common import rpc
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +39,19 @@ class ConductorAPI:
             LOG.warning('Could not send %s for bay %s; a conductor will '
                         'finish it from the database.', method, bay.uuid,
                         exc_info=True)
+
+    def _call(self, context, method, **kwargs):
+        timeout = cfg.CONF.conductor.rpc_call_timeout
+        try:
+            return self._client.prepare(timeout=timeout).call(
+                context, method, **kwargs)
+        except messaging.MessagingTimeout:
+            raise exception.ConductorUnavailable(method=method,
+                                                 timeout=timeout)
+        except messaging.MessagingException:
+            raise exception.ServiceUnavailable(
+                reason='the message queue could not deliver the call; '
+                       'try again later.')
 
     def bay_create(self, context, bay):
         self._cast(context, 'bay_create', bay)

@@ -14,6 +14,10 @@ opts = [
     cfg.IntOpt('service_down_time', default=60, min=1,
                help='Seconds without a heartbeat after which a service is '
                     'reported down.'),
+    cfg.IntOpt('rpc_call_timeout', default=60, min=1,
+               help='Seconds magnum-api waits for a conductor to answer a '
+                    'synchronous call (containers, pods, services, '
+                    'replication controllers) before answering 503.'),
 ]
 
 

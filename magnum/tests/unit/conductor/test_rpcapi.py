@@ -2,6 +2,8 @@ from unittest import mock
 
 import oslo_messaging as messaging
 
+from magnum.common import exception
+from magnum.common import rpc
 from magnum.conductor import api as conductor_api
 from magnum.tests import base
 from magnum.tests.unit import utils
@@ -34,3 +36,47 @@ class TestConductorAPI(base.TestCase):
         self.conf.config(topic='elsewhere', group='conductor')
         self.assertEqual('elsewhere',
                          conductor_api.ConductorAPI()._client.target.topic)
+
+
+class _Endpoint:
+    target = messaging.Target(version='1.0')
+
+    def answer(self, context, value):
+        return {'value': value, 'project': context.project_id}
+
+    def missing(self, context):
+        raise exception.BayNotFound(bay='b1')
+
+
+class TestConductorCalls(base.TestCase):
+    """Synchronous calls over the in-process transport, to a real server."""
+
+    def setUp(self):
+        super().setUp()
+        self.use_fake_rpc()
+        self.conf.config(rpc_call_timeout=1, group='conductor')
+        self.api = conductor_api.ConductorAPI(topic='calls-test')
+
+    def _serve(self):
+        server = rpc.get_server(
+            messaging.Target(topic='calls-test', server='h1'), [_Endpoint()])
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+
+    def test_answer_and_context_travel(self):
+        self._serve()
+        self.assertEqual({'value': 3, 'project': self.context.project_id},
+                         self.api._call(self.context, 'answer', value=3))
+
+    def test_magnum_exception_comes_back_as_itself(self):
+        self._serve()
+        e = self.assertRaises(exception.BayNotFound,
+                              self.api._call, self.context, 'missing')
+        self.assertEqual(404, e.code)
+
+    def test_no_conductor_is_503(self):
+        e = self.assertRaises(exception.ConductorUnavailable,
+                              self.api._call, self.context, 'answer', value=1)
+        self.assertEqual(503, e.code)
+        self.assertIn('answer', str(e))
