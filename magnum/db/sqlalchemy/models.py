@@ -129,3 +129,32 @@ class MagnumService(Base):
     last_seen_up = sa.Column(sa.DateTime)
     forced_down = sa.Column(sa.Boolean, nullable=False, default=False)
     report_count = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class Node(Base):
+    """A server of a bay, as its provisioner reports it.
+
+    ``bay_uuid`` is empty for a node registered by hand through
+    ``POST /v1/nodes`` (the python-magnumclient 1.1.0 node commands).
+    """
+
+    __tablename__ = 'node'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_node0uuid'),
+        sa.Index('node_project_id_idx', 'project_id'),
+        sa.Index('node_bay_uuid_idx', 'bay_uuid'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    bay_uuid = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('bay.uuid', name='node_bay_fk', ondelete='CASCADE'))
+    type = sa.Column(sa.String(32))
+    image_id = sa.Column(sa.String(255))
+    ironic_node_id = sa.Column(sa.String(36))
+    server_id = sa.Column(sa.String(255))
+    name = sa.Column(sa.String(255))
+    addresses = sa.Column(JSONEncoded)
