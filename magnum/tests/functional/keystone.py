@@ -86,26 +86,29 @@ from keystone.wsgi.api import application  # noqa: E402
 
 
 class KeystoneUnavailable(pytest.skip.Exception):
-    """Keystone cannot be installed here (skips, unless CI is set)."""
+    """Keystone (or Heat) cannot be installed here (skips, unless CI is
+    set)."""
 
 
-def venv():
-    """Build the virtualenv unless a finished one is there; its path."""
+def venv(script=SCRIPT, what='Keystone'):
+    """Build a service's virtualenv with ``script`` (tools/keystone.sh,
+    tools/heat.sh) unless a finished one is there; its path.
+    """
     try:
         result = subprocess.run(
-            [SCRIPT], stdin=subprocess.DEVNULL, capture_output=True,
+            [script], stdin=subprocess.DEVNULL, capture_output=True,
             text=True, timeout=BUILD_TIMEOUT,
             env=processes._child_environment(None))
     except subprocess.TimeoutExpired as e:
-        _unavailable('%s timed out: %s' % (SCRIPT, e))
+        _unavailable(what, '%s timed out: %s' % (script, e))
     if result.returncode:
-        _unavailable('%s failed (%d):\n%s' % (
-            SCRIPT, result.returncode, result.stderr[-4000:]))
+        _unavailable(what, '%s failed (%d):\n%s' % (
+            script, result.returncode, result.stderr[-4000:]))
     return result.stdout.strip().splitlines()[-1]
 
 
-def _unavailable(reason):
-    reason = 'Keystone: %s' % reason
+def _unavailable(what, reason):
+    reason = '%s: %s' % (what, reason)
     if os.environ.get('CI'):
         pytest.fail(reason, pytrace=False)
     raise KeystoneUnavailable(reason)
@@ -154,7 +157,7 @@ class Keystone(fixtures.Fixture):
             project_name='admin', project_domain_name=DOMAIN))
         self.admin_token = self.admin_session.get_token()
         self.addCleanup(self.admin_session.session.close)
-        self._service_user = None
+        self._service_users = {}
 
     # -- set-up ---------------------------------------------------------------
 
@@ -323,11 +326,11 @@ class Keystone(fixtures.Fixture):
         return response.headers['X-Subject-Token']
 
     def service_user(self, name='magnum', project='service'):
-        """A service user (roles admin and service on ``project``, made
-        when missing); ``(name, password)``. Made once per fixture: later
-        calls return the first user, whatever ``name`` they give.
+        """A service user ``name`` (roles admin and service on
+        ``project``, made when missing); ``(name, password)``. Made once
+        per fixture and name.
         """
-        if self._service_user is None:
+        if name not in self._service_users:
             projects = self._api('GET', '/projects',
                                  params={'name': project})['projects']
             project_id = (projects[0]['id'] if projects
@@ -335,43 +338,48 @@ class Keystone(fixtures.Fixture):
             password = _secret()
             self.create_user(name, password, project_id,
                              ['admin', 'service'])
-            self._service_user = (name, password, project)
-        return self._service_user[:2]
+            self._service_users[name] = (name, password)
+        return self._service_users[name]
 
     def register_magnum(self, endpoint_url, name='magnum',
                         types=('container-infra', 'container')):
-        """Put magnum in the catalog: a service of each type in ``types``
-        (newer clients look for ``container-infra``, the 2.x clients for
-        ``container``), each with a public, internal and admin endpoint
-        ``endpoint_url`` (``http://127.0.0.1:PORT/v1``) in ``REGION``.
+        """Put magnum in the catalog under each type in ``types`` (newer
+        clients look for ``container-infra``, the 2.x clients for
+        ``container``), at ``endpoint_url`` (``http://127.0.0.1:PORT/v1``).
+        """
+        for service_type in types:
+            self.register_service(name, service_type, endpoint_url)
+
+    def register_service(self, name, service_type, endpoint_url):
+        """A catalog service with a public, internal and admin endpoint
+        ``endpoint_url`` in ``REGION``.
 
         Idempotent: a service or endpoint already there is reused (an
         endpoint with another URL is updated), never doubled.
         """
-        for service_type in types:
-            services = self._api('GET', '/services', params={
-                'type': service_type})['services']
-            mine = [s for s in services if s.get('name') == name]
-            if mine:
-                service_id = mine[0]['id']
-            else:
-                service_id = self._api('POST', '/services', json={
-                    'service': {'type': service_type, 'name': name,
-                                'enabled': True}})['service']['id']
-            endpoints = self._api('GET', '/endpoints', params={
-                'service_id': service_id})['endpoints']
-            for interface in ('public', 'internal', 'admin'):
-                found = [e for e in endpoints
-                         if e['interface'] == interface
-                         and e.get('region_id') == REGION]
-                if not found:
-                    self._api('POST', '/endpoints', json={'endpoint': {
-                        'service_id': service_id, 'interface': interface,
-                        'region_id': REGION, 'url': endpoint_url,
-                        'enabled': True}})
-                elif found[0]['url'] != endpoint_url:
-                    self._api('PATCH', '/endpoints/%s' % found[0]['id'],
-                              json={'endpoint': {'url': endpoint_url}})
+        services = self._api('GET', '/services', params={
+            'type': service_type})['services']
+        mine = [s for s in services if s.get('name') == name]
+        if mine:
+            service_id = mine[0]['id']
+        else:
+            service_id = self._api('POST', '/services', json={
+                'service': {'type': service_type, 'name': name,
+                            'enabled': True}})['service']['id']
+        endpoints = self._api('GET', '/endpoints', params={
+            'service_id': service_id})['endpoints']
+        for interface in ('public', 'internal', 'admin'):
+            found = [e for e in endpoints
+                     if e['interface'] == interface
+                     and e.get('region_id') == REGION]
+            if not found:
+                self._api('POST', '/endpoints', json={'endpoint': {
+                    'service_id': service_id, 'interface': interface,
+                    'region_id': REGION, 'url': endpoint_url,
+                    'enabled': True}})
+            elif found[0]['url'] != endpoint_url:
+                self._api('PATCH', '/endpoints/%s' % found[0]['id'],
+                          json={'endpoint': {'url': endpoint_url}})
 
 
 def magnum_auth_config(keystone, name='magnum'):

@@ -1,0 +1,171 @@
+"""A real Heat (engine and API) for the functional tests, on free ports.
+
+Heat runs from its own virtualenv (``tools/heat.sh`` builds it once under
+``~/.cache/magnum-tests/heat-venv``: ``pip install openstack-heat``) against
+a real Keystone (``keystone.Keystone``), RabbitMQ and a fresh PostgreSQL
+database::
+
+    with processes.running(keystone.Keystone()) as ks:
+        with processes.running(heat.Heat(ks)) as orchestration:
+            ...  # 'orchestration' is in ks's catalog; orchestration.url
+
+Set-up writes ``heat.conf`` in a temporary directory, runs ``heat-manage
+db_sync``, starts ``heat-engine`` (one worker) and the Heat API
+(``heat.wsgi.api`` under gunicorn, with the ``api-paste.ini`` installed in
+the virtualenv as ``[paste_deploy] api_paste_config``), registers a
+``heat`` service user (also Heat's trustee: stacks are created with the
+``trusts`` deferred-auth method, as in production) and the ``orchestration``
+service in the catalog, and waits until a stack list answers through the
+engine.
+
+Every fixture gets its own ``control_exchange`` on the shared broker, so
+two Heats (or an earlier run's leftovers) never take each other's messages.
+
+Nothing here replaces Heat itself. What cannot run on this machine (Nova,
+Neutron, Cinder, Octavia) is replaced by the tests' Heat environment
+(``heat_env/``): its ``resource_registry`` maps those resource types to
+provider templates built of Heat's own ``OS::Heat::TestResource`` and
+``OS::Heat::Value``, so the real engine parses, validates, orders, creates,
+updates and deletes Magnum's shipped templates.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+
+import fixtures
+import requests
+
+from magnum.tests.functional import db_servers
+from magnum.tests.functional import keystone
+from magnum.tests.functional import processes
+
+SCRIPT = os.path.join(keystone.REPO, 'tools', 'heat.sh')
+ENVIRONMENT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               'heat_env')
+ENVIRONMENT = os.path.join(ENVIRONMENT_DIR, 'environment.yaml')
+START_TIMEOUT = 90
+
+_APP_MODULE = '''\
+"""gunicorn's entry to Heat's API: it parses sys.argv for its config."""
+import sys
+
+sys.argv = [sys.argv[0], '--config-file', %r]
+
+from heat.wsgi.api import application  # noqa: E402
+'''
+
+
+class Heat(fixtures.Fixture):
+    """heat-engine and heat-api on RabbitMQ and PostgreSQL."""
+
+    def __init__(self, ks, transport_url=processes.RABBIT_URL):
+        super().__init__()
+        self.keystone = ks
+        self.transport_url = transport_url
+        self.processes = []
+
+    def _setUp(self):
+        self.venv = keystone.venv(SCRIPT, 'Heat')
+        self.bin_dir = os.path.join(self.venv, 'bin')
+        processes.check_rabbitmq(self.transport_url)
+        if os.environ.get('MAGNUM_TEST_KEEP_LOGS'):
+            self.work_dir = tempfile.mkdtemp(prefix='magnum-heat-')
+            sys.stderr.write('heat logs in %s\n' % self.work_dir)
+        else:
+            self.work_dir = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(lambda: processes.stop_all(self.processes))
+        self.database = self.useFixture(
+            db_servers.PostgresDatabase(prefix='heat_test'))
+        self.username, self.password = self.keystone.service_user('heat')
+        self.config_file = os.path.join(self.work_dir, 'heat.conf')
+        self.port = processes.free_port()
+        self.url = 'http://127.0.0.1:%d/v1' % self.port
+        self._write_config()
+        with open(os.path.join(self.work_dir, 'heat_app.py'), 'w') as f:
+            f.write(_APP_MODULE % self.config_file)
+        self._run(['heat-manage', '--config-file', self.config_file,
+                   'db_sync'], 'heat-manage')
+        self._start('heat-engine', [
+            os.path.join(self.bin_dir, 'heat-engine'),
+            '--config-file', self.config_file])
+        self._start('heat-api', [
+            os.path.join(self.bin_dir, 'gunicorn'),
+            '--no-control-socket',
+            '--bind', '127.0.0.1:%d' % self.port,
+            '--workers', '1', '--threads', '8', '--timeout', '120',
+            '--chdir', self.work_dir, '--pythonpath', self.work_dir,
+            'heat_app:application'])
+        self.keystone.register_service(
+            'heat', 'orchestration', self.url + '/%(project_id)s')
+        processes.wait_for(self._engine_answers, 'heat stack-list',
+                           self.processes, timeout=START_TIMEOUT)
+
+    def _write_config(self):
+        ks = self.keystone
+        auth = {
+            'auth_type': 'password',
+            'auth_url': ks.url,
+            'username': self.username,
+            'password': self.password,
+            'user_domain_name': keystone.DOMAIN,
+        }
+        processes._write_config(self.config_file, {
+            'DEFAULT': {
+                'use_stderr': 'true',
+                'transport_url': self.transport_url,
+                'control_exchange': 'heat-%s' % uuid.uuid4().hex[:12],
+                'host': 'heat-%d' % self.port,
+                'num_engine_workers': '1',
+                'region_name_for_services': keystone.REGION,
+                'deferred_auth_method': 'trusts',
+                'periodic_interval': '5',
+            },
+            'database': {'connection': self.database.url},
+            'keystone_authtoken': dict(
+                auth, www_authenticate_uri=ks.url,
+                project_name='service',
+                project_domain_name=keystone.DOMAIN,
+                region_name=keystone.REGION, interface='public'),
+            'trustee': auth,
+            'clients_keystone': {'auth_uri': ks.url.rsplit('/v3', 1)[0]},
+            'ec2authtoken': {'auth_uri': ks.url},
+            'clients': {'endpoint_type': 'publicURL'},
+            'paste_deploy': {'api_paste_config': os.path.join(
+                self.venv, 'etc', 'heat', 'api-paste.ini')},
+            'oslo_messaging_notifications': {'driver': 'noop'},
+        })
+
+    def _run(self, argv, name):
+        log_path = os.path.join(self.work_dir, name + '.log')
+        with open(log_path, 'ab') as log:
+            result = subprocess.run(
+                [os.path.join(self.bin_dir, argv[0])] + argv[1:],
+                stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, cwd=self.work_dir,
+                env=processes._child_environment(None),
+                timeout=processes.START_TIMEOUT * 2)
+        if result.returncode:
+            with open(log_path, 'rb') as log:
+                output = log.read().decode('utf-8', 'replace')
+            raise processes.ServiceFailed('%s failed (%d):\n%s' % (
+                name, result.returncode, output[-4000:]))
+
+    def _start(self, name, argv):
+        process = processes.Process(
+            name, argv, os.path.join(self.work_dir, name + '.log'),
+            cwd=self.work_dir).start()
+        self.processes.append(process)
+        return process
+
+    def _engine_answers(self):
+        token = self.keystone.admin_session.get_token()
+        project = self.keystone.project_id('admin')
+        response = requests.get('%s/%s/stacks' % (self.url, project),
+                                headers={'X-Auth-Token': token}, timeout=10)
+        return response.status_code == 200
+
+    def logs(self, lines=40):
+        return processes.logs_of(self.processes, lines)
