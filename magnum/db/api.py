@@ -443,3 +443,113 @@ def count_bays_using(baymodel_uuid):
         return session.execute(
             sa.select(sa.func.count()).select_from(BAY).where(
                 BAY.c.baymodel_id == baymodel_uuid)).scalar()
+
+
+# -- Containers --------------------------------------------------------------
+# NOTE: the container block; its table is looked up here, not at the top, so
+# this block stays whole.
+
+CONTAINER = models.Container.__table__
+
+
+def get_container(context, ident):
+    with reader() as session:
+        return _get_one(session, context, CONTAINER, ident,
+                        exception.ContainerNotFound(container=ident),
+                        'containers')
+
+
+def get_container_by_uuid_unscoped(uuid):
+    with reader() as session:
+        row = session.execute(
+            sa.select(CONTAINER).where(CONTAINER.c.uuid == uuid)).first()
+    if row is None:
+        raise exception.ContainerNotFound(container=uuid)
+    return row
+
+
+def list_containers(context, limit=None, marker=None, sort_key='id',
+                    sort_dir='asc', bay_uuid=None):
+    """A page of the caller's containers, of one bay if ``bay_uuid``."""
+    with reader() as session:
+        marker_row = _marker_row(session, context, CONTAINER, marker,
+                                 'container')
+        if bay_uuid is None:
+            return _paginate(session, context, CONTAINER, limit, marker_row,
+                             sort_key, sort_dir)
+        scoped = not _sees_all(context)
+        params = {'bay_uuid': bay_uuid}
+        if scoped:
+            params['project_id'] = context.project_id
+        marker_kind = None
+        if marker_row is not None:
+            value = marker_row._mapping[sort_key]
+            marker_kind = 'null' if value is None else 'value'
+            params.update(marker_id=marker_row.id, marker_value=value)
+        if limit is not None:
+            params['limit'] = limit
+        stmt = _page_statement(CONTAINER, scoped, False, sort_key, sort_dir,
+                               marker_kind, limit is not None)
+        stmt = stmt.where(CONTAINER.c.bay_uuid == sa.bindparam('bay_uuid'))
+        return session.execute(stmt, params).all()
+
+
+def list_containers_of_bay(bay_uuid):
+    """Every container of a bay, of any project (for the reconciler)."""
+    with reader() as session:
+        return session.execute(
+            sa.select(CONTAINER).where(CONTAINER.c.bay_uuid == bay_uuid)
+            .order_by(CONTAINER.c.id)).all()
+
+
+def list_bays_with_containers():
+    """The bays that have at least one container (for the reconciler)."""
+    with reader() as session:
+        return session.execute(
+            sa.select(BAY).where(BAY.c.uuid.in_(
+                sa.select(CONTAINER.c.bay_uuid).distinct()))
+            .order_by(BAY.c.id)).all()
+
+
+def create_container(context, values):
+    values = _new_row_values(context, values)
+    with writer() as session:
+        try:
+            session.execute(sa.insert(CONTAINER).values(**values))
+        except db_exc.DBDuplicateEntry:
+            raise exception.ContainerAlreadyExists(uuid=values['uuid'])
+        except db_exc.DBReferenceError:
+            raise exception.BayNotFound(bay=values.get('bay_uuid'))
+        return session.execute(sa.select(CONTAINER).where(
+            CONTAINER.c.uuid == values['uuid'])).one()
+
+
+def update_container(uuid, values, expected_status=None):
+    """Change a container with one UPDATE; returns the new row.
+
+    ``expected_status``: only while the status is still this one (the
+    reconciler's compare-and-set: an action written meanwhile wins). None
+    is returned when it no longer is.
+    """
+    values = dict(values, updated_at=timeutils.utcnow())
+    stmt = sa.update(CONTAINER).where(CONTAINER.c.uuid == uuid).values(
+        **values)
+    if expected_status is not None:
+        stmt = stmt.where(CONTAINER.c.status == expected_status)
+    with writer() as session:
+        if session.execute(stmt).rowcount:
+            return session.execute(sa.select(CONTAINER).where(
+                CONTAINER.c.uuid == uuid)).one()
+        exists = session.execute(sa.select(CONTAINER.c.id).where(
+            CONTAINER.c.uuid == uuid)).first()
+    if exists is None:
+        raise exception.ContainerNotFound(container=uuid)
+    return None
+
+
+def destroy_container(uuid):
+    with writer() as session:
+        result = session.execute(
+            sa.delete(CONTAINER).where(CONTAINER.c.uuid == uuid))
+    if not result.rowcount:
+        raise exception.ContainerNotFound(container=uuid)

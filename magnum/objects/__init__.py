@@ -4,4 +4,5 @@
 def register_all():
     __import__('magnum.objects.bay')
     __import__('magnum.objects.baymodel')
+    __import__('magnum.objects.container')
     __import__('magnum.objects.magnum_service')

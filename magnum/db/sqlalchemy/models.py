@@ -158,3 +158,43 @@ class Node(Base):
     server_id = sa.Column(sa.String(255))
     name = sa.Column(sa.String(255))
     addresses = sa.Column(JSONEncoded)
+
+
+class Container(Base):
+    """A container on a Docker or Swarm bay's engine.
+
+    ``container_id`` is the engine's id, empty while it is being created.
+    The engine labels every container with its uuid, project and bay, so
+    the reconciler maps the engine's list back to these rows.
+
+    NOTE: a bay's rows go with the bay (ON DELETE CASCADE): a Heat bay's
+    servers, and the containers on them, are gone with it; a static bay's
+    engine is left as it was, its containers included (still labelled).
+    """
+
+    __tablename__ = 'container'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_container0uuid'),
+        sa.Index('container_project_id_idx', 'project_id'),
+        sa.Index('container_name_idx', 'name'),
+        sa.Index('container_bay_uuid_idx', 'bay_uuid'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    name = sa.Column(sa.String(255))
+    image = sa.Column(sa.String(255), nullable=False)
+    command = sa.Column(sa.Text)
+    bay_uuid = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('bay.uuid', name='container_bay_fk',
+                      ondelete='CASCADE'),
+        nullable=False)
+    memory = sa.Column(sa.String(255))
+    environment = sa.Column(JSONEncoded)
+    labels = sa.Column(JSONEncoded)
+    status = sa.Column(sa.String(20), nullable=False)
+    status_reason = sa.Column(sa.Text)
+    container_id = sa.Column(sa.String(255))

@@ -12,6 +12,7 @@ objects.register_all()
 EXPECTED = {
     'Bay': '1.0-108a8fe60126163b63943d1f50b964a1',
     'BayModel': '1.0-29ac3348f9b9067720d1e76e641aafba',
+    'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',
 }
 
