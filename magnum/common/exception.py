@@ -132,3 +132,40 @@ class ConductorUnavailable(ServiceUnavailable):
 class BayEndpointUnavailable(ServiceUnavailable):
     """The COE endpoint of a bay did not answer the conductor."""
     message = 'The endpoint of bay %(bay)s did not answer: %(reason)s'
+
+
+# -- Containers (Docker and Swarm bays) --------------------------------------
+# NOTE: the engine's own message travels in ``reason``, word for word.
+
+class ContainerNotFound(NotFound):
+    message = 'Container %(container)s could not be found.'
+
+
+class ContainerAlreadyExists(Conflict):
+    message = 'A container with UUID %(uuid)s already exists.'
+
+
+class ContainerNotReady(Conflict):
+    message = ('Container %(container)s is %(status)s; wait until it is '
+               'created before acting on it.')
+
+
+class ContainerGone(Conflict):
+    message = ('Container %(container)s is no longer on the Docker Engine '
+               'of bay %(bay)s (it was removed outside Magnum); delete it.')
+
+
+class ContainerEngineRefused(Invalid):
+    """The engine refused the request as invalid (HTTP 400 from Docker)."""
+    message = 'The Docker Engine of bay %(bay)s refused: %(reason)s'
+
+
+class ContainerEngineConflict(Conflict):
+    """The engine refused the request in the container's state (409)."""
+    message = 'The Docker Engine of bay %(bay)s refused: %(reason)s'
+
+
+class ContainerEngineFailed(MagnumException):
+    """The engine failed on its side: a bad gateway, not Magnum's fault."""
+    message = 'The Docker Engine of bay %(bay)s failed: %(reason)s'
+    code = http_client.BAD_GATEWAY

@@ -23,9 +23,11 @@ class ConductorAPI:
     """RPC API version history:
 
     1.0 - bay_create, bay_update, bay_delete
+    1.1 - container_create, container_delete, container_action,
+          container_logs, container_execute
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self, topic=None):
         target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
@@ -61,3 +63,23 @@ class ConductorAPI:
 
     def bay_delete(self, context, bay):
         self._cast(context, 'bay_delete', bay)
+
+    # -- containers (1.1): calls, answered with what the engine did --------
+
+    def container_create(self, context, container):
+        return self._call(context, 'container_create', container=container)
+
+    def container_delete(self, context, container, force=False):
+        self._call(context, 'container_delete', container=container,
+                   force=force)
+
+    def container_action(self, context, container, action):
+        return self._call(context, 'container_action', container=container,
+                          action=action)
+
+    def container_logs(self, context, container):
+        return self._call(context, 'container_logs', container=container)
+
+    def container_execute(self, context, container, command):
+        return self._call(context, 'container_execute', container=container,
+                          command=command)

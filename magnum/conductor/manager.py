@@ -3,13 +3,15 @@
 import oslo_messaging as messaging
 
 from magnum.conductor.handlers import bay as bay_handler
+from magnum.conductor.handlers import container as container_handler
 
 
 class ConductorManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host):
         self.bays = bay_handler.BayHandler(host)
+        self.containers = container_handler.ContainerHandler(host)
 
     def bay_create(self, context, bay):
         self.bays.bay_create(context, bay)
@@ -19,3 +21,21 @@ class ConductorManager:
 
     def bay_delete(self, context, bay):
         self.bays.bay_delete(context, bay)
+
+    # -- containers (1.1) ----------------------------------------------------
+
+    def container_create(self, context, container):
+        return self.containers.container_create(context, container)
+
+    def container_delete(self, context, container, force):
+        self.containers.container_delete(context, container, force=force)
+
+    def container_action(self, context, container, action):
+        return self.containers.container_action(context, container, action)
+
+    def container_logs(self, context, container):
+        return self.containers.container_logs(context, container)
+
+    def container_execute(self, context, container, command):
+        return self.containers.container_execute(context, container,
+                                                 command)

@@ -44,7 +44,8 @@ class ConductorService:
         self._server = rpc.get_server(target, [self.manager])
         self._server.start()
         self._worker = periodic.make_worker(
-            self.host, Heartbeat(self.host), self.manager.bays)
+            self.host, Heartbeat(self.host), self.manager.bays,
+            self.manager.containers)
         self._thread = threading.Thread(target=self._worker.start,
                                         name='magnum-periodic', daemon=True)
         self._thread.start()

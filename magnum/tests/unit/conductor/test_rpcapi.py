@@ -39,7 +39,8 @@ class TestConductorAPI(base.TestCase):
 
 
 class _Endpoint:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(
+        version=conductor_api.ConductorAPI.RPC_API_VERSION)
 
     def answer(self, context, value):
         return {'value': value, 'project': context.project_id}
