@@ -5,15 +5,17 @@ import pecan
 from magnum.api.controllers.v1 import bay
 from magnum.api.controllers.v1 import baymodel
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import container
 from magnum.api.controllers.v1 import magnum_service
 
-_COLLECTIONS = ('baymodels', 'bays', 'mservices')
+_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices')
 
 
 class V1Controller:
 
     baymodels = baymodel.BayModelsController()
     bays = bay.BaysController()
+    containers = container.ContainersController()
     mservices = magnum_service.MagnumServiceController()
 
     @pecan.expose('json')
