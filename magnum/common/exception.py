@@ -169,3 +169,38 @@ class ContainerEngineFailed(MagnumException):
     """The engine failed on its side: a bad gateway, not Magnum's fault."""
     message = 'The Docker Engine of bay %(bay)s failed: %(reason)s'
     code = http_client.BAD_GATEWAY
+
+
+# -- Kubernetes objects (pods, services, replication controllers) -----------
+# NOTE: each carries the Kubernetes API's own message in ``reason``.
+
+class KubernetesObjectNotFound(NotFound):
+    message = '%(kind)s %(name)s was not found in bay %(bay)s: %(reason)s'
+
+
+class KubernetesObjectExists(Conflict):
+    message = '%(kind)s %(name)s already exists in bay %(bay)s: %(reason)s'
+
+
+class KubernetesConflict(Conflict):
+    message = 'Kubernetes in bay %(bay)s refused the change: %(reason)s'
+
+
+class KubernetesInvalid(Invalid):
+    message = 'Kubernetes in bay %(bay)s refused the %(kind)s: %(reason)s'
+
+
+class BayNotKubernetes(Invalid):
+    message = ('Bay %(bay)s is a %(coe)s bay; %(kind)s objects live only in '
+               'kubernetes bays.')
+
+
+class BayNotReady(Conflict):
+    message = ('Bay %(bay)s is %(status)s; its %(kind)s objects can be used '
+               'once it is CREATE_COMPLETE or UPDATE_COMPLETE.')
+
+
+class BayEndpointRefused(ServiceUnavailable):
+    """The bay's API server refused Magnum's own credentials."""
+    message = ('The endpoint of bay %(bay)s refused Magnum\'s credentials '
+               '(%(reason)s); the operator must check them.')

@@ -25,9 +25,11 @@ class ConductorAPI:
     1.0 - bay_create, bay_update, bay_delete
     1.1 - container_create, container_delete, container_action,
           container_logs, container_execute
+    1.2 - kube_object_list, kube_object_show, kube_object_create,
+          kube_object_update, kube_object_delete (kind: pod, service, rc)
     """
 
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
 
     def __init__(self, topic=None):
         target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
@@ -54,6 +56,13 @@ class ConductorAPI:
             raise exception.ServiceUnavailable(
                 reason='the message queue could not deliver the call; '
                        'try again later.')
+        except exception.MagnumException as e:
+            # NOTE: oslo.messaging rebuilds a conductor's exception as a
+            # subclass ("<Name>_Remote") whose str() ends with the
+            # conductor's traceback; users see the message only.
+            if type(e).__name__.endswith('_Remote'):
+                raise type(e).__bases__[0](e.msg, **e.kwargs) from None
+            raise
 
     def bay_create(self, context, bay):
         self._cast(context, 'bay_create', bay)
@@ -83,3 +92,28 @@ class ConductorAPI:
     def container_execute(self, context, container, command):
         return self._call(context, 'container_execute', container=container,
                           command=command)
+
+    # -- Kubernetes objects (1.2): calls, answered by the bay's Kubernetes --
+    # ``kind`` is pod, service or rc; answers are Magnum's view as dicts.
+
+    def kube_object_list(self, context, kind, bay_uuid):
+        return self._call(context, 'kube_object_list', kind=kind,
+                          bay_uuid=bay_uuid)
+
+    def kube_object_show(self, context, kind, bay_uuid, ident):
+        return self._call(context, 'kube_object_show', kind=kind,
+                          bay_uuid=bay_uuid, ident=ident)
+
+    def kube_object_create(self, context, kind, bay_uuid, manifest=None,
+                           manifest_url=None):
+        return self._call(context, 'kube_object_create', kind=kind,
+                          bay_uuid=bay_uuid, manifest=manifest,
+                          manifest_url=manifest_url)
+
+    def kube_object_update(self, context, kind, bay_uuid, ident, patch):
+        return self._call(context, 'kube_object_update', kind=kind,
+                          bay_uuid=bay_uuid, ident=ident, patch=patch)
+
+    def kube_object_delete(self, context, kind, bay_uuid, ident):
+        self._call(context, 'kube_object_delete', kind=kind,
+                   bay_uuid=bay_uuid, ident=ident)

@@ -4,14 +4,16 @@ import oslo_messaging as messaging
 
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor.handlers import container as container_handler
+from magnum.conductor.handlers import kubernetes as kube_handler
 
 
 class ConductorManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host):
         self.bays = bay_handler.BayHandler(host)
         self.containers = container_handler.ContainerHandler(host)
+        self.kubernetes = kube_handler.KubernetesHandler()
 
     def bay_create(self, context, bay):
         self.bays.bay_create(context, bay)
@@ -39,3 +41,23 @@ class ConductorManager:
     def container_execute(self, context, container, command):
         return self.containers.container_execute(context, container,
                                                  command)
+
+    # -- Kubernetes objects (kind: pod, service, rc) ------------------------
+
+    def kube_object_list(self, context, kind, bay_uuid):
+        return self.kubernetes.object_list(context, kind, bay_uuid)
+
+    def kube_object_show(self, context, kind, bay_uuid, ident):
+        return self.kubernetes.object_show(context, kind, bay_uuid, ident)
+
+    def kube_object_create(self, context, kind, bay_uuid, manifest=None,
+                           manifest_url=None):
+        return self.kubernetes.object_create(context, kind, bay_uuid,
+                                             manifest, manifest_url)
+
+    def kube_object_update(self, context, kind, bay_uuid, ident, patch):
+        return self.kubernetes.object_update(context, kind, bay_uuid, ident,
+                                             patch)
+
+    def kube_object_delete(self, context, kind, bay_uuid, ident):
+        self.kubernetes.object_delete(context, kind, bay_uuid, ident)

@@ -6,6 +6,8 @@ Nothing is built. The BayModel's labels name the endpoint:
   ``tcp://host:port``, ``http(s)://host:port``. Docker and Swarm bays.
 * ``kube_api_url``: a Kubernetes API server, ``http(s)://host:port``.
   Kubernetes bays. ``kube_tls_verify=false`` skips checking its certificate.
+  Magnum's credentials for it come from the conductor's configuration
+  (magnum/common/kube_auth.py), never from labels.
 
 Creating or updating the bay asks the endpoint for real (Docker ``/info``,
 Kubernetes ``/version`` and its nodes) and records what it reports; a bay is
@@ -21,6 +23,7 @@ import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from magnum.common import kube_auth
 from magnum.drivers import base
 from magnum.objects import bay as bay_status
 
@@ -58,9 +61,10 @@ def _docker_state(url):
 
 
 def _kube_state(url, verify):
-    config = kubernetes.client.Configuration()
-    config.host = url
-    config.verify_ssl = verify
+    # NOTE: with Magnum's credentials for the endpoint, if the operator
+    # gave any ([kubernetes] kubeconfig): a cluster with RBAC does not show
+    # its nodes to anonymous callers.
+    config = kube_auth.configuration(url, verify)
     timeout = CONF.static.connect_timeout
     try:
         with kubernetes.client.ApiClient(config) as api:

@@ -1,0 +1,124 @@
+"""Magnum's credentials for a bay's Kubernetes API server.
+
+Both the conductor's Kubernetes client (pods, services, RCs) and the
+static provisioner (which asks a bay's API for its nodes) speak to a bay's
+API server as Magnum. ``configuration(url, verify)`` gives them a
+``kubernetes.client.Configuration`` for it, from the first source that
+knows the endpoint:
+
+1. (a later change) the bay's own CA and a client certificate that Magnum
+   issues for itself from it;
+2. the operator's kubeconfig, ``[kubernetes] kubeconfig``: the context
+   whose cluster ``server`` is the bay's ``api_address`` (scheme, host and
+   port compared, a default port and a trailing "/" ignored). Its user may
+   have a bearer ``token``, a ``tokenFile``, or ``client-certificate`` and
+   ``client-key`` (or their ``-data`` forms); its cluster's
+   ``certificate-authority`` is the CA the server's certificate is checked
+   against;
+3. nothing: the request carries no credentials.
+
+NOTE: credentials never live in BayModel labels or any other field the API
+returns; the kubeconfig is a file on the conductors' hosts only. Nothing
+here logs a credential.
+"""
+
+import threading
+from urllib import parse
+
+import kubernetes.client
+from kubernetes.config import kube_config
+from oslo_config import cfg
+from oslo_log import log as logging
+import yaml
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+_LOCK = threading.Lock()
+
+
+def _endpoint(url):
+    """(scheme, host, port, path) of a URL, for comparing endpoints."""
+    try:
+        parts = parse.urlsplit((url or '').strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if port is None:
+        port = {'https': 443, 'http': 80}.get(scheme)
+    return (scheme, (parts.hostname or '').lower(), port,
+            parts.path.rstrip('/'))
+
+
+def _kubeconfig_context(path, url):
+    """The name of the context in ``path`` for ``url``, or None."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError) as e:
+        # NOTE: the error names the file, never its contents.
+        LOG.error('Could not read [kubernetes] kubeconfig %s: %s', path,
+                  type(e).__name__)
+        return None
+    wanted = _endpoint(url)
+    servers = {}
+    for item in data.get('clusters') or []:
+        if isinstance(item, dict) and isinstance(item.get('cluster'), dict):
+            servers[item.get('name')] = item['cluster'].get('server')
+    for item in data.get('contexts') or []:
+        if not isinstance(item, dict) or not isinstance(
+                item.get('context'), dict):
+            continue
+        server = servers.get(item['context'].get('cluster'))
+        if server and _endpoint(server) == wanted:
+            return item.get('name')
+    return None
+
+
+def _from_kubeconfig(url, config):
+    path = CONF.kubernetes.kubeconfig
+    if not path:
+        return False
+    name = _kubeconfig_context(path, url)
+    if name is None:
+        return False
+    # NOTE: the kubernetes library resolves relative file names against the
+    # kubeconfig's directory and writes -data forms to private temp files.
+    with _LOCK:
+        kube_config.load_kube_config(config_file=path, context=name,
+                                     client_configuration=config,
+                                     persist_config=False)
+    # NOTE: a tokenFile is read as it is, newline and all, which no HTTP
+    # header may carry (and the error would print the token). The
+    # configuration is built afresh for each use, so the library's refresh
+    # hook, which would put the newline back, is not needed.
+    config.refresh_api_key_hook = None
+    for key, value in list(config.api_key.items()):
+        if isinstance(value, str):
+            config.api_key[key] = value.strip()
+    return True
+
+
+# The sources, most specific first; each fills ``config`` and returns True
+# when it knows the endpoint.
+_SOURCES = (_from_kubeconfig,)
+
+
+def configuration(url, verify=True):
+    """A client configuration for the API server at ``url``.
+
+    ``verify=False`` (the BayModel label ``kube_tls_verify=false``) skips
+    checking the server's certificate whatever the source says.
+    """
+    config = kubernetes.client.Configuration()
+    for source in _SOURCES:
+        if source(url, config):
+            break
+    config.host = url.rstrip('/')
+    if not verify:
+        config.verify_ssl = False
+    # NOTE: a bay that does not answer is reported at once; the caller
+    # decides whether to try again.
+    config.retries = False
+    return config
