@@ -6,6 +6,7 @@ from magnum.common.policies import base
 from magnum.common.policies import bay
 from magnum.common.policies import baymodel
 from magnum.common.policies import container
+from magnum.common.policies import kubernetes
 from magnum.common.policies import magnum_service
 
 
@@ -16,4 +17,5 @@ def list_rules():
         bay.list_rules(),
         container.list_rules(),
         magnum_service.list_rules(),
+        kubernetes.list_rules(),
     ))

@@ -7,8 +7,12 @@ from magnum.api.controllers.v1 import baymodel
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import container
 from magnum.api.controllers.v1 import magnum_service
+from magnum.api.controllers.v1 import pod
+from magnum.api.controllers.v1 import rc
+from magnum.api.controllers.v1 import service
 
-_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices')
+_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices', 'pods',
+                'rcs', 'services')
 
 
 class V1Controller:
@@ -17,6 +21,9 @@ class V1Controller:
     bays = bay.BaysController()
     containers = container.ContainersController()
     mservices = magnum_service.MagnumServiceController()
+    pods = pod.PodsController()
+    rcs = rc.ReplicationControllersController()
+    services = service.ServicesController()
 
     @pecan.expose('json')
     def index(self):
