@@ -25,6 +25,17 @@
 # prints the URL again; otherwise it starts from an empty etcd. `stop` stops
 # all three and waits for them.
 #
+# MAGNUM_KUBE_AUTH=token on `start` secures the API the way a real cluster
+# is: bearer tokens (--token-auth-file) and --authorization-mode RBAC, with
+# the service-account key as always. Two users, each token in its own
+# 0600 file: DIR/admin.token (group system:masters; DIR/kubeconfig and the
+# controller-manager use it) and DIR/magnum.token, user `magnum`, bound to
+# the ClusterRole `magnum` (namespaces get/create; pods, services,
+# replicationcontrollers and their scale/status all verbs; nodes get/list)
+# and nothing else. Anonymous requests then see only what RBAC's
+# system:public-info-viewer allows (/version, /healthz). The default
+# (MAGNUM_KUBE_AUTH unset or `anonymous`) is the open API below.
+#
 # Notes (Debian 12, Go 1.19.8 from golang-go, 2 CPUs):
 # * Kubernetes 1.20 builds in GOPATH mode (its hack/lib/init.sh sets
 #   GO111MODULE=off): the tree is linked at GOPATH/src/k8s.io/kubernetes and
@@ -291,9 +302,51 @@ show_logs() {
     done
 }
 
+curl_auth() {
+    # curl's arguments for the admin's token in token mode (read from a
+    # file, never in an argv); none otherwise.
+    CURL_AUTH=()
+    [ "$AUTH" != token ] || CURL_AUTH=(-H "@$DIR/admin.header")
+}
+
 api_get() {
-    # $1: path. Succeeds when the API answers 200 to an anonymous GET.
-    curl -sfk --max-time 2 -o /dev/null "$URL$1" 2>/dev/null
+    # $1: path. Succeeds when the API answers 200 to a GET (as the admin in
+    # token mode, anonymously otherwise).
+    curl -sfk --max-time 2 ${CURL_AUTH[@]+"${CURL_AUTH[@]}"} -o /dev/null \
+        "$URL$1" 2>/dev/null
+}
+
+api_post() {
+    # $1: path, $2: JSON body. As the admin; 409 (exists) counts as done.
+    local code
+    code=$(curl -sk --max-time 5 ${CURL_AUTH[@]+"${CURL_AUTH[@]}"} \
+               -H 'Content-Type: application/json' -o /dev/null \
+               -w '%{http_code}' -d "$2" "$URL$1" 2>/dev/null) || true
+    [ "$code" = 201 ] || [ "$code" = 409 ]
+}
+
+random_token() {
+    python3 -c 'import secrets; print(secrets.token_hex(24))'
+}
+
+write_tokens() {
+    # token,user,uid[,"groups"]: the format of --token-auth-file.
+    (umask 077
+     random_token > "$DIR/admin.token"
+     random_token > "$DIR/magnum.token"
+     printf '%s,admin,admin,"system:masters"\n%s,magnum,magnum\n' \
+         "$(cat "$DIR/admin.token")" "$(cat "$DIR/magnum.token")" \
+         > "$DIR/tokens.csv"
+     printf 'Authorization: Bearer %s\n' "$(cat "$DIR/admin.token")" \
+         > "$DIR/admin.header")
+}
+
+grant_magnum() {
+    # The ClusterRole `magnum` and its binding to the user `magnum`.
+    local rbac=/apis/rbac.authorization.k8s.io/v1 objects
+    objects='"pods", "services", "replicationcontrollers", "replicationcontrollers/scale", "replicationcontrollers/status", "pods/status", "services/status"'
+    api_post "$rbac/clusterroles" '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "magnum"}, "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "create"]}, {"apiGroups": [""], "resources": ['"$objects"'], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}, {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}]}' \
+        && api_post "$rbac/clusterrolebindings" '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "magnum"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "magnum"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "magnum"}]}'
 }
 
 make_certs() {
@@ -357,7 +410,11 @@ etcd_healthy() {
 }
 
 write_kubeconfig() {
-    cat > "$DIR/kubeconfig" <<EOF
+    local user='{}'
+    if [ "$AUTH" = token ]; then
+        user="{token: $(cat "$DIR/admin.token")}"
+    fi
+    (umask 077; cat > "$DIR/kubeconfig") <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -369,11 +426,11 @@ contexts:
 - name: local
   context:
     cluster: local
-    user: anonymous
+    user: admin
 current-context: local
 users:
-- name: anonymous
-  user: {}
+- name: admin
+  user: $user
 EOF
 }
 
@@ -392,6 +449,7 @@ start() {
     local deadline=$((SECONDS + START_TIMEOUT))
     make_certs
     write_policy
+    [ "$AUTH" != token ] || write_tokens
     # A fresh etcd each time: its stored membership names the old ports.
     rm -rf "$DIR"/*.log "$DIR/etcd"
 
@@ -421,6 +479,12 @@ start() {
     local port
     port=$(free_port)
     URL=https://127.0.0.1:$port
+    local authz=(--authorization-mode ABAC
+                 --authorization-policy-file "$DIR/abac.jsonl")
+    if [ "$AUTH" = token ]; then
+        authz=(--authorization-mode RBAC
+               --token-auth-file "$DIR/tokens.csv")
+    fi
     spawn kube-apiserver "$BIN/kube-apiserver" \
         --etcd-servers "$client" \
         --bind-address 127.0.0.1 \
@@ -430,8 +494,7 @@ start() {
         --tls-private-key-file "$DIR/serving.key" \
         --cert-dir "$DIR/certs" \
         --anonymous-auth=true \
-        --authorization-mode ABAC \
-        --authorization-policy-file "$DIR/abac.jsonl" \
+        "${authz[@]}" \
         --service-account-issuer https://kubernetes.default.svc \
         --service-account-key-file "$DIR/sa.key" \
         --service-account-signing-key-file "$DIR/sa.key" \
@@ -448,6 +511,11 @@ start() {
             api_get "$path" \
             || { show_logs; stop; die "kube-apiserver did not start"; }
     done
+    if [ "$AUTH" = token ]; then
+        wait_for "RBAC for the user magnum" "$deadline" \
+            "etcd kube-apiserver" grant_magnum \
+            || { show_logs; stop; die "could not grant the user magnum"; }
+    fi
 
     if [ "${MAGNUM_KUBE_CONTROLLER_MANAGER:-1}" != 0 ]; then
         spawn kube-controller-manager "$BIN/kube-controller-manager" \
@@ -509,6 +577,12 @@ case $ACTION in
         DIR=$2
         mkdir -p "$DIR"
         DIR=$(cd "$DIR" && pwd -P)
+        AUTH=${MAGNUM_KUBE_AUTH:-anonymous}
+        case $AUTH in
+            anonymous|token) ;;
+            *) die "MAGNUM_KUBE_AUTH is token or anonymous, not $AUTH" ;;
+        esac
+        curl_auth
         # One start or stop at a time for a DIR.
         exec 9>"$DIR/.lock"
         flock 9

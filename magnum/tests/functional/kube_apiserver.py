@@ -13,6 +13,13 @@ anonymous requests do everything: clients need no credentials. There is no
 kubelet and no scheduler, so pods stay Pending; Node objects can be created
 through the API like any other.
 
+``KubeAPIServer(auth='token')`` secures it like a real cluster instead:
+bearer tokens and RBAC (``MAGNUM_KUBE_AUTH=token``, see the script).
+``admin_token`` may do anything (``configuration()`` and ``client()`` use
+it); ``magnum_token`` is the user ``magnum``, allowed only what Magnum
+needs; ``magnum_kubeconfig(path)`` writes a kubeconfig for Magnum's
+``[kubernetes] kubeconfig`` option with it.
+
 A test module shares one server with::
 
     from magnum.tests.functional import kube_apiserver as kube_mod
@@ -42,12 +49,13 @@ class KubeAPIServerError(Exception):
     pass
 
 
-def _run(args, timeout):
+def _run(args, timeout, auth='anonymous'):
     command = [SCRIPT] + list(args)
+    env = dict(os.environ, MAGNUM_KUBE_AUTH=auth)
     try:
         result = subprocess.run(command, stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True,
-                                timeout=timeout)
+                                timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:
         raise KubeAPIServerError('%s took more than %ss:\n%s'
                                  % (' '.join(command), timeout,
@@ -70,8 +78,9 @@ def build():
 class KubeAPIServer(fixtures.Fixture):
     """etcd + kube-apiserver (+ controller-manager); ``url`` is https."""
 
-    def __init__(self):
+    def __init__(self, auth='anonymous'):
         super().__init__()
+        self.auth = auth
         self.url = None
         self.directory = None
         self.bin_dir = None
@@ -82,8 +91,8 @@ class KubeAPIServer(fixtures.Fixture):
         self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
         # Stop even when start failed half-way (etcd may be up).
         self.addCleanup(_run, ['stop', self.directory], STOP_TIMEOUT)
-        lines = _run(['start', self.directory],
-                     START_TIMEOUT).splitlines()
+        lines = _run(['start', self.directory], START_TIMEOUT,
+                     auth=self.auth).splitlines()
         if not lines or not lines[-1].startswith('https://'):
             raise KubeAPIServerError('%s printed no API URL: %r'
                                      % (SCRIPT, lines))
@@ -98,12 +107,46 @@ class KubeAPIServer(fixtures.Fixture):
     def kubeconfig(self):
         return os.path.join(self.directory, 'kubeconfig')
 
-    def configuration(self):
+    def _token(self, user):
+        if self.auth != 'token':
+            return None
+        with open(os.path.join(self.directory, '%s.token' % user)) as f:
+            return f.read().strip()
+
+    @property
+    def admin_token(self):
+        return self._token('admin')
+
+    @property
+    def magnum_token(self):
+        return self._token('magnum')
+
+    def configuration(self, token=None):
         config = kubernetes.client.Configuration()
         config.host = self.url
         config.ssl_ca_cert = self.ca_file
         config.verify_ssl = True
+        token = token or self.admin_token
+        if token:
+            config.api_key['BearerToken'] = 'Bearer %s' % token
         return config
+
+    def magnum_kubeconfig(self, path, server=None):
+        """Write a kubeconfig with Magnum's credentials (the ``magnum``
+        user's token file) for ``server`` (default: this API); return path.
+        """
+        token_file = os.path.join(self.directory, 'magnum.token')
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                          0o600), 'w') as f:
+            f.write('apiVersion: v1\nkind: Config\n'
+                    'clusters:\n- name: bay\n  cluster:\n'
+                    '    server: %s\n    certificate-authority: %s\n'
+                    'contexts:\n- name: bay\n'
+                    '  context: {cluster: bay, user: magnum}\n'
+                    'current-context: bay\n'
+                    'users:\n- name: magnum\n  user: {tokenFile: %s}\n'
+                    % (server or self.url, self.ca_file, token_file))
+        return path
 
     def client(self):
         """A ``kubernetes.client.ApiClient`` on this API; close it when done.
@@ -114,4 +157,10 @@ class KubeAPIServer(fixtures.Fixture):
 def kube_apiserver():
     """A generator for a pytest fixture: one ``KubeAPIServer`` per scope."""
     with KubeAPIServer() as server:
+        yield server
+
+
+def secured_kube_apiserver():
+    """The same, with tokens and RBAC (``auth='token'``)."""
+    with KubeAPIServer(auth='token') as server:
         yield server
