@@ -196,8 +196,9 @@ class BayNotKubernetes(Invalid):
 
 
 class BayNotReady(Conflict):
-    message = ('Bay %(bay)s is %(status)s; its %(kind)s objects can be used '
-               'once it is CREATE_COMPLETE or UPDATE_COMPLETE.')
+    message = ('Bay %(bay)s is %(status)s; %(kind)s objects can be used in '
+               'a bay that is CREATE_COMPLETE, UPDATE_IN_PROGRESS, '
+               'UPDATE_COMPLETE or UPDATE_FAILED.')
 
 
 class BayEndpointRefused(ServiceUnavailable):
