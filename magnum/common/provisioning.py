@@ -26,3 +26,13 @@ def installed_names():
     """Names of the installed provisioners, without importing them."""
     return sorted({ep.name for ep in
                    importlib.metadata.entry_points(group=NAMESPACE)})
+
+
+def validate(name, baymodel, bay_values):
+    """Let provisioner ``name`` refuse a bay it cannot build (a 400).
+
+    NOTE: the API's one use of a driver: its checks of the input, no call
+    to any backend.
+    """
+    from magnum.drivers import base
+    base.get(name).validate(baymodel, bay_values)

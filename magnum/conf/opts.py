@@ -8,11 +8,12 @@ from magnum.conf import conductor
 from magnum.conf import database
 from magnum.conf import default
 from magnum.conf import docker
+from magnum.conf import heat
 from magnum.conf import kubernetes
 from magnum.conf import noauth
 from magnum.conf import static
 
-MODULES = (default, api, bay, conductor, database, docker, kubernetes,
+MODULES = (default, api, bay, conductor, database, docker, heat, kubernetes,
            noauth, static)
 
 

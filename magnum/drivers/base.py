@@ -30,6 +30,13 @@ class BayState:
     master_addresses: list = None
     node_addresses: list = None
     stack_id: str = None
+    # The bay's servers, when the provisioner knows them: dicts with
+    # server_id, name, type, image_id, addresses. They replace the bay's
+    # Node rows.
+    nodes: list = None
+    # True when the backend never saw the bay's current action (its message
+    # was lost): the conductor drives the action again, under the lock.
+    redo: bool = None
 
     def changes(self):
         return {k: v for k, v in dataclasses.asdict(self).items()
@@ -38,6 +45,13 @@ class BayState:
 
 class Provisioner(abc.ABC):
     """Drives one kind of bay. Every method must be safe to call again."""
+
+    # True when the backend enforces bay_create_timeout itself (and says
+    # why it failed); otherwise the conductor's reconciler does.
+    handles_timeout = False
+
+    def validate(self, baymodel, bay_values):
+        """Raise Invalid (a 400) if this provisioner cannot build the bay."""
 
     @abc.abstractmethod
     def create(self, context, bay, baymodel):

@@ -6,17 +6,20 @@ only what the row still asks for, so a duplicate message, a lost one (the
 reconciler redoes it) and a restart mid-way all end in the same place.
 """
 
+import collections
 import datetime
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor import locks
 from magnum.conductor import periodic
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import node as node_obj
 
 LOG = logging.getLogger(__name__)
 
@@ -86,7 +89,12 @@ class BayHandler:
             bay.destroy(holder=self.host)
             LOG.info('Bay %s deleted', bay.uuid)
             return
-        for name, value in state.changes().items():
+        changes = state.changes()
+        changes.pop('redo', None)
+        nodes = changes.pop('nodes', None)
+        if nodes is not None:
+            node_obj.Node.replace_for_bay(bay.uuid, nodes)
+        for name, value in changes.items():
             setattr(bay, name, value)
         bay.reservation = None
         bay.save(holder=self.host)
@@ -95,28 +103,68 @@ class BayHandler:
 
     # -- reconciler --------------------------------------------------------
 
-    @periodic.for_each_bay(bay_obj.IN_PROGRESS)
-    def reconcile_bay(self, context, bay):
-        """Bring a bay in progress up to date with its provisioner."""
-        if self._timed_out(bay):
-            minutes = bay.bay_create_timeout
-            self._apply(bay, drivers.BayState(
-                status=bay_obj.CREATE_FAILED,
-                status_reason='Bay creation timed out after %d minute(s).'
-                              % minutes))
-            return
+    @periodic.periodic()
+    def reconcile_bays(self):
+        """Bring the bays in progress up to date with their provisioners.
+
+        One ``poll`` per provisioner answers for all of its bays (the heat
+        provisioner makes one list call to Heat per pass, however many bays
+        there are); each bay's answer is then written under the bay's lock,
+        only if its status has not moved meanwhile.
+        """
+        context = magnum_context.make_admin_context()
+        batches = collections.defaultdict(list)
+        baymodels = {}
+        for bay in bay_obj.Bay.list_by_status(context, bay_obj.IN_PROGRESS):
+            try:
+                if bay.baymodel_id not in baymodels:
+                    baymodels[bay.baymodel_id] = (
+                        baymodel_obj.BayModel.get_by_uuid_unscoped(
+                            context, bay.baymodel_id))
+                batches[bay.provisioner].append(
+                    (bay, baymodels[bay.baymodel_id]))
+            except exception.BayModelNotFound:
+                LOG.warning('Bay %s has no BayModel', bay.uuid)
+        for name, pairs in batches.items():
+            self._reconcile_batch(context, name, pairs)
+
+    def _reconcile_batch(self, context, name, pairs):
+        states = {}
         try:
-            provisioner = drivers.get(bay.provisioner)
-            baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
-                context, bay.baymodel_id)
-            state = provisioner.poll(context, [(bay, baymodel)]).get(
-                bay.uuid)
-        except Exception as e:
-            LOG.exception('Could not poll bay %s', bay.uuid)
-            state = drivers.BayState(status=_FAILED[bay.status],
-                                     status_reason=str(e))
-        if state is not None:
-            self._apply(bay, state)
+            provisioner = drivers.get(name)
+            if not provisioner.handles_timeout:
+                for bay, _ in pairs:
+                    if self._timed_out(bay):
+                        states[bay.uuid] = drivers.BayState(
+                            status=bay_obj.CREATE_FAILED,
+                            status_reason='Bay creation timed out after %d '
+                                          'minute(s).'
+                                          % bay.bay_create_timeout)
+            polled = [pair for pair in pairs if pair[0].uuid not in states]
+            if polled:
+                states.update(provisioner.poll(context, polled))
+        except Exception:
+            # NOTE: a backend that does not answer is no news about the
+            # bays: they are polled again next pass (and a create still
+            # times out).
+            LOG.exception('Could not poll %d bay(s) of provisioner %s',
+                          len(pairs), name)
+        for bay, baymodel in pairs:
+            state = states.get(bay.uuid)
+            if state is None:
+                continue
+            try:
+                with locks.bay_lock(context, bay.uuid, self.host) as locked:
+                    if locked.status != bay.status:
+                        continue  # someone acted meanwhile; next pass
+                    if state.redo:
+                        self._drive(context, locked, _ACTION[locked.status])
+                    else:
+                        self._apply(locked, state)
+            except (exception.BayLocked, exception.BayNotFound):
+                continue
+            except Exception:
+                LOG.exception('Could not reconcile bay %s', bay.uuid)
 
     @staticmethod
     def _timed_out(bay):

@@ -99,9 +99,10 @@ class BaysController(collection.CollectionController):
         for name in ('node_count', 'master_count'):
             if values[name] is None:
                 values[name] = 1
+        provisioner = provisioning.provisioner_for(baymodel.labels)
+        provisioning.validate(provisioner, baymodel, values)
         bay = bay_obj.Bay(
-            context, baymodel_id=baymodel.uuid,
-            provisioner=provisioning.provisioner_for(baymodel.labels),
+            context, baymodel_id=baymodel.uuid, provisioner=provisioner,
             status=bay_obj.CREATE_IN_PROGRESS,
             **{k: v for k, v in values.items() if k != 'baymodel_id'})
         bay.create(context)

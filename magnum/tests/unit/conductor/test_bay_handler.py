@@ -113,23 +113,20 @@ class TestReconcile(HandlerTestCase):
     def test_poll_state_is_applied(self):
         self.provisioner.answers['poll'] = drivers.BayState(
             status=bay_obj.CREATE_COMPLETE, status_reason='Stack done')
-        with locks.bay_lock(self.context, self.bay.uuid, 'test-host') as b:
-            self.handler.reconcile_bay(self.context, b)
+        self.handler.reconcile_bays()
         row = self.reload()
         self.assertEqual('CREATE_COMPLETE', row.status)
         self.assertEqual('Stack done', row.status_reason)
 
     def test_nothing_new_changes_nothing(self):
-        with locks.bay_lock(self.context, self.bay.uuid, 'test-host') as b:
-            self.handler.reconcile_bay(self.context, b)
+        self.handler.reconcile_bays()
         self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
 
     def test_stuck_create_times_out(self):
         long_ago = timeutils.utcnow() - datetime.timedelta(minutes=11)
         db_api.update_bay(self.bay.uuid, {'bay_create_timeout': 10,
                                           'created_at': long_ago})
-        with locks.bay_lock(self.context, self.bay.uuid, 'test-host') as b:
-            self.handler.reconcile_bay(self.context, b)
+        self.handler.reconcile_bays()
         row = self.reload()
         self.assertEqual('CREATE_FAILED', row.status)
         self.assertIn('timed out after 10 minute', row.status_reason)
@@ -139,8 +136,7 @@ class TestReconcile(HandlerTestCase):
         long_ago = timeutils.utcnow() - datetime.timedelta(days=30)
         db_api.update_bay(self.bay.uuid, {'bay_create_timeout': 0,
                                           'created_at': long_ago})
-        with locks.bay_lock(self.context, self.bay.uuid, 'test-host') as b:
-            self.handler.reconcile_bay(self.context, b)
+        self.handler.reconcile_bays()
         self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
 
 

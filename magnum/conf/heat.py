@@ -1,0 +1,51 @@
+"""Options of the [heat] group: the heat provisioner.
+
+Besides these, the group holds keystoneauth's session and auth options
+(``auth_type``, ``auth_url``, ``username``...): the service credentials the
+conductor uses where no user is behind the work (the reconciler's one list
+of every Magnum stack, which needs Heat's admin). Work a user asked for
+(create, update, delete) runs with that user's token.
+"""
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+group = cfg.OptGroup('heat', title='Options for the heat provisioner')
+
+opts = [
+    cfg.StrOpt('region_name',
+               help='Region of the orchestration endpoint in the catalog.'),
+    cfg.StrOpt('interface', default='public',
+               choices=['public', 'internal', 'admin'],
+               help='Which endpoint of the orchestration service to use.'),
+    cfg.ListOpt('environment_files', default=[],
+                help='Heat environment files added to every bay stack, '
+                     'after Magnum\'s own, e.g. a resource_registry that '
+                     'maps a resource type to a site\'s provider template. '
+                     'Files they name are sent along with them.'),
+    cfg.StrOpt('stack_tag', default='magnum',
+               help='Tag on every stack Magnum creates; the reconciler lists '
+                    'the stacks with this tag, across projects, in one '
+                    'paginated call per pass.'),
+    cfg.StrOpt('default_cluster_distro', default='ubuntu',
+               help='Distribution of the nodes when a BayModel names none '
+                    '(cluster_distro). Families known: ubuntu and debian, '
+                    'fedora, centos, rhel, rocky and almalinux.'),
+    cfg.StrOpt('kube_version', default='v1.30',
+               help='Kubernetes minor release installed on kubernetes bays '
+                    'unless the BayModel\'s label kube_tag names one.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+    ks_loading.register_session_conf_options(conf, group.name)
+    ks_loading.register_auth_conf_options(conf, group.name)
+
+
+def list_opts():
+    return {group: (opts
+                    + ks_loading.get_session_conf_options()
+                    + ks_loading.get_auth_common_conf_options()
+                    + ks_loading.get_auth_plugin_conf_options('password'))}

@@ -1,0 +1,265 @@
+"""The ``heat`` provisioner: a bay is a Heat stack of the shipped templates.
+
+``templates/bay.yaml`` serves every COE (``kubernetes``, ``swarm``,
+``docker``) on VMs and bare metal; ``definition.py`` turns a BayModel and a
+Bay into its parameters and checks the combination is one the templates
+know. Stack outputs become ``api_address``, ``master_addresses``,
+``node_addresses`` and the bay's Node rows.
+
+Whose credentials: create, update and delete run with the token of the user
+who asked (the RPC context carries it), so the stack lives in the user's
+project and Heat's trusts carry the work on. The reconciler has no user: it
+lists every stack tagged ``[heat] stack_tag`` across projects in one
+paginated call with the service credentials of the ``[heat]`` group, which
+need Heat's admin role; a delete it must finish (the user's token gone) uses
+them too.
+"""
+
+import functools
+
+from heatclient import client as heat_client
+from heatclient.common import template_utils
+from heatclient import exc as heat_exc
+from keystoneauth1.identity import v3
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from magnum.common import exception
+from magnum.drivers import base
+from magnum.drivers.heat import definition
+from magnum.objects import bay as bay_status
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+# Heat's stack status (ACTION_STATE) as a bay status; anything else (e.g.
+# ROLLBACK_*, SUSPEND_*) is reported as the failure of the bay's action.
+_STATUS = {
+    'CREATE_IN_PROGRESS': bay_status.CREATE_IN_PROGRESS,
+    'CREATE_COMPLETE': bay_status.CREATE_COMPLETE,
+    'CREATE_FAILED': bay_status.CREATE_FAILED,
+    'UPDATE_IN_PROGRESS': bay_status.UPDATE_IN_PROGRESS,
+    'UPDATE_COMPLETE': bay_status.UPDATE_COMPLETE,
+    'UPDATE_FAILED': bay_status.UPDATE_FAILED,
+    'DELETE_IN_PROGRESS': bay_status.DELETE_IN_PROGRESS,
+    'DELETE_COMPLETE': bay_status.DELETE_COMPLETE,
+    'DELETE_FAILED': bay_status.DELETE_FAILED,
+}
+_FAILED = {bay_status.CREATE_IN_PROGRESS: bay_status.CREATE_FAILED,
+           bay_status.UPDATE_IN_PROGRESS: bay_status.UPDATE_FAILED,
+           bay_status.DELETE_IN_PROGRESS: bay_status.DELETE_FAILED}
+_COMPLETE = (bay_status.CREATE_COMPLETE, bay_status.UPDATE_COMPLETE)
+_REDO = object()
+
+
+@functools.lru_cache(maxsize=1)
+def _service_auth():
+    auth = ks_loading.load_auth_from_conf_options(CONF, 'heat')
+    if auth is None:
+        raise exception.ProvisionerError(
+            reason='the heat provisioner needs service credentials in the '
+                   '[heat] section of magnum.conf (auth_type, auth_url, ...)')
+    return auth
+
+
+def _session(auth):
+    return ks_loading.load_session_from_conf_options(CONF, 'heat', auth=auth)
+
+
+def _client(session):
+    return heat_client.Client(
+        '1', session=session, service_type='orchestration',
+        interface=CONF.heat.interface, region_name=CONF.heat.region_name)
+
+
+def service_client():
+    """A Heat client with Magnum's own (admin) credentials."""
+    return _client(_session(_service_auth()))
+
+
+def user_client(context):
+    """A Heat client acting as the user behind ``context``, or None."""
+    if not context.auth_token or not context.project_id:
+        return None
+    auth = v3.Token(auth_url=_service_auth().auth_url,
+                    token=context.auth_token,
+                    project_id=context.project_id)
+    return _client(_session(auth))
+
+
+def _heat_error(e):
+    """The text of a Heat error, as Heat wrote it."""
+    error = getattr(e, 'error', None)
+    if isinstance(error, dict):
+        error = error.get('error', error)
+        if isinstance(error, dict) and error.get('message'):
+            return error['message']
+    return str(e)
+
+
+class HeatProvisioner(base.Provisioner):
+
+    handles_timeout = True
+
+    def validate(self, baymodel, bay_values):
+        definition.BayDefinition(baymodel, bay_values)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def create(self, context, bay, baymodel):
+        client = self._client_for(context)
+        if bay.stack_id:
+            # NOTE: a create redone (a duplicate message, a conductor taking
+            # over) adopts the stack it already made, never makes a second.
+            return self._state_of(client, bay)
+        found = self._find_by_name(client, bay)
+        if found is not None:
+            return base.BayState(stack_id=found)
+        spec = definition.BayDefinition(baymodel, bay)
+        files, template = self._template()
+        env_files, env = self._environment()
+        files.update(env_files)
+        kwargs = dict(
+            stack_name=spec.stack_name, template=template, files=files,
+            environment=env, parameters=spec.parameters(),
+            tags=CONF.heat.stack_tag, disable_rollback=True)
+        if bay.bay_create_timeout:
+            kwargs['timeout_mins'] = bay.bay_create_timeout
+        try:
+            created = client.stacks.create(**kwargs)
+        except heat_exc.HTTPException as e:
+            return base.BayState(status=bay_status.CREATE_FAILED,
+                                 status_reason=_heat_error(e))
+        LOG.info('Bay %s: stack %s created', bay.uuid, created['stack']['id'])
+        return base.BayState(stack_id=created['stack']['id'])
+
+    def update(self, context, bay, baymodel):
+        client = self._client_for(context)
+        if not bay.stack_id:
+            return base.BayState(status=bay_status.UPDATE_FAILED,
+                                 status_reason='The bay has no stack.')
+        spec = definition.BayDefinition(baymodel, bay)
+        try:
+            client.stacks.update(
+                bay.stack_id, existing=True,
+                parameters={'node_count': spec.node_count},
+                tags=CONF.heat.stack_tag)
+        except heat_exc.HTTPException as e:
+            return base.BayState(status=bay_status.UPDATE_FAILED,
+                                 status_reason=_heat_error(e))
+        return base.BayState()
+
+    def delete(self, context, bay, baymodel):
+        client = self._client_for(context)
+        stack_id = bay.stack_id or self._find_by_name(client, bay)
+        if not stack_id:
+            return base.BayState(status=bay_status.DELETE_COMPLETE)
+        try:
+            client.stacks.delete(stack_id)
+        except heat_exc.HTTPNotFound:
+            return base.BayState(status=bay_status.DELETE_COMPLETE)
+        except heat_exc.HTTPException as e:
+            return base.BayState(status=bay_status.DELETE_FAILED,
+                                 status_reason=_heat_error(e))
+        return base.BayState(stack_id=stack_id)
+
+    # -- reconciler --------------------------------------------------------
+
+    def poll(self, context, bays):
+        """One paginated list of Magnum's stacks answers for every bay."""
+        client = service_client()
+        stacks = {s.id: s for s in client.stacks.list(
+            global_tenant=True, tags=CONF.heat.stack_tag)}
+        states = {}
+        for bay, baymodel in bays:
+            if not bay.stack_id:
+                continue  # its create has not reached Heat yet
+            stack = stacks.get(bay.stack_id)
+            if stack is None:
+                if bay.status == bay_status.DELETE_IN_PROGRESS:
+                    states[bay.uuid] = base.BayState(
+                        status=bay_status.DELETE_COMPLETE)
+                else:
+                    states[bay.uuid] = base.BayState(
+                        status=_FAILED.get(bay.status,
+                                           bay_status.CREATE_FAILED),
+                        status_reason='Stack %s is gone from Heat.'
+                                      % bay.stack_id)
+                continue
+            state = self._translate(bay, stack)
+            if state is _REDO:
+                LOG.info('Bay %s is %s but its stack never started that',
+                         bay.uuid, bay.status)
+                state = base.BayState(redo=True)
+            if state is not None:
+                if state.status in _COMPLETE:
+                    self._add_outputs(client, bay, baymodel, state)
+                states[bay.uuid] = state
+        return states
+
+    def _state_of(self, client, bay):
+        try:
+            stack = client.stacks.get(bay.stack_id)
+        except heat_exc.HTTPNotFound:
+            return base.BayState(status=bay_status.CREATE_FAILED,
+                                 status_reason='Stack %s is gone from Heat.'
+                                               % bay.stack_id)
+        state = self._translate(bay, stack)
+        return state if isinstance(state, base.BayState) else base.BayState()
+
+    @staticmethod
+    def _translate(bay, stack):
+        """The bay's new state from its stack's, None when unchanged, or
+        _REDO when Heat never saw the bay's current action (its message was
+        lost): the stack shows an earlier action, finished.
+        """
+        action, _, progress = stack.stack_status.partition('_')
+        if action != bay.status.split('_')[0]:
+            return None if progress == 'IN_PROGRESS' else _REDO
+        status = _STATUS.get(stack.stack_status) or _FAILED[bay.status]
+        if status == bay.status:
+            return None
+        return base.BayState(status=status,
+                             status_reason=stack.stack_status_reason)
+
+    def _add_outputs(self, client, bay, baymodel, state):
+        stack = client.stacks.get(bay.stack_id, resolve_outputs=True)
+        outputs = {o['output_key']: o.get('output_value')
+                   for o in (stack.outputs or [])}
+        spec = definition.BayDefinition(baymodel, bay)
+        state.api_address = spec.api_address(outputs.get('api_ip'))
+        state.master_addresses = list(outputs.get('master_addresses') or [])
+        state.node_addresses = list(outputs.get('node_addresses') or [])
+        state.nodes = [
+            {'server_id': s['id'], 'name': s.get('name'),
+             'type': s.get('role'), 'image_id': s.get('image'),
+             'addresses': [a for a in (s.get('private_ip'),
+                                       s.get('public_ip')) if a]}
+            for s in (list(outputs.get('master_servers') or [])
+                      + list(outputs.get('node_servers') or []))
+            if s and s.get('id')]
+
+    # -- helpers -----------------------------------------------------------
+
+    @staticmethod
+    def _client_for(context):
+        return user_client(context) or service_client()
+
+    @staticmethod
+    def _find_by_name(client, bay):
+        name = definition.stack_name(bay)
+        try:
+            return client.stacks.get(name).id
+        except heat_exc.HTTPNotFound:
+            return None
+
+    @staticmethod
+    def _template():
+        return template_utils.get_template_contents(
+            template_file=definition.TEMPLATE)
+
+    @staticmethod
+    def _environment():
+        return template_utils.process_multiple_environments_and_files(
+            env_paths=list(CONF.heat.environment_files))

@@ -1,0 +1,147 @@
+"""From a BayModel and a Bay to the parameters of ``templates/bay.yaml``.
+
+``BayDefinition`` checks that the templates know the BayModel's COE, server
+type and distribution, and that the fields a Heat bay cannot do without are
+there, raising ``InvalidParameterValue`` naming the field, so a bad
+combination is a 400 at bay create rather than a failed stack later.
+"""
+
+import ipaddress
+import os
+import re
+
+from oslo_config import cfg
+
+from magnum.common import exception
+
+TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'templates', 'bay.yaml')
+
+COES = ('kubernetes', 'swarm', 'docker')
+SERVER_TYPES = ('vm', 'bm')
+# The distribution families the boot scripts know (magnum_distro_family in
+# fragments/write-heat-params.sh), by the prefix of cluster_distro.
+DISTRO_FAMILIES = {'ubuntu': 'debian', 'debian': 'debian',
+                   'fedora': 'fedora', 'centos': 'fedora', 'rhel': 'fedora',
+                   'rocky': 'fedora', 'almalinux': 'fedora'}
+# The COE's API port when the BayModel sets no apiserver_port: (TLS, plain).
+DEFAULT_PORTS = {'kubernetes': (6443, 6443), 'swarm': (2376, 2375),
+                 'docker': (2376, 2375)}
+_NOT_NAME = re.compile(r'[^a-zA-Z0-9_.-]+')
+
+
+def stack_name(bay):
+    """The bay's stack name: Heat's name rules, unique by the bay's uuid."""
+    name = _NOT_NAME.sub('-', bay.name or 'bay').strip('-.') or 'bay'
+    if not name[0].isalpha():
+        name = 'bay-' + name
+    return '%s-%s' % (name[:200], bay.uuid)
+
+
+def _cidr(text):
+    """``text`` if it is a CIDR (fixed_subnet may also name a subnet)."""
+    try:
+        return str(ipaddress.ip_network(text or '', strict=False))
+    except ValueError:
+        return None
+
+
+def _field(record, name):
+    if isinstance(record, dict):
+        return record.get(name)
+    return getattr(record, name, None)
+
+
+class BayDefinition:
+
+    def __init__(self, baymodel, bay):
+        self.baymodel = baymodel
+        self.bay = bay
+        self.coe = baymodel.coe
+        if self.coe not in COES:
+            raise exception.InvalidParameterValue(
+                field='coe', reason='the heat provisioner builds %s bays, '
+                                    'not %s' % (', '.join(COES), self.coe))
+        self.server_type = baymodel.server_type or 'vm'
+        if self.server_type not in SERVER_TYPES:
+            raise exception.InvalidParameterValue(
+                field='server_type', reason='must be one of %s'
+                                            % ', '.join(SERVER_TYPES))
+        self.distro = (baymodel.cluster_distro
+                       or cfg.CONF.heat.default_cluster_distro)
+        if self._family() is None:
+            raise exception.InvalidParameterValue(
+                field='cluster_distro',
+                reason='the heat templates boot %s, not %s'
+                       % (', '.join(sorted(DISTRO_FAMILIES)), self.distro))
+        for name in ('image_id', 'flavor_id', 'external_network_id'):
+            if not getattr(baymodel, name, None):
+                raise exception.InvalidParameterValue(
+                    field=name, reason='a bay built by Heat needs the '
+                                       "BayModel's %s" % name)
+        self.node_count = _field(bay, 'node_count')
+        if self.node_count is None:
+            self.node_count = 1
+
+    def _family(self):
+        for prefix, family in DISTRO_FAMILIES.items():
+            if self.distro.lower().startswith(prefix):
+                return family
+        return None
+
+    @property
+    def stack_name(self):
+        return stack_name(self.bay)
+
+    @property
+    def api_port(self):
+        if self.baymodel.apiserver_port:
+            return self.baymodel.apiserver_port
+        tls, plain = DEFAULT_PORTS[self.coe]
+        return plain if self.baymodel.tls_disabled else tls
+
+    def api_address(self, ip):
+        """The bay's API URL, from the address the stack reports."""
+        if not ip:
+            return None
+        if self.coe == 'kubernetes':
+            return 'https://%s:%d' % (ip, self.api_port)
+        return 'tcp://%s:%d' % (ip, self.api_port)
+
+    def parameters(self):
+        model = self.baymodel
+        labels = model.labels or {}
+        name = stack_name(self.bay)[:-37][:48]
+        master_count = _field(self.bay, 'master_count') or 1
+        params = {
+            'bay_uuid': self.bay.uuid,
+            'name': name,
+            'coe': self.coe,
+            'server_type': self.server_type,
+            'cluster_distro': self.distro,
+            'image': model.image_id,
+            'master_flavor': model.master_flavor_id or model.flavor_id,
+            'node_flavor': model.flavor_id,
+            'key_name': model.keypair_id or '',
+            'external_network': model.external_network_id,
+            'api_port': self.api_port,
+            'master_count': master_count,
+            'node_count': self.node_count,
+            'master_lb_enabled': bool(model.master_lb_enabled),
+            'floating_ip_enabled': model.floating_ip_enabled is not False,
+            'docker_volume_size': model.docker_volume_size or 0,
+            'network_driver': model.network_driver or '',
+            'http_proxy': model.http_proxy or '',
+            'https_proxy': model.https_proxy or '',
+            'no_proxy': model.no_proxy or '',
+            'insecure_registry': model.insecure_registry or '',
+            'tls_disabled': bool(model.tls_disabled),
+            'kube_version': labels.get('kube_tag')
+            or cfg.CONF.heat.kube_version,
+        }
+        optional = {'dns_nameserver': model.dns_nameserver,
+                    'docker_storage_driver': model.docker_storage_driver,
+                    'fixed_cidr': labels.get('fixed_cidr')
+                    or _cidr(model.fixed_subnet)}
+        params.update({k: v for k, v in optional.items() if v})
+        return params
