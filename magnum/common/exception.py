@@ -106,6 +106,10 @@ class BayInProgress(Conflict):
                'changing it.')
 
 
+class NodeNotFound(NotFound):
+    message = 'Node %(node)s could not be found.'
+
+
 class MagnumServiceNotFound(NotFound):
     message = 'Magnum service %(service)s could not be found.'
 

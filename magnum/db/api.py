@@ -399,6 +399,70 @@ def destroy_bay(uuid, holder=None):
     raise exception.BayNotReserved(bay=uuid, host=holder)
 
 
+# -- Nodes -------------------------------------------------------------------
+
+NODE = models.Node.__table__
+
+
+def get_node(context, ident):
+    with reader() as session:
+        return _get_one(session, context, NODE, ident,
+                        exception.NodeNotFound(node=ident), 'nodes')
+
+
+def list_nodes(context, limit=None, marker=None, sort_key='id',
+               sort_dir='asc'):
+    with reader() as session:
+        marker_row = _marker_row(session, context, NODE, marker, 'node')
+        return _paginate(session, context, NODE, limit, marker_row, sort_key,
+                         sort_dir)
+
+
+def create_node(context, values):
+    values = _new_row_values(context, values)
+    with writer() as session:
+        try:
+            session.execute(sa.insert(NODE).values(**values))
+        except db_exc.DBReferenceError:
+            raise exception.BayNotFound(bay=values.get('bay_uuid'))
+        return session.execute(
+            sa.select(NODE).where(NODE.c.uuid == values['uuid'])).one()
+
+
+def replace_bay_nodes(bay_uuid, nodes):
+    """Make the bay's Node rows the servers in ``nodes`` (dicts with
+    server_id, name, type, image_id, addresses), in one transaction: rows of
+    servers that are gone are removed, known ones updated, new ones added,
+    each keeping its uuid while its server lives.
+    """
+    now = timeutils.utcnow()
+    with writer() as session:
+        bay = session.execute(sa.select(BAY.c.project_id, BAY.c.user_id).where(
+            BAY.c.uuid == bay_uuid)).first()
+        if bay is None:
+            raise exception.BayNotFound(bay=bay_uuid)
+        known = {row.server_id: row.uuid for row in session.execute(
+            sa.select(NODE.c.uuid, NODE.c.server_id).where(
+                NODE.c.bay_uuid == bay_uuid))}
+        wanted = {node['server_id']: node for node in nodes}
+        gone = [uuid for server, uuid in known.items()
+                if server not in wanted]
+        if gone:
+            session.execute(sa.delete(NODE).where(NODE.c.uuid.in_(gone)))
+        for server, node in wanted.items():
+            values = {k: node.get(k) for k in
+                      ('name', 'type', 'image_id', 'addresses')}
+            if server in known:
+                session.execute(sa.update(NODE).where(
+                    NODE.c.uuid == known[server]).values(updated_at=now,
+                                                         **values))
+            else:
+                session.execute(sa.insert(NODE).values(
+                    uuid=uuidutils.generate_uuid(), bay_uuid=bay_uuid,
+                    server_id=server, project_id=bay.project_id,
+                    user_id=bay.user_id, created_at=now, **values))
+
+
 # -- Services (heartbeats) -------------------------------------------------
 
 @oslo_db_api.wrap_db_retry(

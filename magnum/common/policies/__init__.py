@@ -8,6 +8,7 @@ from magnum.common.policies import baymodel
 from magnum.common.policies import container
 from magnum.common.policies import kubernetes
 from magnum.common.policies import magnum_service
+from magnum.common.policies import node
 
 
 def list_rules():
@@ -18,4 +19,5 @@ def list_rules():
         container.list_rules(),
         magnum_service.list_rules(),
         kubernetes.list_rules(),
+        node.list_rules(),
     ))

@@ -7,12 +7,13 @@ from magnum.api.controllers.v1 import baymodel
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import container
 from magnum.api.controllers.v1 import magnum_service
+from magnum.api.controllers.v1 import node
 from magnum.api.controllers.v1 import pod
 from magnum.api.controllers.v1 import rc
 from magnum.api.controllers.v1 import service
 
-_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices', 'pods',
-                'rcs', 'services')
+_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices', 'nodes',
+                'pods', 'rcs', 'services')
 
 
 class V1Controller:
@@ -21,6 +22,7 @@ class V1Controller:
     bays = bay.BaysController()
     containers = container.ContainersController()
     mservices = magnum_service.MagnumServiceController()
+    nodes = node.NodesController()
     pods = pod.PodsController()
     rcs = rc.ReplicationControllersController()
     services = service.ServicesController()
