@@ -81,6 +81,7 @@ class Heat(fixtures.Fixture):
             db_servers.PostgresDatabase(prefix='heat_test'))
         self.username, self.password = self.keystone.service_user('heat')
         self.config_file = os.path.join(self.work_dir, 'heat.conf')
+        self.policy_file = os.path.join(self.work_dir, 'policy.yaml')
         self.port = processes.free_port()
         self.url = 'http://127.0.0.1:%d/v1' % self.port
         self._write_config()
@@ -136,7 +137,13 @@ class Heat(fixtures.Fixture):
             'paste_deploy': {'api_paste_config': os.path.join(
                 self.venv, 'etc', 'heat', 'api-paste.ini')},
             'oslo_messaging_notifications': {'driver': 'noop'},
+            'oslo_policy': {'policy_file': self.policy_file},
         })
+        # NOTE: Heat denies listing every project's stacks by default; the
+        # install guide has operators allow it to admins, for Magnum's
+        # reconciler.
+        with open(self.policy_file, 'w') as f:
+            f.write('"stacks:global_index": "role:admin"\n')
 
     def _run(self, argv, name):
         log_path = os.path.join(self.work_dir, name + '.log')

@@ -1,0 +1,213 @@
+"""Bays built by the real Heat engine from Magnum's shipped templates.
+
+Keystone, heat-engine and heat-api (``heat.Heat``), magnum-api and
+magnum-conductor run as real processes on RabbitMQ and PostgreSQL. Heat's
+environment (``heat_env/``, through ``[heat] environment_files``) stands
+provider templates in for Nova, Neutron, Cinder and Octavia, which cannot
+run here; the engine parses, validates, orders, creates, updates and
+deletes ``magnum/drivers/heat/templates/bay.yaml`` and its nested templates
+for real. The server stand-in's flavor steers it: ``m1.fail`` fails,
+``m1.stuck`` never finishes.
+"""
+
+import pytest
+
+from magnum.tests.functional import heat as heat_mod
+from magnum.tests.functional import keystone as keystone_mod
+from magnum.tests.functional import processes
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
+              pytest.mark.keystone, pytest.mark.heat]
+
+# Seconds for a bay to settle: Heat's engine builds a few dozen nested
+# stacks for one bay on two busy cores.
+SETTLE = 240
+
+
+@pytest.fixture(scope='module')
+def heat(keystone):
+    with processes.running(heat_mod.Heat(keystone)) as orchestration:
+        yield orchestration
+
+
+@pytest.fixture(scope='module')
+def magnum(keystone, heat):
+    username, password = keystone.service_user('magnum')
+    extra = {
+        'bay': {'default_provisioner': 'heat'},
+        'conductor': {'periodic_interval': 1},
+        'heat': {
+            'environment_files': heat_mod.ENVIRONMENT,
+            'auth_type': 'password',
+            'auth_url': keystone.url,
+            'username': username,
+            'password': password,
+            'project_name': 'service',
+            'user_domain_name': keystone_mod.DOMAIN,
+            'project_domain_name': keystone_mod.DOMAIN,
+            'region_name': keystone_mod.REGION,
+        },
+    }
+    with keystone_mod.magnum_behind(keystone, extra=extra) as services:
+        yield services
+
+
+@pytest.fixture(scope='module')
+def member(keystone, magnum):
+    project = processes.unique_name('heat-project')
+    project_id = keystone.create_project(project)
+    name = processes.unique_name('heat-member')
+    password = processes.unique_name('pw')
+    keystone.create_user(name, password, project_id, ['member'])
+    token = keystone.token_for(name, password, project)
+    client = processes.Client(magnum, headers={'X-Auth-Token': token})
+    client.project_id = project_id
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope='module')
+def stacks(keystone, heat):
+    """Heat's own answer: the stacks of every project, by id."""
+    from heatclient import client as heat_client
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session as ks_session
+    session = ks_session.Session(auth=v3.Password(
+        auth_url=keystone.url, username='admin',
+        password=keystone.admin_password,
+        user_domain_name=keystone_mod.DOMAIN, project_name='admin',
+        project_domain_name=keystone_mod.DOMAIN))
+    client = heat_client.Client('1', session=session)
+
+    def listing():
+        return {s.id: s for s in client.stacks.list(global_tenant=True)}
+    return listing
+
+
+def _baymodel(api, coe, flavor='m1.small', **fields):
+    body = dict(name=processes.unique_name('bm-%s' % coe), coe=coe,
+                image_id='fedora-40', flavor_id=flavor,
+                external_network_id='public', keypair_id='default',
+                cluster_distro='fedora', docker_volume_size=5, **fields)
+    response = api.post('/v1/baymodels', json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _bay(api, baymodel, **fields):
+    body = dict(name=processes.unique_name('bay'),
+                baymodel_id=baymodel['uuid'], node_count=1, **fields)
+    response = api.post('/v1/bays', json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _nodes_of(api, bay):
+    rows = api.get('/v1/nodes/detail?limit=1000').json()['nodes']
+    return sorted((n for n in rows if n['bay_uuid'] == bay['uuid']),
+                  key=lambda n: n['name'])
+
+
+def test_kubernetes_bay_is_built_scaled_and_deleted(member, magnum, stacks):
+    baymodel = _baymodel(member, 'kubernetes')
+    bay = _bay(member, baymodel)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    assert done['stack_id'] in stacks()
+    assert stacks()[done['stack_id']].stack_name.endswith(bay['uuid'])
+    assert done['api_address'].startswith('https://172.24.')
+    assert done['api_address'].endswith(':6443')
+    assert len(done['master_addresses']) == 1
+    assert len(done['node_addresses']) == 1
+    nodes = _nodes_of(member, done)
+    assert [n['type'] for n in nodes] == ['master', 'node']
+    assert all(n['image_id'] == 'fedora-40' for n in nodes)
+    assert all(len(n['addresses']) == 2 for n in nodes)
+
+    for count in (3, 2):
+        response = member.patch('/v1/bays/%s' % bay['uuid'], json=[
+            {'op': 'replace', 'path': '/node_count', 'value': count}])
+        assert response.status_code == 202, response.text
+        done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                      ('UPDATE_COMPLETE', 'UPDATE_FAILED'),
+                                      timeout=SETTLE)
+        assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+        assert len(done['node_addresses']) == count
+        nodes = _nodes_of(member, done)
+        assert [n['type'] for n in nodes].count('node') == count
+        assert stacks()[done['stack_id']].stack_status == 'UPDATE_COMPLETE'
+
+    response = member.delete('/v1/bays/%s' % bay['uuid'])
+    assert response.status_code == 204, response.text
+    assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
+                                  timeout=SETTLE) is None
+    assert done['stack_id'] not in stacks()
+    assert _nodes_of(member, done) == []
+
+
+def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum):
+    baymodel = _baymodel(member, 'swarm', tls_disabled=True)
+    bay = _bay(member, baymodel, master_count=2)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    assert done['api_address'].startswith('tcp://172.24.')
+    assert done['api_address'].endswith(':2375')
+    assert len(done['master_addresses']) == 2
+    # NOTE: behind the load balancer, the API is on neither master.
+    api_ip = done['api_address'][len('tcp://'):].rsplit(':', 1)[0]
+    assert api_ip not in done['master_addresses']
+    assert [n['type'] for n in _nodes_of(member, done)].count('master') == 2
+
+
+def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(
+        member, magnum, stacks):
+    baymodel = _baymodel(member, 'docker', flavor='m1.fail')
+    bay = _bay(member, baymodel)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_FAILED'
+    # Heat's own words, word for word.
+    stack = stacks()[done['stack_id']]
+    assert done['status_reason'] == stack.stack_status_reason
+    assert 'Test Resource failed' in done['status_reason']
+    assert member.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
+    assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
+                                  timeout=SETTLE) is None
+
+
+def test_create_slower_than_the_timeout_fails(member, magnum):
+    baymodel = _baymodel(member, 'docker', flavor='m1.stuck')
+    bay = _bay(member, baymodel, bay_create_timeout=1)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_FAILED'
+    assert 'timed out' in done['status_reason'].lower()
+    assert member.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
+    assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
+                                  timeout=SETTLE) is None
+
+
+@pytest.mark.parametrize('field,value', [
+    ('image_id', None), ('external_network_id', None),
+    ('cluster_distro', 'windows'), ('flavor_id', None)])
+def test_baymodel_heat_cannot_build_is_a_400(member, field, value):
+    fields = {'coe': 'kubernetes', 'image_id': 'fedora-40',
+              'flavor_id': 'm1.small', 'external_network_id': 'public',
+              'cluster_distro': 'fedora'}
+    fields[field] = value
+    fields = {k: v for k, v in fields.items() if v is not None}
+    response = member.post('/v1/baymodels', json=dict(
+        name=processes.unique_name('bm'), **fields))
+    assert response.status_code == 201, response.text
+    before = len(member.get('/v1/bays').json()['bays'])
+    response = member.post('/v1/bays', json={
+        'baymodel_id': response.json()['uuid']})
+    assert response.status_code == 400, response.text
+    assert field in processes.faultstring(response)
+    assert len(member.get('/v1/bays').json()['bays']) == before
