@@ -27,6 +27,11 @@ DISTRO_FAMILIES = {'ubuntu': 'debian', 'debian': 'debian',
 # The COE's API port when the BayModel sets no apiserver_port: (TLS, plain).
 DEFAULT_PORTS = {'kubernetes': (6443, 6443), 'swarm': (2376, 2375),
                  'docker': (2376, 2375)}
+# The BayModel field behind a template parameter, for error messages.
+_FIELD_OF = {'image': 'image_id', 'master_flavor': 'master_flavor_id',
+             'node_flavor': 'flavor_id', 'key_name': 'keypair_id',
+             'external_network': 'external_network_id',
+             'kube_version': 'labels', 'fixed_cidr': 'fixed_subnet'}
 _NOT_NAME = re.compile(r'[^a-zA-Z0-9_.-]+')
 
 
@@ -144,4 +149,11 @@ class BayDefinition:
                     'fixed_cidr': labels.get('fixed_cidr')
                     or _cidr(model.fixed_subnet)}
         params.update({k: v for k, v in optional.items() if v})
+        for key, value in params.items():
+            # NOTE: the boot scripts keep one KEY=VALUE a line; a line break
+            # in a value would write a parameter of its own.
+            if isinstance(value, str) and not value.isprintable():
+                raise exception.InvalidParameterValue(
+                    field=_FIELD_OF.get(key, key),
+                    reason='control characters cannot reach the nodes')
         return params

@@ -59,6 +59,7 @@ magnum_install_kubernetes() {
         debian)
             export DEBIAN_FRONTEND=noninteractive
             magnum_retry apt-get install -y -q apt-transport-https curl gpg
+            mkdir -p /etc/apt/keyrings
             magnum_retry sh -c "curl -fsSL $repo/deb/Release.key | \
                 gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes.gpg"
             echo "deb [signed-by=/etc/apt/keyrings/kubernetes.gpg] $repo/deb/ /" \
@@ -67,14 +68,8 @@ magnum_install_kubernetes() {
             magnum_retry apt-get install -y -q kubelet kubeadm kubectl
             ;;
         fedora)
-            cat > /etc/yum.repos.d/kubernetes.repo <<REPO_END
-    [kubernetes]
-    name=Kubernetes
-    baseurl=$repo/rpm/
-    enabled=1
-    gpgcheck=1
-    gpgkey=$repo/rpm/repodata/repomd.xml.key
-    REPO_END
+            printf '[kubernetes]\nname=Kubernetes\nbaseurl=%s/rpm/\nenabled=1\ngpgcheck=1\ngpgkey=%s/rpm/repodata/repomd.xml.key\n' \
+                "$repo" "$repo" > /etc/yum.repos.d/kubernetes.repo
             magnum_retry dnf install -y -q kubelet kubeadm kubectl
             ;;
     esac
