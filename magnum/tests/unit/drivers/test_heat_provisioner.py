@@ -1,0 +1,197 @@
+"""The heat provisioner's bookkeeping, against an in-memory Heat.
+
+``FakeHeat`` answers the few heatclient calls the provisioner makes, the
+way Heat does (status strings, 404s); the real engine runs the same code in
+test_heat_bays.py. Here: status translation, one list call per pass, lost
+actions, vanished stacks, and outputs becoming addresses and nodes.
+"""
+
+import types
+
+import fixtures
+from heatclient import exc as heat_exc
+
+from magnum.common import context as magnum_context
+from magnum.drivers import heat
+from magnum.objects import bay as bay_obj
+from magnum.tests import base
+from magnum.tests.unit import utils
+
+
+class FakeStacks:
+
+    def __init__(self):
+        self.stacks = {}
+        self.calls = []
+
+    def _stack(self, ident):
+        for stack in self.stacks.values():
+            if ident in (stack.id, stack.stack_name):
+                return stack
+        raise heat_exc.HTTPNotFound()
+
+    def list(self, **kwargs):
+        self.calls.append(('list', kwargs))
+        return iter(list(self.stacks.values()))
+
+    def get(self, ident, **kwargs):
+        self.calls.append(('get', ident))
+        return self._stack(ident)
+
+    def create(self, **kwargs):
+        self.calls.append(('create', kwargs['stack_name']))
+        stack_id = 'stack-%d' % (len(self.stacks) + 1)
+        self.stacks[stack_id] = types.SimpleNamespace(
+            id=stack_id, stack_name=kwargs['stack_name'],
+            stack_status='CREATE_IN_PROGRESS',
+            stack_status_reason='Stack CREATE started', outputs=[])
+        return {'stack': {'id': stack_id}}
+
+    def update(self, ident, **kwargs):
+        self.calls.append(('update', ident))
+        stack = self._stack(ident)
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+
+    def delete(self, ident):
+        self.calls.append(('delete', ident))
+        self._stack(ident).stack_status = 'DELETE_IN_PROGRESS'
+
+
+class TestHeatProvisioner(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.heat = types.SimpleNamespace(stacks=FakeStacks())
+        for name in ('service_client', 'user_client'):
+            self.useFixture(fixtures.MockPatchObject(
+                heat, name, lambda *a: self.heat))
+        self.provisioner = heat.HeatProvisioner()
+        self.model = utils.baymodel(
+            self.context, coe='kubernetes', image_id='img',
+            flavor_id='m1', external_network_id='public',
+            cluster_distro='fedora', labels={'provisioner': 'heat'})
+        self.admin = magnum_context.make_admin_context()
+
+    def _bay(self, **values):
+        return utils.bay(self.context, self.model, provisioner='heat',
+                         name=values.pop('name', 'b'), **values)
+
+    def _created(self, bay):
+        state = self.provisioner.create(self.context, bay, self.model)
+        bay.stack_id = state.stack_id
+        return self.heat.stacks.stacks[state.stack_id]
+
+    def test_create_is_tagged_and_timed_and_never_doubled(self):
+        bay = self._bay(bay_create_timeout=7)
+        stack = self._created(bay)
+        self.assertEqual(1, self.heat.stacks.calls.count(
+            ('create', stack.stack_name)))
+        # Redone with the stack id known, or only by name: adopted.
+        self.provisioner.create(self.context, bay, self.model)
+        bay.stack_id = None
+        state = self.provisioner.create(self.context, bay, self.model)
+        self.assertEqual(stack.id, state.stack_id)
+        self.assertEqual(1, [c[0] for c in self.heat.stacks.calls].count(
+            'create'))
+
+    def test_one_list_call_answers_for_every_bay(self):
+        bays = [self._bay(name='b%d' % i) for i in range(20)]
+        for bay in bays:
+            self._created(bay)
+        self.heat.stacks.calls.clear()
+        states = self.provisioner.poll(self.admin,
+                                       [(b, self.model) for b in bays])
+        self.assertEqual({}, states)  # all still in progress
+        self.assertEqual(['list'],
+                         [c[0] for c in self.heat.stacks.calls])
+        self.assertEqual({'global_tenant': True, 'tags': 'magnum'},
+                         self.heat.stacks.calls[0][1])
+
+    def test_heat_reason_is_the_bay_reason_word_for_word(self):
+        bay = self._bay()
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_FAILED'
+        stack.stack_status_reason = 'Resource CREATE failed: Boom: x'
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual(bay_obj.CREATE_FAILED, state.status)
+        self.assertEqual('Resource CREATE failed: Boom: x',
+                         state.status_reason)
+
+    def test_complete_brings_addresses_and_nodes(self):
+        bay = self._bay()
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        server = {'id': 's1', 'name': 'b-master-0', 'role': 'master',
+                  'image': 'img', 'private_ip': '10.0.0.5',
+                  'public_ip': '172.24.4.5'}
+        stack.outputs = [
+            {'output_key': 'api_ip', 'output_value': '172.24.4.5'},
+            {'output_key': 'master_addresses',
+             'output_value': ['172.24.4.5']},
+            {'output_key': 'node_addresses', 'output_value': []},
+            {'output_key': 'master_servers', 'output_value': [server]},
+            {'output_key': 'node_servers', 'output_value': []}]
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual('https://172.24.4.5:6443', state.api_address)
+        self.assertEqual(['172.24.4.5'], state.master_addresses)
+        self.assertEqual([{'server_id': 's1', 'name': 'b-master-0',
+                           'type': 'master', 'image_id': 'img',
+                           'addresses': ['10.0.0.5', '172.24.4.5']}],
+                         state.nodes)
+
+    def test_an_update_heat_never_saw_is_redone(self):
+        bay = self._bay()
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertTrue(state.redo)
+        # Heat busy with an earlier action: wait for it.
+        stack.stack_status = 'CREATE_IN_PROGRESS'
+        self.assertEqual({}, self.provisioner.poll(
+            self.admin, [(bay, self.model)]))
+
+    def test_stack_gone_ends_a_delete_and_fails_anything_else(self):
+        bay = self._bay()
+        self._created(bay)
+        self.heat.stacks.stacks.clear()
+        bay.status = bay_obj.DELETE_IN_PROGRESS
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual(bay_obj.DELETE_COMPLETE, state.status)
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
+        self.assertIn('gone from Heat', state.status_reason)
+
+    def test_delete_of_a_missing_stack_is_complete(self):
+        bay = self._bay()
+        state = self.provisioner.delete(self.context, bay, self.model)
+        self.assertEqual(bay_obj.DELETE_COMPLETE, state.status)
+
+    def test_heat_refusal_is_its_own_message(self):
+        def refuse(**kwargs):
+            e = heat_exc.HTTPBadRequest()
+            e.error = {'error': {'message': 'Property X is bad'}}
+            raise e
+        self.heat.stacks.create = refuse
+        state = self.provisioner.create(self.context, self._bay(),
+                                        self.model)
+        self.assertEqual(bay_obj.CREATE_FAILED, state.status)
+        self.assertEqual('Property X is bad', state.status_reason)
+
+    def test_scaling_updates_node_count_only(self):
+        bay = self._bay(node_count=1)
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        calls = []
+        self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
+        bay.node_count = 3
+        self.provisioner.update(self.context, bay, self.model)
+        self.assertEqual([{'existing': True,
+                           'parameters': {'node_count': 3},
+                           'tags': 'magnum'}], calls)
