@@ -2,7 +2,7 @@
 
 Rows come from the provisioner (the heat provisioner records every server of
 a bay's stack). ``POST`` registers a node by hand, the one node call of
-python-magnumclient 1.1.0 (``type`` and ``image_id``); such a node belongs
+python-magnumclient 1.1.0 (``name``, ``type`` and ``image_id``); such a node belongs
 to no bay.
 """
 
@@ -18,6 +18,9 @@ from magnum.objects import node as node_obj
 class NodeFields(wtypes.Base):
     """The fields a client may set, each with its rules."""
 
+    name = types.NameType(
+        pattern=r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        hint='a node name has only letters, digits, "_", "." and "-"')
     type = types.string(max_length=32)
     image_id = types.string(max_length=255)
     ironic_node_id = types.string(max_length=36)
