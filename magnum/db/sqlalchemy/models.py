@@ -198,3 +198,34 @@ class Container(Base):
     status = sa.Column(sa.String(20), nullable=False)
     status_reason = sa.Column(sa.Text)
     container_id = sa.Column(sa.String(255))
+
+
+class BayCertificate(Base):
+    """A bay's CA and the certificates Magnum made from it, one row a bay.
+
+    ``*_key`` columns hold private keys encrypted with the conductors' key
+    (magnum/common/keystore.py: ``fernet:...``), never in clear.
+    ``generation`` counts CA rotations; a rotation is one conditional
+    UPDATE on it. ``endpoint_tls`` is true when the bay's endpoint serves
+    the bay's certificates, so the conductor must speak TLS with them.
+    """
+
+    __tablename__ = 'bay_certificate'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('bay_uuid', name='uniq_bay_certificate0bay_uuid'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    bay_uuid = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('bay.uuid', name='bay_certificate_bay_fk',
+                      ondelete='CASCADE'),
+        nullable=False)
+    generation = sa.Column(sa.Integer, nullable=False, default=1)
+    ca_cert = sa.Column(sa.Text, nullable=False)
+    ca_key = sa.Column(sa.Text, nullable=False)
+    server_cert = sa.Column(sa.Text, nullable=False)
+    server_key = sa.Column(sa.Text, nullable=False)
+    client_cert = sa.Column(sa.Text, nullable=False)
+    client_key = sa.Column(sa.Text, nullable=False)
+    endpoint_tls = sa.Column(sa.Boolean, nullable=False, default=False)
