@@ -211,3 +211,46 @@ def test_baymodel_heat_cannot_build_is_a_400(member, field, value):
     assert response.status_code == 400, response.text
     assert field in processes.faultstring(response)
     assert len(member.get('/v1/bays').json()['bays']) == before
+
+
+_NODES_11 = '''
+import json, sys
+from magnumclient.v1 import client
+c = client.Client(magnum_url=sys.argv[1], input_auth_token=sys.argv[2])
+made = c.nodes.create(name='by-hand', type='virt', image_id='fedora-40')
+shown = c.nodes.get(made.uuid)
+print(json.dumps({
+    'listed': sorted(n.name for n in c.nodes.list()),
+    'detail': sorted((n.name, n.type) for n in c.nodes.list(detail=True)),
+    'made': [made.name, made.type, made.image_id],
+    'shown': [shown.uuid == made.uuid, shown.name],
+}))
+'''
+
+
+@pytest.mark.cli
+def test_python_magnumclient_11_node_calls(member, magnum):
+    """The only release with node commands: its library, token and URL."""
+    import json
+    import subprocess
+
+    from magnum.tests.functional import magnumclient
+    venv = magnumclient.ClientVenv('1.1.0').ensure()
+    baymodel = _baymodel(member, 'docker')
+    bay = _bay(member, baymodel)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    servers = [n['name'] for n in _nodes_of(member, done)]
+    assert len(servers) == 2  # a master and a node
+    token = member.session.headers['X-Auth-Token']
+    result = subprocess.run(
+        [venv.python, '-c', _NODES_11, magnum.endpoint, token],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout)
+    assert set(servers) | {'by-hand'} <= set(answer['listed'])
+    assert ('by-hand', 'virt') in [tuple(d) for d in answer['detail']]
+    assert answer['made'] == ['by-hand', 'virt', 'fedora-40']
+    assert answer['shown'] == [True, 'by-hand']
