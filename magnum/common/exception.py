@@ -209,3 +209,32 @@ class BayEndpointRefused(ServiceUnavailable):
     """The bay's API server refused Magnum's own credentials."""
     message = ('The endpoint of bay %(bay)s refused Magnum\'s credentials '
                '(%(reason)s); the operator must check them.')
+
+class QuotaExceeded(NotAuthorized):
+    message = ('Quota exceeded: project %(project)s may have at most '
+               '%(limit)s %(resource)s(s) (hard_limit) and has %(count)s.')
+
+
+class QuotaNotFound(NotFound):
+    message = 'No quota of %(resource)s for project %(project)s.'
+
+
+class QuotaAlreadyExists(Conflict):
+    message = ('A quota of %(resource)s for project %(project)s already '
+               'exists; change it with PATCH.')
+
+
+class NodeGroupNotFound(NotFound):
+    message = 'Node group %(nodegroup)s could not be found.'
+
+
+class NodeGroupAlreadyExists(Conflict):
+    message = ('Cluster %(cluster)s already has a node group named '
+               '%(name)s.')
+
+
+class NotSupportedInVersion(NotAcceptable):
+    message = ('%(what)s needs API version %(needed)s or later; the request '
+               'asked for %(asked)s (header OpenStack-API-Version: '
+               'container-infra X.Y).')
+

@@ -11,10 +11,11 @@ from magnum.conf import docker
 from magnum.conf import heat
 from magnum.conf import kubernetes
 from magnum.conf import noauth
+from magnum.conf import quotas
 from magnum.conf import static
 
 MODULES = (default, api, bay, conductor, database, docker, heat, kubernetes,
-           noauth, static)
+           noauth, quotas, static)
 
 
 def list_opts():

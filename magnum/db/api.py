@@ -9,6 +9,7 @@ per-bay lock is one conditional UPDATE.
 import functools
 import threading
 
+from oslo_config import cfg
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
@@ -306,16 +307,77 @@ def list_bays_by_status(statuses, unlocked_only=True):
 
 
 def create_bay(context, values):
+    """Insert a bay and its two default node groups, within the quota.
+
+    NOTE: the project's quota row is locked (an UPDATE of itself) before
+    its bays are counted, in the transaction of the insert, so concurrent
+    creates in one project queue up and cannot overshoot the limit.
+    """
     values = _new_row_values(context, values)
+    project_id = values['project_id']
+    _ensure_quota_row(project_id, CLUSTER_RESOURCE)
     with writer() as session:
+        _check_cluster_quota(session, project_id)
         try:
             session.execute(sa.insert(BAY).values(**values))
         except db_exc.DBDuplicateEntry:
             raise exception.BayAlreadyExists(uuid=values['uuid'])
         except db_exc.DBReferenceError:
             raise exception.BayModelNotFound(baymodel=values['baymodel_id'])
+        for role in ('master', 'worker'):
+            session.execute(sa.insert(NODEGROUP).values(
+                uuid=uuidutils.generate_uuid(), name='default-%s' % role,
+                cluster_id=values['uuid'], project_id=project_id,
+                user_id=values['user_id'], role=role, is_default=True,
+                node_count=values.get('%s_count' % (
+                    'master' if role == 'master' else 'node')) or 1,
+                min_node_count=1, status=values.get('status'),
+                created_at=values['created_at']))
         return session.execute(
             sa.select(BAY).where(BAY.c.uuid == values['uuid'])).one()
+
+
+# -- quotas ------------------------------------------------------------------
+
+CLUSTER_RESOURCE = 'Cluster'
+NODEGROUP = models.NodeGroup.__table__
+QUOTA = models.Quota.__table__
+
+
+@oslo_db_api.wrap_db_retry(
+    max_retries=5, retry_on_deadlock=True,
+    exception_checker=lambda e: isinstance(e, db_exc.DBDuplicateEntry))
+def _ensure_quota_row(project_id, resource):
+    """The row create_bay locks; one with no limit of its own if new."""
+    where = sa.and_(QUOTA.c.project_id == project_id,
+                    QUOTA.c.resource == resource)
+    with reader() as session:
+        if session.execute(sa.select(QUOTA.c.id).where(where)).first():
+            return
+    with writer() as session:
+        if not session.execute(sa.select(QUOTA.c.id).where(where)).first():
+            session.execute(sa.insert(QUOTA).values(
+                project_id=project_id, resource=resource, hard_limit=None,
+                created_at=timeutils.utcnow()))
+
+
+def _check_cluster_quota(session, project_id):
+    where = sa.and_(QUOTA.c.project_id == project_id,
+                    QUOTA.c.resource == CLUSTER_RESOURCE)
+    # The lock: an UPDATE holds the row (PostgreSQL, MariaDB) or the
+    # database (SQLite) until this transaction ends.
+    session.execute(sa.update(QUOTA).where(where).values(
+        hard_limit=QUOTA.c.hard_limit))
+    limit = session.execute(sa.select(QUOTA.c.hard_limit).where(
+        where)).scalar()
+    if limit is None:
+        limit = cfg.CONF.quotas.max_clusters_per_project
+    count = session.execute(sa.select(sa.func.count()).select_from(BAY)
+                            .where(BAY.c.project_id == project_id)).scalar()
+    if count >= limit:
+        raise exception.QuotaExceeded(project=project_id, limit=limit,
+                                      resource=CLUSTER_RESOURCE,
+                                      count=count)
 
 
 def update_bay(uuid, values, expected_statuses=None, unlocked=False,

@@ -27,7 +27,8 @@ DELETABLE = tuple(s for s in STATUSES if s != DELETE_IN_PROGRESS)
 @base.MagnumObjectRegistry.register
 class Bay(base.MagnumObject):
     # Version 1.0: initial version
-    VERSION = '1.0'
+    # Version 1.1: the cluster era: keypair, flavors, labels, health...
+    VERSION = '1.1'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -48,6 +49,23 @@ class Bay(base.MagnumObject):
         'master_addresses': fields.ListOfStringsField(nullable=True),
         'stack_id': fields.StringField(nullable=True),
         'reservation': fields.StringField(nullable=True),
+        'keypair': fields.StringField(nullable=True),
+        'docker_volume_size': fields.IntegerField(nullable=True),
+        'labels': fields.DictOfStringsField(nullable=True),
+        'master_flavor_id': fields.StringField(nullable=True),
+        'flavor_id': fields.StringField(nullable=True),
+        'fixed_network': fields.StringField(nullable=True),
+        'fixed_subnet': fields.StringField(nullable=True),
+        'floating_ip_enabled': fields.BooleanField(nullable=True),
+        'master_lb_enabled': fields.BooleanField(nullable=True),
+        'health_status': fields.StringField(nullable=True),
+        'health_status_reason': fields.DictOfNullableStringsField(
+            nullable=True),
+        'coe_version': fields.StringField(nullable=True),
+        'container_version': fields.StringField(nullable=True),
+        # {field: value before} for a resize or upgrade asked with
+        # ?rollback=True; a failure writes them back.
+        'rollback': fields.DictOfNullableStringsField(nullable=True),
     })
 
     @classmethod

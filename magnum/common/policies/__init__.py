@@ -4,6 +4,7 @@ import itertools
 
 from magnum.common.policies import base
 from magnum.common.policies import bay
+from magnum.common.policies import cluster
 from magnum.common.policies import baymodel
 from magnum.common.policies import container
 from magnum.common.policies import kubernetes
@@ -20,4 +21,5 @@ def list_rules():
         magnum_service.list_rules(),
         kubernetes.list_rules(),
         node.list_rules(),
+        cluster.list_rules(),
     ))

@@ -16,6 +16,7 @@ from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor import locks
 from magnum.conductor import periodic
+from magnum.conductor.handlers import cluster as cluster_handler
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
@@ -96,6 +97,7 @@ class BayHandler:
             node_obj.Node.replace_for_bay(bay.uuid, nodes)
         for name, value in changes.items():
             setattr(bay, name, value)
+        cluster_handler.finish(bay, state)
         bay.reservation = None
         bay.save(holder=self.host)
         if state.status:

@@ -110,6 +110,23 @@ class Bay(Base):
     master_addresses = sa.Column(JSONEncoded)
     stack_id = sa.Column(sa.String(255))
     reservation = sa.Column(sa.String(255))
+    # The cluster era (0005): a cluster's own values over its template's.
+    keypair = sa.Column(sa.String(255))
+    docker_volume_size = sa.Column(sa.Integer)
+    labels = sa.Column(JSONEncoded)
+    master_flavor_id = sa.Column(sa.String(255))
+    flavor_id = sa.Column(sa.String(255))
+    fixed_network = sa.Column(sa.String(255))
+    fixed_subnet = sa.Column(sa.String(255))
+    floating_ip_enabled = sa.Column(sa.Boolean)
+    master_lb_enabled = sa.Column(sa.Boolean)
+    health_status = sa.Column(sa.String(20))
+    health_status_reason = sa.Column(JSONEncoded)
+    coe_version = sa.Column(sa.String(255))
+    container_version = sa.Column(sa.String(255))
+    # What a failed resize or upgrade asked with ?rollback=True restores
+    # (the fields as they were); NULL when no rollback was asked.
+    rollback = sa.Column(JSONEncoded)
 
 
 class MagnumService(Base):
@@ -198,6 +215,66 @@ class Container(Base):
     status = sa.Column(sa.String(20), nullable=False)
     status_reason = sa.Column(sa.Text)
     container_id = sa.Column(sa.String(255))
+
+
+class NodeGroup(Base):
+    """A group of a cluster's servers with one role, flavor and image.
+
+    Every cluster has ``default-master`` and ``default-worker``; their
+    counts are the bay's ``master_count`` and ``node_count`` (the bay row
+    is the source of truth for those two).
+    """
+
+    __tablename__ = 'nodegroup'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_nodegroup0uuid'),
+        sa.UniqueConstraint('cluster_id', 'name',
+                            name='uniq_nodegroup0cluster_id0name'),
+        sa.Index('nodegroup_project_id_idx', 'project_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    cluster_id = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('bay.uuid', name='nodegroup_bay_fk',
+                      ondelete='CASCADE'),
+        nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=False)
+    role = sa.Column(sa.String(255), nullable=False)
+    is_default = sa.Column(sa.Boolean, nullable=False, default=False)
+    node_count = sa.Column(sa.Integer, nullable=False, default=1)
+    min_node_count = sa.Column(sa.Integer, nullable=False, default=1)
+    max_node_count = sa.Column(sa.Integer)
+    flavor_id = sa.Column(sa.String(255))
+    image_id = sa.Column(sa.String(255))
+    docker_volume_size = sa.Column(sa.Integer)
+    labels = sa.Column(JSONEncoded)
+    node_addresses = sa.Column(JSONEncoded)
+    status = sa.Column(sa.String(20))
+    status_reason = sa.Column(sa.Text)
+
+
+class Quota(Base):
+    """A project's hard limit of one resource (``Cluster``).
+
+    A row whose ``hard_limit`` is NULL holds no limit of its own (the
+    configured default applies): it exists so that creates in the project
+    have a row to lock while they count (see db.api.create_bay).
+    """
+
+    __tablename__ = 'quota'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('project_id', 'resource',
+                            name='uniq_quota0project_id0resource'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    resource = sa.Column(sa.String(255), nullable=False)
+    hard_limit = sa.Column(sa.Integer)
 
 
 class BayCertificate(Base):

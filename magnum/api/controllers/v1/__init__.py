@@ -4,28 +4,39 @@ import pecan
 
 from magnum.api.controllers.v1 import bay
 from magnum.api.controllers.v1 import baymodel
+from magnum.api.controllers.v1 import cluster
+from magnum.api.controllers.v1 import cluster_template
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import container
+from magnum.api.controllers.v1 import credential
 from magnum.api.controllers.v1 import magnum_service
 from magnum.api.controllers.v1 import node
 from magnum.api.controllers.v1 import pod
+from magnum.api.controllers.v1 import quota
 from magnum.api.controllers.v1 import rc
 from magnum.api.controllers.v1 import service
+from magnum.api.controllers.v1 import stats
 
-_COLLECTIONS = ('baymodels', 'bays', 'containers', 'mservices', 'nodes',
-                'pods', 'rcs', 'services')
+_COLLECTIONS = ('baymodels', 'bays', 'clustertemplates', 'clusters',
+                'containers', 'mservices', 'nodes', 'pods', 'quotas', 'rcs',
+                'services', 'stats')
 
 
 class V1Controller:
 
     baymodels = baymodel.BayModelsController()
     bays = bay.BaysController()
+    clustertemplates = cluster_template.ClusterTemplatesController()
+    clusters = cluster.ClustersController()
     containers = container.ContainersController()
+    credentials = credential.CredentialsController()
     mservices = magnum_service.MagnumServiceController()
     nodes = node.NodesController()
     pods = pod.PodsController()
+    quotas = quota.QuotasController()
     rcs = rc.ReplicationControllersController()
     services = service.ServicesController()
+    stats = stats.StatsController()
 
     @pecan.expose('json')
     def index(self):

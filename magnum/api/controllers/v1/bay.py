@@ -14,7 +14,7 @@ from magnum.common import provisioning
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 
-_NAME = types.NameType(
+NAME = types.NameType(
     pattern=r'^[a-zA-Z][a-zA-Z0-9_.-]*$',
     hint='a bay name starts with a letter and has only letters, digits, '
          '"_", "." and "-"')
@@ -23,7 +23,7 @@ _NAME = types.NameType(
 class BayFields(wtypes.Base):
     """The fields a client may set, each with its rules."""
 
-    name = _NAME
+    name = NAME
     baymodel_id = wtypes.wsattr(types.string(), mandatory=True)
     node_count = types.integer(minimum=1, maximum=100000)
     master_count = types.integer(minimum=1, maximum=100)
@@ -46,6 +46,64 @@ VIEW = collection.View(
 SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'baymodel_id',
              'node_count', 'master_count', 'bay_create_timeout', 'status',
              'api_address', 'created_at', 'updated_at')
+
+
+# What a bay (cluster) takes from its template when it has no value of its
+# own:
+# {cluster field: template field}.
+INHERITED = {'keypair': 'keypair_id',
+             'docker_volume_size': 'docker_volume_size',
+             'master_flavor_id': 'master_flavor_id',
+             'flavor_id': 'flavor_id',
+             'fixed_network': 'fixed_network',
+             'fixed_subnet': 'fixed_subnet',
+             'floating_ip_enabled': 'floating_ip_enabled',
+             'master_lb_enabled': 'master_lb_enabled'}
+
+
+def inherit(values, baymodel, merge_labels=False):
+    """Fill the bay's own values from its template where unset."""
+    for field, source in INHERITED.items():
+        if values.get(field) is None:
+            values[field] = baymodel[source]
+    labels = values.get('labels')
+    if labels is None:
+        values['labels'] = dict(baymodel.labels or {})
+    elif merge_labels:
+        values['labels'] = dict(baymodel.labels or {}, **labels)
+    return values
+
+
+def prepare(context, values):
+    """The BayModel of a new bay and its values with the defaults set.
+
+    Shared by ``/v1/bays`` and ``/v1/clusters`` (the same rows).
+    """
+    try:
+        baymodel = baymodel_obj.BayModel.get(context, values['baymodel_id'])
+    except exception.BayModelNotFound as e:
+        raise exception.InvalidParameterValue(field='baymodel_id',
+                                              reason=str(e))
+    if values.get('bay_create_timeout') is None:
+        values['bay_create_timeout'] = cfg.CONF.bay.create_timeout
+    if not values.get('name'):
+        values['name'] = 'bay-%s' % uuidutils.generate_uuid()[:8]
+    for name in ('node_count', 'master_count'):
+        if values.get(name) is None:
+            values[name] = 1
+    return baymodel, values
+
+
+def create(context, baymodel, values):
+    """Check the bay with its provisioner and insert it (within quota)."""
+    provisioner = provisioning.provisioner_for(baymodel.labels)
+    provisioning.validate(provisioner, baymodel, values)
+    bay = bay_obj.Bay(
+        context, baymodel_id=baymodel.uuid, provisioner=provisioner,
+        status=bay_obj.CREATE_IN_PROGRESS,
+        **{k: v for k, v in values.items() if k != 'baymodel_id'})
+    bay.create(context)
+    return bay
 
 
 def _target(bay):
@@ -84,28 +142,10 @@ class BaysController(collection.CollectionController):
         context = pecan.request.context
         policy.authorize(context, 'bay:create')
         values = types.parse(BayFields, types.json_body())
-        try:
-            baymodel = baymodel_obj.BayModel.get(context,
-                                                 values['baymodel_id'])
-        except exception.BayModelNotFound as e:
-            raise exception.InvalidParameterValue(field='baymodel_id',
-                                                  reason=str(e))
-        if values.get('bay_create_timeout') is None:
-            values['bay_create_timeout'] = cfg.CONF.bay.create_timeout
-        if not values.get('name'):
-            values['name'] = 'bay-%s' % uuidutils.generate_uuid()[:8]
-        values.setdefault('node_count', 1)
-        values.setdefault('master_count', 1)
-        for name in ('node_count', 'master_count'):
-            if values[name] is None:
-                values[name] = 1
-        provisioner = provisioning.provisioner_for(baymodel.labels)
-        provisioning.validate(provisioner, baymodel, values)
-        bay = bay_obj.Bay(
-            context, baymodel_id=baymodel.uuid, provisioner=provisioner,
-            status=bay_obj.CREATE_IN_PROGRESS,
-            **{k: v for k, v in values.items() if k != 'baymodel_id'})
-        bay.create(context)
+        baymodel, values = prepare(context, values)
+        # The cluster era shows these; a bay gets its template's.
+        inherit(values, baymodel)
+        bay = create(context, baymodel, values)
         # NOTE: read back before the cast: a fast conductor may finish first.
         body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
         pecan.request.rpcapi.bay_create(context, bay)
@@ -150,3 +190,17 @@ class BaysController(collection.CollectionController):
         pecan.request.rpcapi.bay_delete(context, bay)
         pecan.response.status = 204
         return ''
+
+    # -- /v1/bays/<ident>/config (magnum/api/controllers/v1/certificate.py)
+
+    def _route_extra(self, args, request):
+        if len(args) == 2 and args[1] == 'config':
+            if request.method not in ('GET', 'HEAD'):
+                return self._handler({'GET': 'config'}, request), args[:1]
+            return self.config, args[:1]
+        return super()._route_extra(args, request)
+
+    @pecan.expose('json')
+    def config(self, ident, **params):
+        from magnum.api.controllers.v1 import certificate
+        return certificate.bay_config(ident)

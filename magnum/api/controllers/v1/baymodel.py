@@ -91,32 +91,36 @@ def check_labels(labels):
             % (chosen, ', '.join(provisioning.installed_names())))
 
 
-def _authorize_publish(context, values):
+def _authorize_publish(context, values, prefix='baymodel'):
     if values.get('public'):
-        policy.authorize(context, 'baymodel:publish')
+        policy.authorize(context, prefix + ':publish')
 
 
-def _authorize_change(context, action, baymodel):
+def _authorize_change(context, action, baymodel, prefix='baymodel'):
     policy.authorize(context, action, {'project_id': baymodel.project_id,
                                        'user_id': baymodel.user_id})
     # A published BayModel serves every project: only who may publish may
     # change or remove it.
     if baymodel.public:
-        policy.authorize(context, 'baymodel:publish')
+        policy.authorize(context, prefix + ':publish')
 
 
 class BayModelsController(collection.CollectionController):
+    """``/v1/baymodels``, and (subclassed) ``/v1/clustertemplates``."""
+
+    VIEW = VIEW
+    POLICY = 'baymodel'
 
     def _list(self, detail, params):
         context = pecan.request.context
-        action = 'baymodel:get_all'
+        action = self.POLICY + ':get_all'
         policy.authorize(context, action)
         if context.all_projects:
             policy.authorize(context, action + '_all_projects')
         query = collection.query(params, SORT_KEYS)
         rows, more = collection.fetch(baymodel_obj.BayModel.records,
                                       context, query)
-        return VIEW.render_page(rows, more, query, detail)
+        return self.VIEW.render_page(rows, more, query, detail)
 
     @pecan.expose('json')
     def get_all(self, **params):
@@ -133,32 +137,33 @@ class BayModelsController(collection.CollectionController):
         row = baymodel_obj.BayModel.record(context, ident)
         # A public BayModel is readable by every project.
         owner = context if row.public else row
-        policy.authorize(context, 'baymodel:get',
+        policy.authorize(context, self.POLICY + ':get',
                          {'project_id': owner.project_id,
                           'user_id': owner.user_id})
-        return VIEW.render(row)
+        return self.VIEW.render(row)
 
     @pecan.expose('json')
     def post(self):
         context = pecan.request.context
-        policy.authorize(context, 'baymodel:create')
+        policy.authorize(context, self.POLICY + ':create')
         values = types.parse(BayModelFields, types.json_body())
         check_labels(values.get('labels'))
-        _authorize_publish(context, values)
+        _authorize_publish(context, values, self.POLICY)
         for name, default in DEFAULTS.items():
             if values.get(name) is None:
                 values[name] = default
         baymodel = baymodel_obj.BayModel(context, **values)
         baymodel.create(context)
         pecan.response.status = 201
-        return VIEW.render(baymodel_obj.BayModel.record(context,
-                                                        baymodel.uuid))
+        return self.VIEW.render(baymodel_obj.BayModel.record(context,
+                                                             baymodel.uuid))
 
     @pecan.expose('json')
     def patch(self, ident):
         context = pecan.request.context
         baymodel = baymodel_obj.BayModel.get(context, ident)
-        _authorize_change(context, 'baymodel:update', baymodel)
+        _authorize_change(context, self.POLICY + ':update', baymodel,
+                          self.POLICY)
         before = {name: baymodel[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = json_patch.changed(before, after)
@@ -171,7 +176,7 @@ class BayModelsController(collection.CollectionController):
                 field='coe', reason='the field is required')
         if 'labels' in changes:
             check_labels(changes['labels'])
-        _authorize_publish(context, changes)
+        _authorize_publish(context, changes, self.POLICY)
         if (set(changes) - set(CHANGEABLE_IN_USE)
                 and bay_obj.Bay.count_using(context, baymodel.uuid)):
             raise exception.Conflict(
@@ -180,14 +185,15 @@ class BayModelsController(collection.CollectionController):
         for name, value in changes.items():
             baymodel[name] = value
         baymodel.save(context)
-        return VIEW.render(baymodel_obj.BayModel.record(context,
-                                                        baymodel.uuid))
+        return self.VIEW.render(baymodel_obj.BayModel.record(context,
+                                                             baymodel.uuid))
 
     @pecan.expose()
     def delete(self, ident):
         context = pecan.request.context
         baymodel = baymodel_obj.BayModel.get(context, ident)
-        _authorize_change(context, 'baymodel:delete', baymodel)
+        _authorize_change(context, self.POLICY + ':delete', baymodel,
+                          self.POLICY)
         baymodel.destroy(context)
         pecan.response.status = 204
         return ''

@@ -79,6 +79,23 @@ def query(params, sort_keys, marker_is_uuid=True, extra=()):
             'sort_dir': sort_dir}
 
 
+def query_string():
+    """The query parameters alone (a repeated one as a list).
+
+    NOTE: pecan hands a handler the JSON body's top-level keys as keyword
+    arguments too; handlers of a JSON body read the query string here.
+    """
+    values = {}
+    for name, value in pecan.request.GET.items():
+        if name in values:
+            previous = values[name]
+            values[name] = (previous if isinstance(previous, list)
+                            else [previous]) + [value]
+        else:
+            values[name] = value
+    return values
+
+
 def refuse_query(params):
     """For calls that take no query parameters: name the first one given."""
     if params:
@@ -111,16 +128,21 @@ class View:
     TIMESTAMPS = ('created_at', 'updated_at')
 
     def __init__(self, collection, short_fields, detail_fields,
-                 link_key='uuid'):
+                 link_key='uuid', renames=None):
+        """``renames``: {field shown: column} where the two differ (the
+        cluster era shows the bay's columns under their later names)."""
+        renames = renames or {}
         self.collection = collection
-        self.short = tuple(short_fields)
-        self.detail = tuple(detail_fields)
+        self.short = tuple((name, renames.get(name, name))
+                           for name in short_fields)
+        self.detail = tuple((name, renames.get(name, name))
+                            for name in detail_fields)
         self.link_key = link_key
 
     def render(self, row, detail=True, base=None):
         fields = self.detail if detail else self.short
         values = row._mapping
-        body = {name: values[name] for name in fields}
+        body = {name: values[column] for name, column in fields}
         for name in self.TIMESTAMPS:
             if name in body:
                 value = body[name]

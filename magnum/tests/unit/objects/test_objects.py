@@ -10,7 +10,7 @@ objects.register_all()
 # object's VERSION (and teach obj_make_compatible the old shape), then
 # update the hash here: conductors and APIs of two releases share RPC.
 EXPECTED = {
-    'Bay': '1.0-108a8fe60126163b63943d1f50b964a1',
+    'Bay': '1.1-09fb2ca6c227a384def8395dbb293df4',
     'BayModel': '1.0-29ac3348f9b9067720d1e76e641aafba',
     'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',

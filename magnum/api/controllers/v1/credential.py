@@ -1,0 +1,35 @@
+"""``PATCH /v1/credentials/<cluster>``: rotate a cluster's credentials.
+
+NOTE: Magnum here creates no Keystone trust per cluster (the heat
+provisioner acts with the token of the user who asks), so a rotation is a
+re-application of the cluster under its lock with the caller's current
+credentials: the cluster goes UPDATE_IN_PROGRESS and a conductor updates
+its stack. The answer is 202 with the cluster's uuid.
+"""
+
+import pecan
+
+from magnum.api.controllers.v1 import cluster as cluster_api
+from magnum.api.controllers.v1 import collection
+from magnum.common import policy
+from magnum.objects import bay as bay_obj
+
+
+class CredentialsController(collection.CollectionController):
+
+    _ITEM_METHODS = {'PATCH': 'patch'}
+    _COLLECTION_METHODS = {}
+
+    @pecan.expose('json')
+    def patch(self, ident, **params):
+        params = collection.query_string()
+        collection.refuse_query(params)
+        context = pecan.request.context
+        bay = bay_obj.Bay.get(context, ident)
+        policy.authorize(context, 'credential:rotate',
+                         {'project_id': bay.project_id,
+                          'user_id': bay.user_id})
+        cluster_api.mark_updating(bay, {}, False, {})
+        pecan.request.rpcapi.bay_update(context, bay)
+        pecan.response.status = 202
+        return {'uuid': bay.uuid}

@@ -1,0 +1,303 @@
+"""``/v1/clusters/<ident>/nodegroups``: groups of a cluster's servers.
+
+Every cluster has ``default-master`` and ``default-worker``, whose counts
+are the cluster's ``master_count`` and ``node_count`` (the bay row holds
+them); extra worker groups are rows of their own. Each group is a resource
+group of the cluster's Heat stack, so a change to a group is a change to
+the cluster: written with the cluster's status UPDATE_IN_PROGRESS (one
+conditional UPDATE that refuses a busy or locked cluster), then cast.
+"""
+
+import pecan
+import webob.exc
+from wsme import types as wtypes
+
+from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import microversion
+from magnum.api.controllers.v1 import patch as json_patch
+from magnum.api.controllers.v1 import types
+from magnum.common import exception
+from magnum.common import policy
+from magnum.objects import bay as bay_obj
+from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import nodegroup as nodegroup_obj
+
+DEFAULT_WORKER = 'default-worker'
+DEFAULT_MASTER = 'default-master'
+
+
+class NodeGroupFields(wtypes.Base):
+    name = wtypes.wsattr(types.NameType(
+        pattern=r'^[a-zA-Z][a-zA-Z0-9_.-]*$',
+        hint='a node group name starts with a letter and has only '
+             'letters, digits, "_", "." and "-"'), mandatory=True)
+    node_count = types.integer(minimum=0, maximum=100000)
+    min_node_count = types.integer(minimum=0, maximum=100000)
+    max_node_count = types.integer(minimum=0, maximum=100000)
+    flavor_id = types.string()
+    image_id = types.string()
+    docker_volume_size = types.integer(minimum=1)
+    labels = {wtypes.text: wtypes.text}
+    role = types.string()
+    merge_labels = bool
+    project_id = types.string()
+
+
+WRITABLE = ('node_count', 'min_node_count', 'max_node_count')
+SORT_KEYS = ('id', 'uuid', 'name', 'role', 'node_count', 'created_at',
+             'updated_at')
+_SHORT = ('uuid', 'name', 'flavor_id', 'image_id', 'node_count', 'role',
+          'status', 'is_default', 'min_node_count', 'max_node_count')
+_DETAIL = ('uuid', 'name', 'cluster_id', 'project_id', 'docker_volume_size',
+           'labels', 'flavor_id', 'image_id', 'node_addresses', 'node_count',
+           'role', 'max_node_count', 'min_node_count', 'is_default',
+           'status', 'status_reason', 'created_at', 'updated_at')
+
+
+def _timestamp(value):
+    return None if value is None else value.isoformat() + '+00:00'
+
+
+def render(row, bay, template, detail=True):
+    """A node group as shown; the default ones from the cluster's row."""
+    values = dict(row._mapping)
+    if values['is_default']:
+        master = values['role'] == 'master'
+        values['node_count'] = bay.master_count if master else bay.node_count
+        values['flavor_id'] = ((bay.master_flavor_id or bay.flavor_id)
+                               if master else bay.flavor_id)
+        values['image_id'] = template.image_id
+        values['docker_volume_size'] = bay.docker_volume_size
+        values['labels'] = bay.labels
+        values['node_addresses'] = (bay.master_addresses if master
+                                    else bay.node_addresses)
+        values['status'] = bay.status
+        values['status_reason'] = bay.status_reason
+    body = {name: values[name] for name in (_DETAIL if detail else _SHORT)}
+    for name in ('created_at', 'updated_at'):
+        if name in body:
+            body[name] = _timestamp(body[name])
+    if detail:
+        body['stack_id'] = bay.stack_id
+        body['version'] = None
+        mine, theirs = values['labels'] or {}, bay.labels or {}
+        body['labels_overridden'] = {k: v for k, v in mine.items()
+                                     if k in theirs and theirs[k] != v}
+        body['labels_added'] = {k: v for k, v in mine.items()
+                                if k not in theirs}
+        body['labels_skipped'] = {k: v for k, v in theirs.items()
+                                  if k not in mine}
+    body['links'] = collection.links(
+        'clusters/%s/nodegroups' % bay.uuid, values['uuid'])
+    return body
+
+
+def _check_counts(node_count, minimum, maximum):
+    floor = 0 if microversion.at_least(microversion.EMPTY_NODEGROUPS) else 1
+    for name, value in (('node_count', node_count),
+                        ('min_node_count', minimum)):
+        if value is not None and value < floor:
+            raise exception.InvalidParameterValue(
+                field=name, reason='%s is below %d (0 needs API version '
+                                   '1.10)' % (value, floor))
+    if maximum is not None and minimum is not None and maximum < minimum:
+        raise exception.InvalidParameterValue(
+            field='max_node_count', reason='%s is below min_node_count %s'
+                                           % (maximum, minimum))
+    if node_count is not None and minimum is not None and (
+            node_count < minimum):
+        raise exception.InvalidParameterValue(
+            field='node_count', reason='%s is below the group\'s '
+                                       'min_node_count %s'
+                                       % (node_count, minimum))
+    if node_count is not None and maximum is not None and (
+            node_count > maximum):
+        raise exception.InvalidParameterValue(
+            field='node_count', reason='%s is above the group\'s '
+                                       'max_node_count %s'
+                                       % (node_count, maximum))
+
+
+def resize(context, bay, group, node_count, rollback):
+    """Set the node count of ``group`` (None: default-worker)."""
+    from magnum.api.controllers.v1 import cluster as cluster_api
+    if group is not None and group.name == DEFAULT_MASTER:
+        raise exception.InvalidParameterValue(
+            field='nodegroup', reason='the masters of a cluster cannot be '
+                                      'resized')
+    if group is None or group.name == DEFAULT_WORKER:
+        minimum = group.min_node_count if group is not None else 1
+        maximum = group.max_node_count if group is not None else None
+        _check_counts(node_count, max(minimum, 1), maximum)
+        cluster_api.mark_updating(bay, {'node_count': node_count}, rollback,
+                                  {'node_count': bay.node_count})
+        return
+    _check_counts(node_count, group.min_node_count, group.max_node_count)
+    cluster_api.mark_updating(bay, {}, rollback, {
+        'nodegroup': group.uuid, 'nodegroup_count': group.node_count})
+    nodegroup_obj.NodeGroup.update(group.uuid, {
+        'node_count': node_count, 'status': bay_obj.UPDATE_IN_PROGRESS})
+
+
+class NodeGroupsController:
+    """Routed by ClustersController._route_extra, with the cluster first."""
+
+    def route(self, cluster_ident, rest, request):
+        if not rest:
+            methods = {'GET': 'get_all', 'POST': 'post'}
+        elif rest == ['detail'] and request.method == 'GET':
+            methods = {'GET': 'detail'}
+        else:
+            methods = {'GET': 'get_one', 'PATCH': 'patch',
+                       'DELETE': 'delete'}
+        handler = getattr(self, methods.get(request.method, ''), None)
+        if handler is None:
+            raise webob.exc.HTTPMethodNotAllowed(
+                detail='%s is not allowed here; use %s'
+                % (request.method, ', '.join(methods)),
+                headers=[('Allow', ', '.join(methods))])
+        args = [cluster_ident] + [arg for arg in rest if arg != 'detail']
+        return handler, args
+
+    @staticmethod
+    def _cluster(ident, action):
+        microversion.require(microversion.NODEGROUPS, 'Node groups')
+        context = pecan.request.context
+        bay = bay_obj.Bay.get(context, ident)
+        policy.authorize(context, 'nodegroup:%s' % action,
+                         {'project_id': bay.project_id,
+                          'user_id': bay.user_id})
+        template = baymodel_obj.BayModel.get_by_uuid_unscoped(
+            context, bay.baymodel_id)
+        return context, bay, template
+
+    def _list(self, cluster_ident, detail, params):
+        role = params.pop('role', None)
+        context, bay, template = self._cluster(cluster_ident, 'get_all')
+        if isinstance(role, list):
+            raise exception.InvalidParameterValue(
+                field='role', reason='the parameter is given more than once')
+        query = collection.query(params, SORT_KEYS)
+        rows = nodegroup_obj.NodeGroup.records(
+            bay.uuid, role=role, **dict(query, limit=query['limit'] + 1))
+        more = len(rows) > query['limit']
+        rows = rows[:query['limit']]
+        body = {'nodegroups': [render(row, bay, template, detail)
+                               for row in rows]}
+        if more and rows:
+            body['next'] = collection.next_link(query, rows[-1].uuid)
+        return body
+
+    @pecan.expose('json')
+    def get_all(self, cluster_ident, **params):
+        return self._list(cluster_ident, False, params)
+
+    @pecan.expose('json')
+    def detail(self, cluster_ident, **params):
+        return self._list(cluster_ident, True, params)
+
+    @pecan.expose('json')
+    def get_one(self, cluster_ident, ident, **params):
+        collection.refuse_query(params)
+        context, bay, template = self._cluster(cluster_ident, 'get')
+        row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
+        return render(row, bay, template)
+
+    @pecan.expose('json')
+    def post(self, cluster_ident, **params):
+        params = collection.query_string()
+        from magnum.api.controllers.v1 import cluster as cluster_api
+        rollback = cluster_api.rollback_param(params)
+        collection.refuse_query(params)
+        context, bay, template = self._cluster(cluster_ident, 'create')
+        values = types.parse(NodeGroupFields, types.json_body())
+        role = values.get('role') or 'worker'
+        if role == 'master':
+            raise exception.InvalidParameterValue(
+                field='role', reason='a cluster has one group of masters, '
+                                     'default-master')
+        if values.get('project_id') not in (None, bay.project_id):
+            raise exception.InvalidParameterValue(
+                field='project_id', reason="it is not the cluster's project")
+        node_count = values.get('node_count')
+        node_count = 1 if node_count is None else node_count
+        minimum = values.get('min_node_count')
+        minimum = (0 if microversion.at_least(
+            microversion.EMPTY_NODEGROUPS) else 1) if minimum is None else (
+            minimum)
+        _check_counts(node_count, minimum, values.get('max_node_count'))
+        labels = values.get('labels')
+        if labels is None:
+            labels = dict(bay.labels or {})
+        elif values.get('merge_labels'):
+            labels = dict(bay.labels or {}, **labels)
+        try:
+            nodegroup_obj.NodeGroup.record(bay.uuid, values['name'])
+        except exception.NodeGroupNotFound:
+            pass
+        else:
+            raise exception.NodeGroupAlreadyExists(cluster=bay.uuid,
+                                                   name=values['name'])
+        cluster_api.mark_updating(bay, {}, rollback, {})
+        row = nodegroup_obj.NodeGroup.create(context, {
+            'name': values['name'], 'cluster_id': bay.uuid,
+            'project_id': bay.project_id, 'role': role, 'is_default': False,
+            'node_count': node_count, 'min_node_count': minimum,
+            'max_node_count': values.get('max_node_count'),
+            'flavor_id': values.get('flavor_id') or bay.flavor_id,
+            'image_id': values.get('image_id') or template.image_id,
+            'docker_volume_size': values.get('docker_volume_size')
+            or bay.docker_volume_size,
+            'labels': labels, 'status': bay_obj.CREATE_IN_PROGRESS})
+        pecan.request.rpcapi.bay_update(context, bay)
+        pecan.response.status = 202
+        return render(row, bay, template)
+
+    @pecan.expose('json')
+    def patch(self, cluster_ident, ident, **params):
+        params = collection.query_string()
+        from magnum.api.controllers.v1 import cluster as cluster_api
+        rollback = cluster_api.rollback_param(params)
+        collection.refuse_query(params)
+        context, bay, template = self._cluster(cluster_ident, 'update')
+        row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
+        shown = render(row, bay, template)
+        before = {name: shown[name] for name in WRITABLE}
+        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        changes = json_patch.changed(before, after)
+        changes = {k: v for k, v in types.parse(
+            NodeGroupFields, changes, partial=True).items()}
+        if changes.get('node_count', 0) is None:
+            raise exception.InvalidParameterValue(
+                field='node_count', reason='the field is required')
+        limits = {name: changes.get(name, before[name])
+                  for name in ('min_node_count', 'max_node_count')}
+        limits.pop('node_count', None)
+        if set(limits) & set(changes):
+            _check_counts(changes.get('node_count', before['node_count']),
+                          limits['min_node_count'], limits['max_node_count'])
+            nodegroup_obj.NodeGroup.update(row.uuid, limits)
+            row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
+        if 'node_count' in changes:
+            resize(context, bay, row, changes['node_count'], rollback)
+            pecan.request.rpcapi.bay_update(context, bay)
+            row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
+        pecan.response.status = 202
+        return render(row, bay_obj.Bay.record(context, bay.uuid), template)
+
+    @pecan.expose()
+    def delete(self, cluster_ident, ident, **params):
+        params = collection.query_string()
+        from magnum.api.controllers.v1 import cluster as cluster_api
+        collection.refuse_query(params)
+        context, bay, template = self._cluster(cluster_ident, 'delete')
+        row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
+        if row.is_default:
+            raise exception.InvalidParameterValue(
+                field='nodegroup', reason='%s is a default node group; it '
+                                          'goes with its cluster' % row.name)
+        cluster_api.mark_updating(bay, {}, False, {})
+        nodegroup_obj.NodeGroup.destroy(row.uuid)
+        pecan.request.rpcapi.bay_update(context, bay)
+        pecan.response.status = 204
+        return ''

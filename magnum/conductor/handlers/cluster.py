@@ -1,0 +1,67 @@
+"""What the cluster era adds when a bay's change ends: rollback and the
+statuses of its node groups.
+
+Called by BayHandler._apply under the bay's lock, before the bay's row is
+written. A resize or upgrade asked with ``?rollback=True`` left in the row
+what it changed (``rollback``); when the change fails those values are
+written back (the heat provisioner has Heat roll the stack back too), so
+the cluster shows what it really runs.
+"""
+
+from oslo_log import log as logging
+
+from magnum.common import exception
+from magnum.objects import bay as bay_obj
+from magnum.objects import nodegroup as nodegroup_obj
+
+LOG = logging.getLogger(__name__)
+
+_INTEGERS = ('node_count', 'master_count')
+
+
+def finish(bay, state):
+    """Adjust ``bay`` (not yet saved) for the provisioner's ``state``."""
+    if not state.status or state.status.endswith('IN_PROGRESS'):
+        return
+    if bay.rollback and state.status == bay_obj.UPDATE_FAILED:
+        restored = _restore(bay, dict(bay.rollback))
+        state.status_reason = '%s (rolled back: %s)' % (
+            state.status_reason or 'The update failed',
+            ', '.join('%s=%s' % item for item in sorted(restored.items())))
+        bay.status_reason = state.status_reason
+        LOG.info('Bay %s: update failed, rolled back %s', bay.uuid,
+                 restored)
+    if bay.rollback:
+        bay.rollback = None
+    _nodegroup_statuses(bay.uuid, state.status)
+
+
+def _restore(bay, values):
+    restored = {}
+    group = values.pop('nodegroup', None)
+    count = values.pop('nodegroup_count', None)
+    if group and count is not None:
+        try:
+            nodegroup_obj.NodeGroup.update(group, {'node_count': int(count)})
+            restored['nodegroup %s node_count' % group] = count
+        except exception.NodeGroupNotFound:
+            pass
+    for name, value in values.items():
+        if name in _INTEGERS and value is not None:
+            value = int(value)
+        setattr(bay, name, value)
+        restored[name] = value
+    return restored
+
+
+def _nodegroup_statuses(bay_uuid, status):
+    """Extra node groups end their own action (CREATE_... for a new one)
+    with the bay's outcome; the default ones show the bay's status."""
+    outcome = status.rsplit('_', 1)[-1]
+    for row in nodegroup_obj.NodeGroup.all_of(bay_uuid):
+        if row.is_default or not row.status:
+            continue
+        action = row.status.split('_')[0]
+        if row.status.endswith('IN_PROGRESS'):
+            nodegroup_obj.NodeGroup.update(
+                row.uuid, {'status': '%s_%s' % (action, outcome)})

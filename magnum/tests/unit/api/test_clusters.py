@@ -1,0 +1,312 @@
+"""/v1/clustertemplates and /v1/clusters: the same rows as the bay era."""
+
+from magnum.db import api as db_api
+from magnum.tests.unit.api import base
+
+LATEST = {'OpenStack-API-Version': 'container-infra latest'}
+
+
+class ClusterTestCase(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        response = self.post('/v1/clustertemplates', {
+            'name': 'ct', 'coe': 'kubernetes', 'keypair_id': 'kp',
+            'flavor_id': 'm1.small', 'docker_volume_size': 5,
+            'labels': {'provisioner': 'fake', 'kube_tag': 'v1.20'}})
+        self.assertEqual(201, response.status_int, response.body)
+        self.template = response.json
+
+    def create(self, expect=202, **values):
+        headers = values.pop('headers', LATEST)
+        body = {'name': 'c1', 'cluster_template_id': self.template['uuid']}
+        body.update(values)
+        response = self.post('/v1/clusters', body, headers=headers)
+        self.assertEqual(expect, response.status_int, response.body)
+        return response
+
+    def set_status(self, uuid, status, **values):
+        db_api.update_bay(uuid, dict(values, status=status))
+
+    def action(self, uuid, name, body, query='', headers=LATEST):
+        return self.post('/v1/clusters/%s/actions/%s%s' % (uuid, name, query),
+                         body, headers=headers)
+
+
+class TestClusterTemplates(ClusterTestCase):
+
+    def test_template_is_a_baymodel(self):
+        self.assertTrue(self.template['links'][0]['href'].endswith(
+            '/v1/clustertemplates/' + self.template['uuid']))
+        baymodel = self.get('/v1/baymodels/ct').json
+        self.assertEqual(self.template['uuid'], baymodel['uuid'])
+        rows = self.get('/v1/clustertemplates/detail').json[
+            'clustertemplates']
+        self.assertEqual(['ct'], [row['name'] for row in rows])
+        self.assertEqual('kp', rows[0]['keypair_id'])
+
+    def test_baymodel_shows_as_template(self):
+        self.post('/v1/baymodels', {'name': 'old', 'coe': 'docker'})
+        names = [row['name'] for row in self.get(
+            '/v1/clustertemplates').json['clustertemplates']]
+        self.assertEqual(['ct', 'old'], names)
+
+    def test_bad_coe_is_400_naming_the_field(self):
+        response = self.post('/v1/clustertemplates',
+                             {'name': 'x', 'coe': 'mesos'})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('coe', self.fault(response))
+
+    def test_patch_and_delete(self):
+        response = self.patch('/v1/clustertemplates/ct', [
+            {'op': 'replace', 'path': '/name', 'value': 'ct2'}])
+        self.assertEqual(200, response.status_int)
+        self.assertEqual('ct2', response.json['name'])
+        self.assertEqual(204, self.delete('/v1/clustertemplates/ct2')
+                         .status_int)
+
+
+class TestClusterCreate(ClusterTestCase):
+
+    def test_create_is_202_with_the_uuid_only(self):
+        response = self.create(node_count=2)
+        self.assertEqual({'uuid'}, set(response.json))
+        uuid = response.json['uuid']
+        self.assertEqual([('bay_create', uuid)], self.casts)
+        shown = self.get('/v1/clusters/%s' % uuid).json
+        self.assertEqual(self.template['uuid'], shown['cluster_template_id'])
+        self.assertEqual(60, shown['create_timeout'])
+        self.assertEqual(2, shown['node_count'])
+        self.assertEqual('CREATE_IN_PROGRESS', shown['status'])
+
+    def test_cluster_inherits_the_templates_values(self):
+        uuid = self.create().json['uuid']
+        shown = self.get('/v1/clusters/%s' % uuid).json
+        self.assertEqual('kp', shown['keypair'])
+        self.assertEqual('m1.small', shown['flavor_id'])
+        self.assertEqual(5, shown['docker_volume_size'])
+        self.assertEqual({'provisioner': 'fake', 'kube_tag': 'v1.20'},
+                         shown['labels'])
+        self.assertEqual({}, shown['labels_added'])
+
+    def test_own_values_and_merged_labels(self):
+        uuid = self.create(keypair='mine', labels={'a': 'b'},
+                           merge_labels=True, create_timeout=5).json['uuid']
+        shown = self.get('/v1/clusters/%s' % uuid).json
+        self.assertEqual('mine', shown['keypair'])
+        self.assertEqual(5, shown['create_timeout'])
+        self.assertEqual('b', shown['labels']['a'])
+        self.assertEqual('fake', shown['labels']['provisioner'])
+        self.assertEqual({'a': 'b'}, shown['labels_added'])
+
+    def test_bad_input_is_400_naming_the_field(self):
+        cases = [
+            ({'cluster_template_id': 'nope'}, 'cluster_template_id'),
+            ({'node_count': 0}, 'node_count'),
+            ({'node_count': 'many'}, 'node_count'),
+            ({'master_count': -1}, 'master_count'),
+            ({'create_timeout': -1}, 'create_timeout'),
+            ({'discovery_url': 'ftp://x'}, 'discovery_url'),
+            ({'labels': {'a': 1}}, 'labels.a'),
+            ({'floating_ip_enabled': 'maybe'}, 'floating_ip_enabled'),
+            ({'docker_volume_size': 0}, 'docker_volume_size'),
+            ({'bogus': 1}, 'bogus'),
+            ({'name': '1bad'}, 'name'),
+        ]
+        for values, field in cases:
+            response = self.create(expect=400, **values)
+            self.assertIn(field, self.fault(response), values)
+        self.assertEqual([], self.get('/v1/clusters').json['clusters'])
+        self.assertEqual([], self.casts)
+
+    def test_missing_template_is_400(self):
+        response = self.post('/v1/clusters', {'name': 'c'}, headers=LATEST)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('cluster_template_id', self.fault(response))
+
+    def test_default_nodegroups_exist(self):
+        uuid = self.create(node_count=3, master_count=1).json['uuid']
+        groups = self.get('/v1/clusters/%s/nodegroups' % uuid,
+                          headers=LATEST).json['nodegroups']
+        counts = {g['name']: (g['role'], g['node_count']) for g in groups}
+        self.assertEqual({'default-master': ('master', 1),
+                          'default-worker': ('worker', 3)}, counts)
+
+
+class TestBothEras(ClusterTestCase):
+
+    def test_bay_shows_as_cluster_and_cluster_as_bay(self):
+        bay = self.post('/v1/bays', {'name': 'bay1',
+                                     'baymodel_id': 'ct'}).json
+        cluster = self.create(name='cl1').json['uuid']
+        clusters = self.get('/v1/clusters').json['clusters']
+        self.assertEqual({bay['uuid'], cluster},
+                         {c['uuid'] for c in clusters})
+        bays = self.get('/v1/bays').json['bays']
+        self.assertEqual({bay['uuid'], cluster}, {b['uuid'] for b in bays})
+        shown = self.get('/v1/clusters/bay1').json
+        self.assertEqual('kp', shown['keypair'])
+        self.assertEqual(self.template['uuid'], shown['cluster_template_id'])
+
+
+class TestClusterReadsAndScope(ClusterTestCase):
+
+    def test_other_projects_cluster_is_404(self):
+        uuid = self.create().json['uuid']
+        other = {'X-Project-Id': 'project-b'}
+        for path in ('/v1/clusters/%s', '/v1/clusters/c1',
+                     '/v1/clusters/%s/nodegroups'):
+            path = path % uuid if '%s' in path else path
+            response = self.get(path, headers=dict(LATEST, **other))
+            self.assertEqual(404, response.status_int, path)
+        response = self.action(uuid, 'resize', {'node_count': 2},
+                               headers=dict(LATEST, **other))
+        self.assertEqual(404, response.status_int)
+        response = self.request('DELETE', '/v1/clusters/%s' % uuid,
+                                headers=other)
+        self.assertEqual(404, response.status_int)
+        self.assertEqual([], self.get('/v1/clusters',
+                                      headers=other).json['clusters'])
+
+    def test_list_short_and_detail_and_paging(self):
+        for name in ('a1', 'a2', 'a3'):
+            self.create(name=name)
+        page = self.get('/v1/clusters?limit=2').json
+        self.assertEqual(2, len(page['clusters']))
+        self.assertIn('next', page)
+        self.assertIn('health_status', page['clusters'][0])
+        self.assertNotIn('api_address', page['clusters'][0])
+        detail = self.get('/v1/clusters/detail').json['clusters']
+        self.assertIn('api_address', detail[0])
+        self.assertIn('labels_overridden', detail[0])
+
+    def test_sort_by_later_name(self):
+        self.create(name='b1', create_timeout=9)
+        response = self.get('/v1/clusters?sort_key=create_timeout')
+        self.assertEqual(200, response.status_int, response.body)
+        response = self.get('/v1/clusters?sort_key=bogus')
+        self.assertEqual(400, response.status_int)
+        self.assertIn('sort_key', self.fault(response))
+
+
+class TestClusterChanges(ClusterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.uuid = self.create(node_count=2).json['uuid']
+        self.set_status(self.uuid, 'CREATE_COMPLETE')
+        self.casts.clear()
+
+    def shown(self):
+        return self.get('/v1/clusters/%s' % self.uuid).json
+
+    def test_patch_node_count_is_202(self):
+        response = self.request('PATCH', '/v1/clusters/%s' % self.uuid,
+                                body=[{'op': 'replace', 'path': '/node_count',
+                                       'value': 3}], headers=LATEST)
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual({'uuid': self.uuid}, response.json)
+        self.assertEqual(3, self.shown()['node_count'])
+        self.assertEqual([('bay_update', self.uuid)], self.casts)
+
+    def test_patch_other_field_is_400(self):
+        response = self.request('PATCH', '/v1/clusters/%s' % self.uuid,
+                                body=[{'op': 'replace', 'path': '/keypair',
+                                       'value': 'x'}], headers=LATEST)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('keypair', self.fault(response))
+
+    def test_resize_is_202_and_async(self):
+        response = self.action(self.uuid, 'resize', {'node_count': 4})
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual({'uuid': self.uuid}, response.json)
+        shown = self.shown()
+        self.assertEqual(4, shown['node_count'])
+        self.assertEqual('UPDATE_IN_PROGRESS', shown['status'])
+        self.assertEqual([('bay_update', self.uuid)], self.casts)
+
+    def test_resize_needs_version_1_7(self):
+        response = self.action(self.uuid, 'resize', {'node_count': 4},
+                               headers={'OpenStack-API-Version':
+                                        'container-infra 1.6'})
+        self.assertEqual(406, response.status_int)
+        self.assertIn('1.7', self.fault(response))
+
+    def test_resize_bad_input(self):
+        cases = [({}, 'node_count'), ({'node_count': 0}, 'node_count'),
+                 ({'node_count': 'x'}, 'node_count'),
+                 ({'node_count': 1, 'nodes_to_remove': 'a'},
+                  'nodes_to_remove'),
+                 ({'node_count': 1, 'nodegroup': 'default-master'},
+                  'nodegroup'),
+                 ({'node_count': 1, 'extra': 1}, 'extra')]
+        for body, field in cases:
+            response = self.action(self.uuid, 'resize', body)
+            self.assertEqual(400, response.status_int, body)
+            self.assertIn(field, self.fault(response), body)
+        response = self.action(self.uuid, 'resize',
+                               {'node_count': 1, 'nodegroup': 'nope'})
+        self.assertEqual(404, response.status_int)
+        self.assertEqual('CREATE_COMPLETE', self.shown()['status'])
+        self.assertEqual([], self.casts)
+
+    def test_resize_of_busy_cluster_is_409(self):
+        self.set_status(self.uuid, 'UPDATE_IN_PROGRESS')
+        response = self.action(self.uuid, 'resize', {'node_count': 4})
+        self.assertEqual(409, response.status_int)
+        db_api.update_bay(self.uuid, {'status': 'CREATE_COMPLETE',
+                                      'reservation': 'conductor-1'})
+        response = self.action(self.uuid, 'resize', {'node_count': 4})
+        self.assertEqual(409, response.status_int)
+        self.assertEqual(2, self.shown()['node_count'])
+
+    def test_rollback_is_recorded_and_checked(self):
+        response = self.action(self.uuid, 'resize', {'node_count': 5},
+                               query='?rollback=True')
+        self.assertEqual(202, response.status_int, response.body)
+        row = db_api.get_bay_by_uuid_unscoped(self.uuid)
+        self.assertEqual({'node_count': '2'}, row.rollback)
+        response = self.action(self.uuid, 'resize', {'node_count': 5},
+                               query='?rollback=perhaps')
+        self.assertEqual(400, response.status_int)
+        self.assertIn('rollback', self.fault(response))
+
+    def test_upgrade(self):
+        new = self.post('/v1/clustertemplates', {
+            'name': 'ct2', 'coe': 'kubernetes',
+            'labels': {'provisioner': 'fake', 'kube_tag': 'v1.21'}}).json
+        response = self.action(self.uuid, 'upgrade',
+                               {'cluster_template': 'ct2',
+                                'max_batch_size': 1})
+        self.assertEqual(202, response.status_int, response.body)
+        shown = self.shown()
+        self.assertEqual(new['uuid'], shown['cluster_template_id'])
+        self.assertEqual('v1.21', shown['coe_version'])
+        self.assertEqual('UPDATE_IN_PROGRESS', shown['status'])
+
+    def test_upgrade_bad_input(self):
+        self.post('/v1/clustertemplates', {'name': 'sw', 'coe': 'swarm'})
+        cases = [({}, 'cluster_template'),
+                 ({'cluster_template': 'nope'}, 'cluster_template'),
+                 ({'cluster_template': 'sw'}, 'cluster_template'),
+                 ({'cluster_template': 'ct', 'max_batch_size': 0},
+                  'max_batch_size')]
+        for body, field in cases:
+            response = self.action(self.uuid, 'upgrade', body)
+            self.assertEqual(400, response.status_int, body)
+            self.assertIn(field, self.fault(response), body)
+
+    def test_delete_is_204(self):
+        response = self.delete('/v1/clusters/%s' % self.uuid)
+        self.assertEqual(204, response.status_int)
+        self.assertEqual('DELETE_IN_PROGRESS', self.shown()['status'])
+        self.assertEqual([('bay_delete', self.uuid)], self.casts)
+
+    def test_credential_rotate_is_202(self):
+        response = self.request('PATCH', '/v1/credentials/%s' % self.uuid,
+                                headers=LATEST)
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual({'uuid': self.uuid}, response.json)
+        self.assertEqual([('bay_update', self.uuid)], self.casts)
+        response = self.request('PATCH', '/v1/credentials/nope')
+        self.assertEqual(404, response.status_int)
