@@ -10,7 +10,15 @@
 # log and an empty daemon.json all under DIR, waits until /info answers, and
 # builds the image busybox:latest with `docker import` of a rootfs made from
 # /bin/busybox and its applet links, unless the image is already there.
-# Nothing is pulled from a registry. `start` on a running engine only prints
+# Nothing is pulled from a registry.
+#
+# DOCKER_ENGINE_TCP_PORT=PORT and DOCKER_ENGINE_TLS_DIR=CERTS on `start` also
+# serve the API on tcp://127.0.0.1:PORT with --tlsverify: the server
+# certificate CERTS/server.crt and key CERTS/server.key, and only clients
+# whose certificate CERTS/ca.crt signed (a Magnum bay's certificate
+# directory, see [static] certificate_dir). dockerd reads them when it
+# starts: after a CA rotation, `stop` then `start` again. `start` on a
+# running engine only prints
 # the URL again; `stop` kills the containers, stops dockerd by its pidfile
 # and waits for it. DIR must be short: unix socket paths are limited to 107
 # bytes and containerd's socket lives at DIR/exec/containerd/....
@@ -216,13 +224,25 @@ start_engine() {
     stop_engine   # a stale pidfile, socket or a daemon that does not answer
     install_missing
     local t0=$SECONDS
+    local tls=()
+    if [ -n "${DOCKER_ENGINE_TCP_PORT:-}" ]; then
+        local certs=${DOCKER_ENGINE_TLS_DIR:?DOCKER_ENGINE_TLS_DIR is required with DOCKER_ENGINE_TCP_PORT}
+        local f
+        for f in ca.crt server.crt server.key; do
+            [ -s "$certs/$f" ] || die "no $certs/$f"
+        done
+        tls=(--host "tcp://127.0.0.1:$DOCKER_ENGINE_TCP_PORT" --tlsverify
+             --tlscacert "$certs/ca.crt" --tlscert "$certs/server.crt"
+             --tlskey "$certs/server.key")
+    fi
     if [ -n "${DOCKER_STORAGE_DRIVER:-}" ]; then
         run_dockerd --storage-driver "$DOCKER_STORAGE_DRIVER" \
-            || die "dockerd did not start"
-    elif ! run_dockerd; then
+            ${tls[@]+"${tls[@]}"} || die "dockerd did not start"
+    elif ! run_dockerd ${tls[@]+"${tls[@]}"}; then
         log "retrying with --storage-driver=vfs"
         stop_engine
-        run_dockerd --storage-driver vfs || die "dockerd did not start"
+        run_dockerd --storage-driver vfs ${tls[@]+"${tls[@]}"} \
+            || die "dockerd did not start"
     fi
     log "dockerd $(engine_pid || echo '?') answers on $URL" \
         "(storage driver $(dk info --format '{{.Driver}}'),"\

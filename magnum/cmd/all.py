@@ -11,6 +11,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from magnum.cmd import api as api_cmd
+from magnum.common import keystore
 from magnum.common import rpc
 from magnum.common import service
 from magnum.conductor import service as conductor_service
@@ -22,6 +23,7 @@ LOG = logging.getLogger(__name__)
 
 def main():
     service.prepare()
+    keystore.check_or_exit(LOG)
     # The embedded default; a configured transport_url still wins.
     rpc.set_default_url('fake:///')
     os.makedirs(cfg.CONF.state_path, exist_ok=True)

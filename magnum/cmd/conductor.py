@@ -5,6 +5,7 @@ import threading
 
 from oslo_log import log as logging
 
+from magnum.common import keystore
 from magnum.common import service
 from magnum.conductor import service as conductor_service
 
@@ -22,6 +23,7 @@ def wait_for_signal():
 
 def main():
     service.prepare()
+    keystore.check_or_exit(LOG)
     conductor = conductor_service.ConductorService()
     conductor.start()
     try:

@@ -210,6 +210,7 @@ class BayEndpointRefused(ServiceUnavailable):
     message = ('The endpoint of bay %(bay)s refused Magnum\'s credentials '
                '(%(reason)s); the operator must check them.')
 
+
 class QuotaExceeded(NotAuthorized):
     message = ('Quota exceeded: project %(project)s may have at most '
                '%(limit)s %(resource)s(s) (hard_limit) and has %(count)s.')
@@ -238,3 +239,20 @@ class NotSupportedInVersion(NotAcceptable):
                'asked for %(asked)s (header OpenStack-API-Version: '
                'container-infra X.Y).')
 
+
+# -- Certificates -----------------------------------------------------------
+
+class BayHasNoCA(NotFound):
+    message = ('Bay %(bay)s has no certificate authority (its BayModel '
+               'says tls_disabled, or its create has not reached a '
+               'conductor yet).')
+
+
+class CertificateRotationUnsupported(Invalid):
+    message = ('The %(provisioner)s provisioner of bay %(bay)s cannot push '
+               'new certificates to the bay; its CA was not rotated.')
+
+
+class BayConfigNotReady(Conflict):
+    message = ('Bay %(bay)s is %(status)s and has no API address yet; its '
+               'configuration can be made once it has one.')

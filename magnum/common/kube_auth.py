@@ -6,8 +6,10 @@ API server as Magnum. ``configuration(url, verify)`` gives them a
 ``kubernetes.client.Configuration`` for it, from the first source that
 knows the endpoint:
 
-1. (a later change) the bay's own CA and a client certificate that Magnum
-   issues for itself from it;
+1. the bay's own CA and the client certificate Magnum issued for itself
+   from it, when the bay's endpoint serves the bay's certificates
+   (magnum/common/bay_tls.py); the server is checked against the bay's CA
+   and server name;
 2. the operator's kubeconfig, ``[kubernetes] kubeconfig``: the context
    whose cluster ``server`` is the bay's ``api_address`` (scheme, host and
    port compared, a default port and a trailing "/" ignored). Its user may
@@ -76,7 +78,15 @@ def _kubeconfig_context(path, url):
     return None
 
 
-def _from_kubeconfig(url, config):
+def _from_bay_ca(url, config, bay):
+    if bay is None:
+        return False
+    # NOTE: imported here: the API process imports this module too.
+    from magnum.common import tls_clients
+    return tls_clients.kube_configure(config, bay)
+
+
+def _from_kubeconfig(url, config, bay=None):
     path = CONF.kubernetes.kubeconfig
     if not path:
         return False
@@ -102,21 +112,25 @@ def _from_kubeconfig(url, config):
 
 # The sources, most specific first; each fills ``config`` and returns True
 # when it knows the endpoint.
-_SOURCES = (_from_kubeconfig,)
+_SOURCES = (_from_bay_ca, _from_kubeconfig)
 
 
-def configuration(url, verify=True):
+def configuration(url, verify=True, bay=None):
     """A client configuration for the API server at ``url``.
 
     ``verify=False`` (the BayModel label ``kube_tls_verify=false``) skips
-    checking the server's certificate whatever the source says.
+    checking the server's certificate whatever the source says, except for
+    a bay's own CA, which is always checked. ``bay`` (a Bay) lets the
+    bay's own certificates go first.
     """
     config = kubernetes.client.Configuration()
+    own_ca = False
     for source in _SOURCES:
-        if source(url, config):
+        if source(url, config, bay):
+            own_ca = source is _from_bay_ca
             break
     config.host = url.rstrip('/')
-    if not verify:
+    if not verify and not own_ca:
         config.verify_ssl = False
     # NOTE: a bay that does not answer is reported at once; the caller
     # decides whether to try again.

@@ -27,9 +27,10 @@ class ConductorAPI:
           container_logs, container_execute
     1.2 - kube_object_list, kube_object_show, kube_object_create,
           kube_object_update, kube_object_delete (kind: pod, service, rc)
+    1.3 - ca_sign, ca_rotate, bay_config
     """
 
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
 
     def __init__(self, topic=None):
         target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
@@ -117,3 +118,14 @@ class ConductorAPI:
     def kube_object_delete(self, context, kind, bay_uuid, ident):
         self._call(context, 'kube_object_delete', kind=kind,
                    bay_uuid=bay_uuid, ident=ident)
+
+    # -- certificates (1.3): calls; only conductors hold the CAs' keys -----
+
+    def ca_sign(self, context, bay_uuid, csr):
+        return self._call(context, 'ca_sign', bay_uuid=bay_uuid, csr=csr)
+
+    def ca_rotate(self, context, bay_uuid):
+        self._call(context, 'ca_rotate', bay_uuid=bay_uuid)
+
+    def bay_config(self, context, bay_uuid):
+        return self._call(context, 'bay_config', bay_uuid=bay_uuid)

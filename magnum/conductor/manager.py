@@ -3,17 +3,19 @@
 import oslo_messaging as messaging
 
 from magnum.conductor.handlers import bay as bay_handler
+from magnum.conductor.handlers import certificate as cert_handler
 from magnum.conductor.handlers import container as container_handler
 from magnum.conductor.handlers import kubernetes as kube_handler
 
 
 class ConductorManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host):
         self.bays = bay_handler.BayHandler(host)
         self.containers = container_handler.ContainerHandler(host)
         self.kubernetes = kube_handler.KubernetesHandler()
+        self.certificates = cert_handler.CertificateHandler(host)
 
     def bay_create(self, context, bay):
         self.bays.bay_create(context, bay)
@@ -61,3 +63,14 @@ class ConductorManager:
 
     def kube_object_delete(self, context, kind, bay_uuid, ident):
         self.kubernetes.object_delete(context, kind, bay_uuid, ident)
+
+    # -- certificates (1.3) --------------------------------------------------
+
+    def ca_sign(self, context, bay_uuid, csr):
+        return self.certificates.ca_sign(context, bay_uuid, csr)
+
+    def ca_rotate(self, context, bay_uuid):
+        self.certificates.ca_rotate(context, bay_uuid)
+
+    def bay_config(self, context, bay_uuid):
+        return self.certificates.bay_config(context, bay_uuid)

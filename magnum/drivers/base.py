@@ -53,6 +53,25 @@ class Provisioner(abc.ABC):
     def validate(self, baymodel, bay_values):
         """Raise Invalid (a 400) if this provisioner cannot build the bay."""
 
+    # -- certificates (magnum/common/bay_tls.py) ---------------------------
+
+    def serves_bay_certificates(self, bay, baymodel):
+        """True when the bay's endpoint will present the server certificate
+        of the bay's own CA (and trust its clients), so the conductor must
+        speak TLS to it with the bay's client certificate. Asked once, at
+        create, before ``create``.
+        """
+        return False
+
+    def rotate_certificates(self, context, bay, baymodel, bundle):
+        """Push a new CA, server certificate and key (``bundle``) to the
+        bay. Provisioners that cannot say so, and the API answers 400.
+        """
+        raise exception.CertificateRotationUnsupported(
+            provisioner=bay.provisioner, bay=bay.uuid)
+
+    can_rotate_certificates = False
+
     @abc.abstractmethod
     def create(self, context, bay, baymodel):
         """Start (or adopt) the bay's resources; returns a BayState."""

@@ -14,16 +14,28 @@ Kubernetes ``/version`` and its nodes) and records what it reports; a bay is
 CREATE_FAILED with the endpoint's own error when it does not answer. Nodes
 are managed outside Magnum, so ``node_count`` is recorded, never enforced.
 Deleting the bay leaves the endpoint as it was.
+
+Certificates: with ``[static] certificate_dir`` set, a bay whose endpoint
+is ``tcp://`` or ``https://`` gets its CA's certificate, server
+certificate and server key in ``<certificate_dir>/<bay uuid>/`` (``ca.crt``,
+``server.crt``, ``server.key``), at create and at each CA rotation. The
+operator points the endpoint at those files; until it presents the bay's
+server certificate, a create stays CREATE_IN_PROGRESS (the reconciler asks
+again each pass, until bay_create_timeout). See
+doc/source/admin/certificates.rst.
 """
 
+import os
+import shutil
 from urllib import parse
 
-import docker
 import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from magnum.common import bay_tls
 from magnum.common import kube_auth
+from magnum.common import tls_clients
 from magnum.drivers import base
 from magnum.objects import bay as bay_status
 
@@ -35,15 +47,25 @@ class EndpointError(Exception):
     pass
 
 
-def _docker_state(url):
+class TLSPending(EndpointError):
+    """An endpoint that is to serve the bay's certificates does not answer
+    with them (yet): its operator may still be setting it up.
+    """
+
+
+def _docker_state(url, bay=None):
     timeout = CONF.static.connect_timeout
     try:
-        client = docker.DockerClient(base_url=url, timeout=timeout)
+        client = tls_clients.docker_api_client(url, bay, timeout)
         try:
             info = client.info()
         finally:
             client.close()
     except Exception as e:
+        if bay is not None and bay_tls.client_tls(bay):
+            raise TLSPending('Docker endpoint %s does not answer with the '
+                             'server certificate of bay %s yet: %s'
+                             % (url, bay.uuid, e))
         raise EndpointError('Docker endpoint %s did not answer: %s'
                             % (url, e))
     swarm = info.get('Swarm') or {}
@@ -60,11 +82,11 @@ def _docker_state(url):
                          node_addresses=nodes)
 
 
-def _kube_state(url, verify):
-    # NOTE: with Magnum's credentials for the endpoint, if the operator
-    # gave any ([kubernetes] kubeconfig): a cluster with RBAC does not show
-    # its nodes to anonymous callers.
-    config = kube_auth.configuration(url, verify)
+def _kube_state(url, verify, bay=None):
+    # NOTE: with Magnum's credentials for the endpoint (the bay's own client
+    # certificate, or [kubernetes] kubeconfig): a cluster with RBAC does
+    # not show its nodes to anonymous callers.
+    config = kube_auth.configuration(url, verify, bay=bay)
     timeout = CONF.static.connect_timeout
     try:
         with kubernetes.client.ApiClient(config) as api:
@@ -76,6 +98,10 @@ def _kube_state(url, verify):
         raise EndpointError('Kubernetes endpoint %s refused: %s %s'
                             % (url, e.status, e.reason))
     except Exception as e:
+        if bay is not None and bay_tls.client_tls(bay):
+            raise TLSPending('Kubernetes endpoint %s does not answer with '
+                             'the server certificate of bay %s yet: %s'
+                             % (url, bay.uuid, e))
         raise EndpointError('Kubernetes endpoint %s did not answer: %s'
                             % (url, e))
     addresses = []
@@ -90,9 +116,50 @@ def _kube_state(url, verify):
                          node_addresses=addresses)
 
 
+def _endpoint_url(baymodel):
+    labels = baymodel.labels or {}
+    key = 'kube_api_url' if baymodel.coe == 'kubernetes' else 'docker_url'
+    return labels.get(key) or ''
+
+
+def _certificate_dir(bay):
+    return os.path.join(CONF.static.certificate_dir, bay.uuid)
+
+
 class StaticProvisioner(base.Provisioner):
 
-    def _check(self, baymodel, done, failed):
+    # -- certificates ------------------------------------------------------
+
+    def serves_bay_certificates(self, bay, baymodel):
+        scheme = parse.urlsplit(_endpoint_url(baymodel)).scheme
+        return bool(CONF.static.certificate_dir) and scheme in ('tcp',
+                                                                 'https')
+
+    @property
+    def can_rotate_certificates(self):
+        return bool(CONF.static.certificate_dir)
+
+    def _deliver(self, bay, bundle):
+        """The bay's CA, server certificate and key where its endpoint
+        reads them; each file replaced whole (0600, directory 0700).
+        """
+        directory = _certificate_dir(bay)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+        for name, text in (('ca.crt', bundle.ca_cert),
+                           ('server.crt', bundle.server_cert),
+                           ('server.key', bundle.server_key)):
+            bay_tls.write_private(os.path.join(directory, name), text)
+
+    def rotate_certificates(self, context, bay, baymodel, bundle):
+        if not CONF.static.certificate_dir:
+            return super().rotate_certificates(context, bay, baymodel,
+                                               bundle)
+        self._deliver(bay, bundle)
+        LOG.info('Bay %s: new certificates delivered to %s', bay.uuid,
+                 _certificate_dir(bay))
+
+    def _check(self, baymodel, done, failed, bay=None):
         labels = baymodel.labels or {}
         try:
             if baymodel.coe == 'kubernetes':
@@ -101,13 +168,19 @@ class StaticProvisioner(base.Provisioner):
                     raise EndpointError('the BayModel has no kube_api_url '
                                         'label for the static provisioner')
                 verify = labels.get('kube_tls_verify', 'true') != 'false'
-                state = _kube_state(url, verify)
+                state = _kube_state(url, verify, bay)
             else:
                 url = labels.get('docker_url')
                 if not url:
                     raise EndpointError('the BayModel has no docker_url '
                                         'label for the static provisioner')
-                state = _docker_state(url)
+                state = _docker_state(url, bay)
+        except TLSPending as e:
+            if done == bay_status.CREATE_COMPLETE:
+                # NOTE: the operator is still pointing the endpoint at the
+                # delivered files; the reconciler asks again.
+                return base.BayState(status_reason=str(e))
+            return base.BayState(status=failed, status_reason=str(e))
         except EndpointError as e:
             return base.BayState(status=failed, status_reason=str(e))
         state.status = done
@@ -115,14 +188,23 @@ class StaticProvisioner(base.Provisioner):
         return state
 
     def create(self, context, bay, baymodel):
+        if bay_tls.wants_ca(bay, baymodel):
+            # NOTE: the reconciler may redo a lost create here directly.
+            bundle = bay_tls.ensure(bay, baymodel,
+                                    self.serves_bay_certificates(bay,
+                                                                 baymodel))
+            if bundle.endpoint_tls:
+                self._deliver(bay, bundle)
         return self._check(baymodel, bay_status.CREATE_COMPLETE,
-                           bay_status.CREATE_FAILED)
+                           bay_status.CREATE_FAILED, bay)
 
     def update(self, context, bay, baymodel):
         return self._check(baymodel, bay_status.UPDATE_COMPLETE,
-                           bay_status.UPDATE_FAILED)
+                           bay_status.UPDATE_FAILED, bay)
 
     def delete(self, context, bay, baymodel):
+        if CONF.static.certificate_dir:
+            shutil.rmtree(_certificate_dir(bay), ignore_errors=True)
         return base.BayState(status=bay_status.DELETE_COMPLETE)
 
     def poll(self, context, bays):

@@ -67,6 +67,10 @@ class TestCase(testtools.TestCase):
         # NOTE: the fixture's cleanup clears the parsed command line.
         CONF([], project='magnum', default_config_files=[])
         self.conf.set_default('host', 'test-host')
+        # NOTE: bays' private keys are encrypted with it (keystore.py);
+        # without it the all-in-one's key file under state_path is used.
+        self.conf.set_default('encryption_key', 'unit-test-key-' + 'k' * 32,
+                              'certificates')
         self.useFixture(Database())
         policy.reset()
         self.addCleanup(policy.reset)

@@ -5,6 +5,7 @@ import itertools
 from magnum.common.policies import base
 from magnum.common.policies import bay
 from magnum.common.policies import cluster
+from magnum.common.policies import certificate
 from magnum.common.policies import baymodel
 from magnum.common.policies import container
 from magnum.common.policies import kubernetes
@@ -17,6 +18,7 @@ def list_rules():
         base.list_rules(),
         baymodel.list_rules(),
         bay.list_rules(),
+        certificate.list_rules(),
         container.list_rules(),
         magnum_service.list_rules(),
         kubernetes.list_rules(),

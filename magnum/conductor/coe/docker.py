@@ -21,13 +21,14 @@ bay's containers back in one call filtered by the bay label.
 import contextlib
 import threading
 
-import docker
 from docker import errors as docker_errors
 from oslo_config import cfg
 from oslo_log import log as logging
 import requests
 
+from magnum.common import bay_tls
 from magnum.common import exception
+from magnum.common import tls_clients
 from magnum.objects import container as container_obj
 
 LOG = logging.getLogger(__name__)
@@ -60,14 +61,15 @@ def status_of(state):
 
 
 def tls_config(bay):
-    """The TLS client configuration for ``bay``'s engine, or None.
+    """The bay's TLS client material (``bay_tls.ClientTLS``), or None.
 
-    NOTE: the slot for per-bay certificate authorities: once a bay has its
-    own CA, this returns ``docker.tls.TLSConfig(client_cert=(cert, key),
-    ca_cert=ca, verify=True)`` from files the conductor writes for it, and
-    every client below uses it (``tcp://`` then means ``https://``).
+    Set when the bay's endpoint serves the certificates of the bay's own
+    CA: the engine is then reached over TLS (``tcp://`` means
+    ``https://``) with the conductor's client certificate, and its
+    certificate is checked against the bay's CA and the bay's server name
+    (magnum/common/tls_clients.py).
     """
-    return None
+    return bay_tls.client_tls(bay)
 
 
 def labels_for(container):
@@ -96,9 +98,8 @@ class Engine:
         with _VERSIONS_LOCK:
             version = _VERSIONS.get(self.url)
         try:
-            client = docker.APIClient(
-                base_url=self.url, version=version or 'auto',
-                timeout=CONF.docker.api_timeout, tls=tls_config(self.bay))
+            client = tls_clients.docker_api_client(
+                self.url, self.bay, CONF.docker.api_timeout, version)
         except (docker_errors.DockerException,
                 requests.RequestException) as e:
             raise self._unavailable(e)

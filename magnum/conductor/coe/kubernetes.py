@@ -259,7 +259,8 @@ class KubernetesClient:
         self.project_id = bay.project_id
         labels = baymodel.labels or {}
         verify = labels.get('kube_tls_verify', 'true').lower() != 'false'
-        self.config = kube_auth.configuration(bay.api_address, verify)
+        self.config = kube_auth.configuration(bay.api_address, verify,
+                                              bay=bay)
 
     def _call(self, kind, verb, *args, name=None, **kwargs):
         """``<verb>_namespaced_<kind>`` (or ``verb`` itself for a

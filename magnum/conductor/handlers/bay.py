@@ -12,6 +12,7 @@ import datetime
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor import locks
@@ -72,6 +73,12 @@ class BayHandler:
             provisioner = drivers.get(bay.provisioner)
             baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
                 context, bay.baymodel_id)
+            if action == 'create' and bay_tls.wants_ca(bay, baymodel):
+                # NOTE: before the provisioner, which hands the bay its
+                # certificates; a create redone keeps the first CA.
+                bay_tls.ensure(bay, baymodel,
+                               provisioner.serves_bay_certificates(
+                                   bay, baymodel))
             state = getattr(provisioner, action)(context, bay, baymodel)
         except Exception as e:
             LOG.exception('Provisioner %s failed to %s bay %s',

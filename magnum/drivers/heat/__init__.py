@@ -105,6 +105,13 @@ class HeatProvisioner(base.Provisioner):
     def validate(self, baymodel, bay_values):
         definition.BayDefinition(baymodel, bay_values)
 
+    def serves_bay_certificates(self, bay, baymodel):
+        # NOTE (certificates): Docker and Swarm nodes serve the bay's
+        # server certificate (fragments/write-certs.sh, configure-docker.sh);
+        # kubeadm makes its own CA for a Kubernetes bay's API server, so
+        # the conductor keeps reaching those with [kubernetes] kubeconfig.
+        return baymodel.coe != 'kubernetes'
+
     # -- lifecycle ---------------------------------------------------------
 
     def create(self, context, bay, baymodel):

@@ -10,6 +10,11 @@ stopped and DIR removed.
 
 Starting takes about a second; a pytest fixture ``docker_engine`` in
 ``conftest.py`` shares one engine per test module.
+
+``DockerEngine(tls_dir=D, tcp_port=P)`` also serves the API on
+``tcp://127.0.0.1:P`` with ``--tlsverify`` and the certificates in ``D``
+(``ca.crt``, ``server.crt``, ``server.key``: a static bay's certificate
+directory); ``restart()`` makes dockerd read them again.
 """
 
 import os
@@ -33,12 +38,13 @@ class DockerEngineError(Exception):
     pass
 
 
-def _run(action, directory, timeout):
+def _run(action, directory, timeout, env=None):
     try:
         result = subprocess.run([SCRIPT, action, directory],
                                 stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True,
-                                timeout=timeout)
+                                timeout=timeout,
+                                env=dict(os.environ, **(env or {})))
     except subprocess.TimeoutExpired as e:
         raise DockerEngineError('%s %s %s took more than %ss:\n%s'
                                 % (SCRIPT, action, directory, timeout,
@@ -54,18 +60,32 @@ def _run(action, directory, timeout):
 class DockerEngine(fixtures.Fixture):
     """A dockerd of its own; ``url`` is ``unix:///tmp/.../docker.sock``."""
 
-    def __init__(self, image=IMAGE):
+    def __init__(self, image=IMAGE, tls_dir=None, tcp_port=None):
         super().__init__()
         self.image = image
         self.url = None
         self.directory = None
+        self.env = {}
+        if tcp_port:
+            self.env = {'DOCKER_ENGINE_TCP_PORT': str(tcp_port),
+                        'DOCKER_ENGINE_TLS_DIR': tls_dir}
+        self.tcp_url = 'tcp://127.0.0.1:%d' % tcp_port if tcp_port else None
 
     def _setUp(self):
         self.directory = tempfile.mkdtemp(prefix='mgdk-', dir='/tmp')
         self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
         # Stop even when start failed half-way (the daemon may be up).
         self.addCleanup(_run, 'stop', self.directory, STOP_TIMEOUT)
-        lines = _run('start', self.directory, START_TIMEOUT).splitlines()
+        self._start()
+
+    def restart(self):
+        """Stop and start dockerd (its certificates are read again)."""
+        _run('stop', self.directory, STOP_TIMEOUT)
+        self._start()
+
+    def _start(self):
+        lines = _run('start', self.directory, START_TIMEOUT,
+                     env=self.env).splitlines()
         if not lines or not lines[-1].startswith('unix://'):
             raise DockerEngineError('%s printed no socket URL: %r'
                                     % (SCRIPT, lines))

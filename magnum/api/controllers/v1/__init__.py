@@ -4,6 +4,7 @@ import pecan
 
 from magnum.api.controllers.v1 import bay
 from magnum.api.controllers.v1 import baymodel
+from magnum.api.controllers.v1 import certificate
 from magnum.api.controllers.v1 import cluster
 from magnum.api.controllers.v1 import cluster_template
 from magnum.api.controllers.v1 import collection
@@ -17,15 +18,16 @@ from magnum.api.controllers.v1 import rc
 from magnum.api.controllers.v1 import service
 from magnum.api.controllers.v1 import stats
 
-_COLLECTIONS = ('baymodels', 'bays', 'clustertemplates', 'clusters',
-                'containers', 'mservices', 'nodes', 'pods', 'quotas', 'rcs',
-                'services', 'stats')
+_COLLECTIONS = ('baymodels', 'bays', 'certificates', 'clustertemplates',
+                'clusters', 'containers', 'mservices', 'nodes', 'pods',
+                'quotas', 'rcs', 'services', 'stats')
 
 
 class V1Controller:
 
     baymodels = baymodel.BayModelsController()
     bays = bay.BaysController()
+    certificates = certificate.CertificatesController()
     clustertemplates = cluster_template.ClusterTemplatesController()
     clusters = cluster.ClustersController()
     containers = container.ContainersController()

@@ -1,0 +1,100 @@
+"""``/v1/certificates``: a bay's CA certificate, CSR signing, CA rotation;
+and ``GET /v1/bays/<ident>/config`` (``bay_config``).
+
+The API reads a bay's CA *certificate* from the database; everything that
+needs a private key (signing, rotation, a caller's configuration) is a
+call to a conductor, the only process that can decrypt the keys. No
+private key of Magnum's is ever in a response.
+
+``GET /v1/bays/<ident>/config`` hands the caller a private key: a fresh
+one, made for this caller by this request, whose certificate the bay's CA
+signed. It is the caller's own credential (like the key behind a CSR they
+sign through ``POST``), never stored, never logged, sent with
+``Cache-Control: no-store``.
+"""
+
+import pecan
+from wsme import types as wtypes
+
+from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import types
+from magnum.common import bay_tls
+from magnum.common import exception
+from magnum.common import policy
+from magnum.objects import bay as bay_obj
+
+
+class CertificateFields(wtypes.Base):
+    """What a signing takes: the bay (``bay_uuid``, or ``cluster_uuid`` as
+    newer clients say; UUID or name) and the CSR in PEM.
+    """
+
+    bay_uuid = types.string()
+    cluster_uuid = types.string()
+    csr = wtypes.wsattr(types.string(max_length=65536), mandatory=True)
+
+
+def _bay(ident, action):
+    context = pecan.request.context
+    bay = bay_obj.Bay.get(context, ident)
+    policy.authorize(context, action, {'project_id': bay.project_id,
+                                       'user_id': bay.user_id})
+    return bay
+
+
+def _body(bay, **fields):
+    body = {'bay_uuid': bay.uuid, 'cluster_uuid': bay.uuid}
+    body.update(fields)
+    body['links'] = collection.links('certificates', bay.uuid)
+    return body
+
+
+class CertificatesController(collection.CollectionController):
+
+    @pecan.expose('json')
+    def get_one(self, ident, **params):
+        # NOTE: newer clients may ask ?ca_cert_type=...; a bay has one CA.
+        collection.refuse_query({k: v for k, v in params.items()
+                                 if k != 'ca_cert_type'})
+        bay = _bay(ident, 'certificate:get')
+        return _body(bay, pem=bay_tls.ca_cert(bay.uuid))
+
+    @pecan.expose('json')
+    def post(self, **params):
+        collection.refuse_query(dict(pecan.request.GET))
+        values = types.parse(CertificateFields, types.json_body())
+        bay_ident = values.get('bay_uuid') or values.get('cluster_uuid')
+        if not bay_ident:
+            raise exception.InvalidParameterValue(
+                field='bay_uuid', reason='the field is required (or '
+                                         'cluster_uuid)')
+        if (values.get('bay_uuid') and values.get('cluster_uuid')
+                and values['bay_uuid'] != values['cluster_uuid']):
+            raise exception.InvalidParameterValue(
+                field='cluster_uuid', reason='bay_uuid and cluster_uuid '
+                                             'name different bays')
+        bay = _bay(bay_ident, 'certificate:create')
+        pem = pecan.request.rpcapi.ca_sign(pecan.request.context, bay.uuid,
+                                           values['csr'])
+        pecan.response.status = 201
+        return _body(bay, csr=values['csr'], pem=pem)
+
+    @pecan.expose('json')
+    def patch(self, ident, **params):
+        # NOTE: clients send no body (or an empty one); there is nothing
+        # to change but the CA itself.
+        collection.refuse_query(dict(pecan.request.GET))
+        bay = _bay(ident, 'certificate:rotate_ca')
+        pecan.request.rpcapi.ca_rotate(pecan.request.context, bay.uuid)
+        pecan.response.status = 202
+        return _body(bay)
+
+
+def bay_config(ident):
+    """``GET /v1/bays/<ident>/config``: see the module."""
+    collection.read_only()
+    collection.refuse_query(dict(pecan.request.GET))
+    bay = _bay(ident, 'bay:config')
+    config = pecan.request.rpcapi.bay_config(pecan.request.context, bay.uuid)
+    pecan.response.headers['Cache-Control'] = 'no-store'
+    return dict(config, bay_uuid=bay.uuid)

@@ -1,0 +1,109 @@
+"""Certificates on the conductor: sign CSRs, rotate a bay's CA, and build
+a caller's bay configuration. Only the conductor holds the CA's key.
+"""
+
+import base64
+
+from oslo_log import log as logging
+import yaml
+
+from magnum.common import bay_tls
+from magnum.common import exception
+from magnum.common import x509
+from magnum.conductor import locks
+from magnum.drivers import base as drivers
+from magnum.objects import bay as bay_obj
+from magnum.objects import baymodel as baymodel_obj
+
+LOG = logging.getLogger(__name__)
+LOCK_WAIT = 10
+# A CA is rotated only on a bay that is up, and not while it changes.
+ROTATABLE = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_COMPLETE)
+
+
+def _b64(text):
+    return base64.b64encode(text.encode('ascii')).decode('ascii')
+
+
+class CertificateHandler:
+
+    def __init__(self, host):
+        self.host = host
+
+    def ca_sign(self, context, bay_uuid, csr):
+        """The PEM of a client certificate for ``csr`` (checked first)."""
+        pem = bay_tls.sign(bay_uuid, csr)
+        LOG.info('Bay %s: signed a CSR for project %s', bay_uuid,
+                 context.project_id)
+        return pem
+
+    def ca_rotate(self, context, bay_uuid):
+        """A new CA for the bay, its new certificates pushed to the bay by
+        its provisioner, under the bay's lock.
+        """
+        with locks.bay_lock(context, bay_uuid, self.host,
+                            wait=LOCK_WAIT) as bay:
+            if bay.status not in ROTATABLE:
+                raise exception.BayInProgress(bay=bay.uuid,
+                                              status=bay.status)
+            provisioner = drivers.get(bay.provisioner)
+            if not provisioner.can_rotate_certificates:
+                raise exception.CertificateRotationUnsupported(
+                    provisioner=bay.provisioner, bay=bay.uuid)
+            baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+                context, bay.baymodel_id)
+            bundle = bay_tls.rotate(bay, baymodel)
+            # NOTE: the database first: it is what the conductor speaks to
+            # the bay with; a push that fails is an error the caller sees,
+            # and another rotation pushes again.
+            try:
+                provisioner.rotate_certificates(context, bay, baymodel,
+                                                bundle)
+            except exception.MagnumException:
+                raise
+            except Exception as e:
+                LOG.exception('Bay %s: could not push its new certificates',
+                              bay.uuid)
+                raise exception.ProvisionerError(
+                    reason='the new certificates of bay %s could not be '
+                           'pushed to it: %s' % (bay.uuid, type(e).__name__))
+
+    def bay_config(self, context, bay_uuid):
+        """A ready configuration for the caller: a kubeconfig, or a Docker
+        TLS bundle, around a fresh key and client certificate made for the
+        caller now (never Magnum's own key).
+        """
+        bay = bay_obj.Bay.get_by_uuid_unscoped(context, bay_uuid)
+        if not bay.api_address:
+            raise exception.BayConfigNotReady(bay=bay.uuid,
+                                              status=bay.status)
+        baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+            context, bay.baymodel_id)
+        name = context.user_id or 'admin'
+        cert, key = bay_tls.issue_client(bay.uuid, name)
+        ca = bay_tls.ca_cert(bay.uuid)
+        LOG.info('Bay %s: issued a client certificate for user %s',
+                 bay.uuid, name)
+        server_name = x509.server_name(bay.uuid)
+        if baymodel.coe == 'kubernetes':
+            cluster = {'server': bay.api_address,
+                       'certificate-authority-data': _b64(ca),
+                       'tls-server-name': server_name}
+            user = {'client-certificate-data': _b64(cert),
+                    'client-key-data': _b64(key)}
+            config = {
+                'apiVersion': 'v1', 'kind': 'Config',
+                'clusters': [{'name': bay.name or bay.uuid,
+                              'cluster': cluster}],
+                'users': [{'name': name, 'user': user}],
+                'contexts': [{'name': 'default', 'context': {
+                    'cluster': bay.name or bay.uuid, 'user': name}}],
+                'current-context': 'default',
+                'preferences': {}}
+            return {'format': 'kubeconfig',
+                    'kubeconfig': yaml.safe_dump(config,
+                                                 default_flow_style=False)}
+        return {'format': 'docker',
+                'docker': {'host': bay.api_address, 'tls_verify': True,
+                           'server_name': server_name,
+                           'ca.pem': ca, 'cert.pem': cert, 'key.pem': key}}

@@ -1,0 +1,141 @@
+"""``/v1/certificates`` and ``/v1/bays/<ident>/config`` through the whole
+API, with the conductor's certificate handler called in process.
+"""
+
+import base64
+
+import yaml
+
+from magnum.common import bay_tls
+from magnum.common import x509
+from magnum.conductor.handlers import bay as bay_handler
+from magnum.conductor.handlers import certificate as cert_handler
+from magnum.db import api as db_api
+from magnum.tests.unit.api import base
+from magnum.tests.unit import utils
+
+PROJECT_B = {'X-Project-Id': 'project-b', 'X-User-Id': 'user-b'}
+
+
+def _csr(cn='me'):
+    from cryptography.hazmat.primitives import serialization
+    return x509.make_csr(x509.new_key(), x509.name(cn)).public_bytes(
+        serialization.Encoding.PEM).decode()
+
+
+class TestCertificates(base.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        handler = cert_handler.CertificateHandler('test-host')
+        for name in ('ca_sign', 'ca_rotate', 'bay_config'):
+            method = getattr(handler, name)
+            self.mock_out('magnum.conductor.api.ConductorAPI.%s' % name,
+                          side_effect=lambda ctx, *a, _m=method, **k: _m(
+                              ctx, *a, **k), autospec=False)
+        self.baymodel = utils.baymodel(self.context, coe='kubernetes')
+        self.bay = utils.bay(self.context, self.baymodel)
+        bay_handler.BayHandler('test-host').bay_create(self.context,
+                                                       self.bay)
+
+    def test_create_makes_a_ca_with_encrypted_keys(self):
+        row = db_api.get_bay_certificate(self.bay.uuid)
+        for column in ('ca_key', 'server_key', 'client_key'):
+            self.assertTrue(row._mapping[column].startswith('fernet:'))
+        self.assertFalse(row.endpoint_tls)  # the fake provisioner says no
+
+    def test_tls_disabled_bay_has_no_ca(self):
+        model = utils.baymodel(self.context, name='plain', tls_disabled=True)
+        bay = utils.bay(self.context, model, name='plain')
+        bay_handler.BayHandler('test-host').bay_create(self.context, bay)
+        self.assertIsNone(db_api.get_bay_certificate(bay.uuid))
+        response = self.get('/v1/certificates/%s' % bay.uuid)
+        self.assertEqual(404, response.status_int)
+        self.assertIn('tls_disabled', self.fault(response))
+
+    def test_show_returns_the_ca_and_no_key(self):
+        response = self.get('/v1/certificates/%s' % self.bay.name)
+        self.assertEqual(200, response.status_int)
+        self.assertIn('BEGIN CERTIFICATE', response.json['pem'])
+        self.assertNotIn('PRIVATE KEY', response.text)
+        self.assertEqual(self.bay.uuid, response.json['cluster_uuid'])
+
+    def test_sign_is_201_with_pem(self):
+        for field in ('bay_uuid', 'cluster_uuid'):
+            response = self.post('/v1/certificates',
+                                 {field: self.bay.uuid, 'csr': _csr()})
+            self.assertEqual(201, response.status_int, response.text)
+            self.assertIn('BEGIN CERTIFICATE', response.json['pem'])
+
+    def test_bad_csr_is_400_naming_csr_and_changes_nothing(self):
+        before = db_api.get_bay_certificate(self.bay.uuid)
+        response = self.post('/v1/certificates', {
+            'bay_uuid': self.bay.uuid,
+            'csr': x509.key_pem(x509.new_key())})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('csr', self.fault(response))
+        self.assertNotIn('PRIVATE KEY-----', response.text)
+        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+
+    def test_missing_fields_are_400(self):
+        response = self.post('/v1/certificates', {'csr': _csr()})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('bay_uuid', self.fault(response))
+        response = self.post('/v1/certificates', {'bay_uuid': self.bay.uuid})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('csr', self.fault(response))
+
+    def test_another_projects_bay_is_404(self):
+        for response in (
+                self.get('/v1/certificates/%s' % self.bay.uuid,
+                         headers=PROJECT_B),
+                self.post('/v1/certificates', {'bay_uuid': self.bay.uuid,
+                                               'csr': _csr()},
+                          headers=PROJECT_B),
+                self.patch('/v1/certificates/%s' % self.bay.uuid, None,
+                           headers=PROJECT_B),
+                self.get('/v1/bays/%s/config' % self.bay.uuid,
+                         headers=PROJECT_B)):
+            self.assertEqual(404, response.status_int)
+
+    def test_reader_may_show_but_not_sign(self):
+        reader = {'X-Roles': 'reader'}
+        self.assertEqual(200, self.get('/v1/certificates/%s' % self.bay.uuid,
+                                       headers=reader).status_int)
+        self.assertEqual(403, self.post(
+            '/v1/certificates', {'bay_uuid': self.bay.uuid, 'csr': _csr()},
+            headers=reader).status_int)
+        self.assertEqual(403, self.get('/v1/bays/%s/config' % self.bay.uuid,
+                                       headers=reader).status_int)
+
+    def test_rotation_the_provisioner_cannot_push_is_400(self):
+        before = db_api.get_bay_certificate(self.bay.uuid)
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('cannot push', self.fault(response))
+        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+
+    def test_rotation_gives_a_new_ca(self):
+        self.provisioner.can_rotate_certificates = True
+        pushed = []
+        self.provisioner.rotate_certificates = (
+            lambda ctx, bay, model, bundle: pushed.append(bundle))
+        before = bay_tls.ca_cert(self.bay.uuid)
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(202, response.status_int, response.text)
+        self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
+        self.assertEqual(2, pushed[0].generation)
+        self.assertNotIn('key', repr(pushed[0]).replace('Bundle', ''))
+
+    def test_config_is_a_kubeconfig_with_a_fresh_key(self):
+        response = self.get('/v1/bays/%s/config' % self.bay.uuid)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual('no-store', response.headers['Cache-Control'])
+        config = yaml.safe_load(response.json['kubeconfig'])
+        cluster = config['clusters'][0]['cluster']
+        self.assertEqual('tcp://10.0.0.1:2376', cluster['server'])
+        self.assertEqual(x509.server_name(self.bay.uuid),
+                         cluster['tls-server-name'])
+        key = base64.b64decode(
+            config['users'][0]['user']['client-key-data']).decode()
+        self.assertNotEqual(bay_tls.load(self.bay.uuid).client_key, key)
