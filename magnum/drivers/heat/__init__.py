@@ -9,10 +9,11 @@ know. Stack outputs become ``api_address``, ``master_addresses``,
 Whose credentials: create, update and delete run with the token of the user
 who asked (the RPC context carries it), so the stack lives in the user's
 project and Heat's trusts carry the work on. The reconciler has no user: it
-lists every stack tagged ``[heat] stack_tag`` across projects in one
-paginated call with the service credentials of the ``[heat]`` group, which
-need Heat's admin role; a delete it must finish (the user's token gone) uses
-them too.
+lists every stack tagged ``[heat] stack_tag`` across projects in one call
+with the service credentials of the ``[heat]`` group, which need Heat's
+admin role. Work without the owner's token (an admin of another project, an
+action redone after a lost message) uses them too, addressed to the bay's
+project.
 """
 
 import functools
@@ -67,15 +68,29 @@ def _session(auth):
     return ks_loading.load_session_from_conf_options(CONF, 'heat', auth=auth)
 
 
-def _client(session):
+def _client(session, endpoint_override=None):
     return heat_client.Client(
         '1', session=session, service_type='orchestration',
-        interface=CONF.heat.interface, region_name=CONF.heat.region_name)
+        interface=CONF.heat.interface, region_name=CONF.heat.region_name,
+        endpoint_override=endpoint_override)
 
 
-def service_client():
-    """A Heat client with Magnum's own (admin) credentials."""
-    return _client(_session(_service_auth()))
+def service_client(project_id=None):
+    """A Heat client with Magnum's own (admin) credentials.
+
+    With ``project_id``, its URLs name that project, as Heat wants for an
+    admin to update or delete another project's stack (it finds such a
+    stack by id alone only to show it).
+    """
+    session = _session(_service_auth())
+    endpoint = None
+    if project_id:
+        endpoint = session.get_endpoint(
+            service_type='orchestration', interface=CONF.heat.interface,
+            region_name=CONF.heat.region_name)
+        endpoint = '%s/%s' % (endpoint.rstrip('/').rsplit('/', 1)[0],
+                              project_id)
+    return _client(session, endpoint)
 
 
 def user_client(context):
@@ -115,7 +130,7 @@ class HeatProvisioner(base.Provisioner):
     # -- lifecycle ---------------------------------------------------------
 
     def create(self, context, bay, baymodel):
-        client = self._client_for(context)
+        client = self._client_for(context, bay)
         if bay.stack_id:
             # NOTE: a create redone (a duplicate message, a conductor taking
             # over) adopts the stack it already made, never makes a second.
@@ -142,7 +157,7 @@ class HeatProvisioner(base.Provisioner):
         return base.BayState(stack_id=created['stack']['id'])
 
     def update(self, context, bay, baymodel):
-        client = self._client_for(context)
+        client = self._client_for(context, bay)
         if not bay.stack_id:
             return base.BayState(status=bay_status.UPDATE_FAILED,
                                  status_reason='The bay has no stack.')
@@ -158,7 +173,7 @@ class HeatProvisioner(base.Provisioner):
         return base.BayState()
 
     def delete(self, context, bay, baymodel):
-        client = self._client_for(context)
+        client = self._client_for(context, bay)
         stack_id = bay.stack_id or self._find_by_name(client, bay)
         if not stack_id:
             return base.BayState(status=bay_status.DELETE_COMPLETE)
@@ -178,10 +193,18 @@ class HeatProvisioner(base.Provisioner):
         client = service_client()
         stacks = {s.id: s for s in client.stacks.list(
             global_tenant=True, tags=CONF.heat.stack_tag)}
+        by_name = {s.stack_name: s.id for s in stacks.values()}
         states = {}
         for bay, baymodel in bays:
             if not bay.stack_id:
-                continue  # its create has not reached Heat yet
+                # NOTE: a conductor that died inside create may have made
+                # the stack without recording it: adopt it by name. No
+                # stack at all: the create never reached Heat (its message
+                # was lost), and the conductor drives it again.
+                found = by_name.get(definition.stack_name(bay))
+                states[bay.uuid] = (base.BayState(stack_id=found) if found
+                                    else base.BayState(redo=True))
+                continue
             stack = stacks.get(bay.stack_id)
             if stack is None:
                 if bay.status == bay_status.DELETE_IN_PROGRESS:
@@ -250,8 +273,17 @@ class HeatProvisioner(base.Provisioner):
     # -- helpers -----------------------------------------------------------
 
     @staticmethod
-    def _client_for(context):
-        return user_client(context) or service_client()
+    def _client_for(context, bay):
+        """The user who asked, when the bay is theirs and their token is
+        here; otherwise Magnum's service credentials in the bay's project
+        (an admin acting on another project's bay; a conductor finishing
+        work after the user's token is gone).
+        """
+        if context.project_id == bay.project_id:
+            client = user_client(context)
+            if client is not None:
+                return client
+        return service_client(bay.project_id)
 
     @staticmethod
     def _find_by_name(client, bay):

@@ -2,8 +2,8 @@
 
 Rows come from the provisioner (the heat provisioner records every server of
 a bay's stack). ``POST`` registers a node by hand, the one node call of
-python-magnumclient 1.1.0 (``name``, ``type`` and ``image_id``); such a node belongs
-to no bay.
+python-magnumclient 1.1.0 (``name``, ``type`` and ``image_id``); such a
+node belongs to no bay.
 """
 
 import pecan
