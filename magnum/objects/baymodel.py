@@ -7,7 +7,8 @@ from magnum.objects import base
 @base.MagnumObjectRegistry.register
 class BayModel(base.MagnumObject):
     # Version 1.0: initial version
-    VERSION = '1.0'
+    # Version 1.1: driver
+    VERSION = '1.1'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -43,6 +44,7 @@ class BayModel(base.MagnumObject):
         'floating_ip_enabled': fields.BooleanField(default=True),
         'hidden': fields.BooleanField(default=False),
         'tags': fields.StringField(nullable=True),
+        'driver': fields.StringField(nullable=True),
     })
 
     @classmethod

@@ -72,6 +72,9 @@ class BayModel(Base):
     floating_ip_enabled = sa.Column(sa.Boolean, nullable=False, default=True)
     hidden = sa.Column(sa.Boolean, nullable=False, default=False)
     tags = sa.Column(sa.String(255))
+    # Which Magnum driver builds the clusters (python-magnumclient 5.0.0
+    # sends it); stored and shown, the labels choose the provisioner.
+    driver = sa.Column(sa.String(255))
 
 
 class Bay(Base):

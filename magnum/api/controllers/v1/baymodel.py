@@ -52,6 +52,7 @@ class BayModelFields(wtypes.Base):
     floating_ip_enabled = bool
     hidden = bool
     tags = types.string()
+    driver = types.string()
 
 
 WRITABLE = tuple(attr.name for attr in

@@ -11,7 +11,7 @@ objects.register_all()
 # update the hash here: conductors and APIs of two releases share RPC.
 EXPECTED = {
     'Bay': '1.1-09fb2ca6c227a384def8395dbb293df4',
-    'BayModel': '1.0-29ac3348f9b9067720d1e76e641aafba',
+    'BayModel': '1.1-b335c8a8103a4ea87732140ecc009760',
     'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',
 }

@@ -41,6 +41,8 @@ _BAY_COLUMNS = (
 
 
 def upgrade():
+    with op.batch_alter_table('baymodel') as batch:
+        batch.add_column(sa.Column('driver', sa.String(255)))
     with op.batch_alter_table('bay') as batch:
         for name, kind in _BAY_COLUMNS:
             batch.add_column(sa.Column(name, kind))
@@ -115,3 +117,5 @@ def downgrade():
     with op.batch_alter_table('bay') as batch:
         for name, _ in reversed(_BAY_COLUMNS):
             batch.drop_column(name)
+    with op.batch_alter_table('baymodel') as batch:
+        batch.drop_column('driver')
