@@ -423,6 +423,10 @@ class MagnumServices(_Services):
                           'service_down_time': self.service_down_time},
             'database': {'connection': self.database_url},
             'api': {'host': '127.0.0.1', 'port': port},
+            # NOTE: conductors in keystone mode refuse to start without it
+            # (magnum/common/keystore.py); one random key a run.
+            'certificates': {'encryption_key': 'functional-test-key-%s-%s'
+                             % (self.run, self.run)},
         }
         for section, options in self.extra.items():
             sections.setdefault(section, {}).update(options)
