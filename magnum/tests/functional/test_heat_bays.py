@@ -175,6 +175,16 @@ def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(
     stack = stacks()[done['stack_id']]
     assert done['status_reason'] == stack.stack_status_reason
     assert 'Test Resource failed' in done['status_reason']
+    # A failed bay can be updated again: Heat retries, and fails again.
+    response = member.patch('/v1/bays/%s' % bay['uuid'], json=[
+        {'op': 'replace', 'path': '/node_count', 'value': 2}])
+    assert response.status_code == 202, response.text
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('UPDATE_COMPLETE', 'UPDATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'UPDATE_FAILED'
+    assert done['status_reason'] == stacks()[
+        done['stack_id']].stack_status_reason
     assert member.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
     assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
                                   timeout=SETTLE) is None
@@ -191,6 +201,33 @@ def test_create_slower_than_the_timeout_fails(member, magnum):
     assert member.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
     assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
                                   timeout=SETTLE) is None
+
+
+def test_admin_of_another_project_scales_and_deletes_a_bay(
+        member, magnum, keystone, stacks):
+    """Not the owner's token: Magnum's service credentials, in the bay's
+    project (Heat lets an admin change another project's stack only so).
+    """
+    bay = _bay(member, _baymodel(member, 'docker'))
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    admin = processes.Client(magnum, headers={
+        'X-Auth-Token': keystone.admin_session.get_token()})
+    response = admin.patch('/v1/bays/%s' % bay['uuid'], json=[
+        {'op': 'replace', 'path': '/node_count', 'value': 2}])
+    assert response.status_code == 202, response.text
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('UPDATE_COMPLETE', 'UPDATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert len(done['node_addresses']) == 2
+    assert admin.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
+    assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
+                                  timeout=SETTLE) is None
+    assert done['stack_id'] not in stacks()
+    admin.close()
 
 
 @pytest.mark.parametrize('field,value', [
