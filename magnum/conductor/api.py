@@ -15,6 +15,7 @@ import oslo_messaging as messaging
 
 from magnum.common import exception
 from magnum.common import rpc
+from magnum.conductor import hash_ring
 
 LOG = logging.getLogger(__name__)
 
@@ -28,27 +29,52 @@ class ConductorAPI:
     1.2 - kube_object_list, kube_object_show, kube_object_create,
           kube_object_update, kube_object_delete (kind: pod, service, rc)
     1.3 - ca_sign, ca_rotate, bay_config
+
+    Every message about a bay goes to the conductor that owns the bay on
+    the hash ring (its own queue, ``<topic>.<host>``); with no live
+    conductor, or no ring to be read, to the topic (any conductor).
     """
 
     RPC_API_VERSION = '1.3'
 
-    def __init__(self, topic=None):
+    def __init__(self, topic=None, rings=None):
         target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
                                   version=self.RPC_API_VERSION)
         self._client = rpc.get_client(target)
+        self._rings = rings or hash_ring.RingCache(
+            cfg.CONF.conductor.hash_ring_reset_interval)
+
+    def owner(self, bay_uuid):
+        try:
+            return self._rings.get().owner(bay_uuid)
+        except Exception:
+            # NOTE: a ring we cannot read is no reason to drop the message:
+            # any conductor takes it, and the bay's lock still holds.
+            LOG.warning('Could not read the conductor hash ring',
+                        exc_info=True)
+            return None
+
+    def _prepare(self, bay_uuid, **kwargs):
+        # NOTE: ``retry`` bounds how long a message waits for RabbitMQ; the
+        # default (None) would hold the request until the broker is back.
+        return self._client.prepare(server=self.owner(bay_uuid),
+                                    retry=cfg.CONF.conductor.rpc_retry,
+                                    **kwargs)
 
     def _cast(self, context, method, bay):
         try:
-            self._client.prepare().cast(context, method, bay=bay)
+            self._prepare(bay.uuid).cast(context, method, bay=bay)
         except messaging.MessagingException:
             LOG.warning('Could not send %s for bay %s; a conductor will '
                         'finish it from the database.', method, bay.uuid,
                         exc_info=True)
 
-    def _call(self, context, method, **kwargs):
+    def _call(self, context, method, route=None, **kwargs):
+        """``route``: the uuid of the bay the call is about (None: any
+        conductor)."""
         timeout = cfg.CONF.conductor.rpc_call_timeout
         try:
-            return self._client.prepare(timeout=timeout).call(
+            return self._prepare(route, timeout=timeout).call(
                 context, method, **kwargs)
         except messaging.MessagingTimeout:
             raise exception.ConductorUnavailable(method=method,
@@ -77,55 +103,59 @@ class ConductorAPI:
     # -- containers (1.1): calls, answered with what the engine did --------
 
     def container_create(self, context, container):
-        return self._call(context, 'container_create', container=container)
+        return self._call(context, 'container_create', container.bay_uuid,
+                          container=container)
 
     def container_delete(self, context, container, force=False):
-        self._call(context, 'container_delete', container=container,
-                   force=force)
+        self._call(context, 'container_delete', container.bay_uuid,
+                   container=container, force=force)
 
     def container_action(self, context, container, action):
-        return self._call(context, 'container_action', container=container,
-                          action=action)
+        return self._call(context, 'container_action', container.bay_uuid,
+                          container=container, action=action)
 
     def container_logs(self, context, container):
-        return self._call(context, 'container_logs', container=container)
+        return self._call(context, 'container_logs', container.bay_uuid,
+                          container=container)
 
     def container_execute(self, context, container, command):
-        return self._call(context, 'container_execute', container=container,
-                          command=command)
+        return self._call(context, 'container_execute', container.bay_uuid,
+                          container=container, command=command)
 
     # -- Kubernetes objects (1.2): calls, answered by the bay's Kubernetes --
     # ``kind`` is pod, service or rc; answers are Magnum's view as dicts.
 
     def kube_object_list(self, context, kind, bay_uuid):
-        return self._call(context, 'kube_object_list', kind=kind,
+        return self._call(context, 'kube_object_list', bay_uuid, kind=kind,
                           bay_uuid=bay_uuid)
 
     def kube_object_show(self, context, kind, bay_uuid, ident):
-        return self._call(context, 'kube_object_show', kind=kind,
+        return self._call(context, 'kube_object_show', bay_uuid, kind=kind,
                           bay_uuid=bay_uuid, ident=ident)
 
     def kube_object_create(self, context, kind, bay_uuid, manifest=None,
                            manifest_url=None):
-        return self._call(context, 'kube_object_create', kind=kind,
+        return self._call(context, 'kube_object_create', bay_uuid, kind=kind,
                           bay_uuid=bay_uuid, manifest=manifest,
                           manifest_url=manifest_url)
 
     def kube_object_update(self, context, kind, bay_uuid, ident, patch):
-        return self._call(context, 'kube_object_update', kind=kind,
+        return self._call(context, 'kube_object_update', bay_uuid, kind=kind,
                           bay_uuid=bay_uuid, ident=ident, patch=patch)
 
     def kube_object_delete(self, context, kind, bay_uuid, ident):
-        self._call(context, 'kube_object_delete', kind=kind,
+        self._call(context, 'kube_object_delete', bay_uuid, kind=kind,
                    bay_uuid=bay_uuid, ident=ident)
 
     # -- certificates (1.3): calls; only conductors hold the CAs' keys -----
 
     def ca_sign(self, context, bay_uuid, csr):
-        return self._call(context, 'ca_sign', bay_uuid=bay_uuid, csr=csr)
+        return self._call(context, 'ca_sign', bay_uuid, bay_uuid=bay_uuid,
+                          csr=csr)
 
     def ca_rotate(self, context, bay_uuid):
-        self._call(context, 'ca_rotate', bay_uuid=bay_uuid)
+        self._call(context, 'ca_rotate', bay_uuid, bay_uuid=bay_uuid)
 
     def bay_config(self, context, bay_uuid):
-        return self._call(context, 'bay_config', bay_uuid=bay_uuid)
+        return self._call(context, 'bay_config', bay_uuid,
+                          bay_uuid=bay_uuid)

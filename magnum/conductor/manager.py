@@ -11,9 +11,10 @@ from magnum.conductor.handlers import kubernetes as kube_handler
 class ConductorManager:
     target = messaging.Target(version='1.3')
 
-    def __init__(self, host):
-        self.bays = bay_handler.BayHandler(host)
-        self.containers = container_handler.ContainerHandler(host)
+    def __init__(self, host, rings=None):
+        self.bays = bay_handler.BayHandler(host, rings=rings)
+        self.containers = container_handler.ContainerHandler(host,
+                                                             rings=rings)
         self.kubernetes = kube_handler.KubernetesHandler()
         self.certificates = cert_handler.CertificateHandler(host)
 

@@ -1,9 +1,9 @@
 """Declarative periodic tasks.
 
 ``@periodic()`` marks a method to run every interval; ``@for_each_bay(...)``
-marks one to run once for each bay in the given statuses, under that bay's
-lock. The interval is an option name of the [conductor] group, read when
-the service starts, not at import.
+marks one to run once for each bay in the given statuses that the conductor
+owns on the hash ring, under that bay's lock. The interval is an option name
+of the [conductor] group, read when the service starts, not at import.
 """
 
 from futurist import periodics
@@ -34,10 +34,13 @@ def for_each_bay(statuses, interval_option='periodic_interval'):
     return decorate
 
 
-def _run_for_each_bay(method, statuses, host):
+def _run_for_each_bay(method, statuses, host, rings):
     def run():
         context = magnum_context.make_admin_context()
+        ring = rings.get() if rings is not None else None
         for bay in bay_obj.Bay.list_by_status(context, statuses):
+            if ring is not None and not ring.owns(host, bay.uuid):
+                continue  # another conductor's
             try:
                 with locks.bay_lock(context, bay.uuid, host) as locked:
                     if locked.status in statuses:
@@ -61,8 +64,12 @@ def _guarded(method):
     return run
 
 
-def collect(host, *owners):
-    """The (callable, args, kwargs) list for a futurist PeriodicWorker."""
+def collect(host, *owners, rings=None):
+    """The (callable, args, kwargs) list for a futurist PeriodicWorker.
+
+    ``rings`` (a ``hash_ring.RingCache``) limits ``for_each_bay`` tasks to
+    the bays that ``host`` owns; None: every bay.
+    """
     tasks = []
     for owner in owners:
         for name in dir(owner):
@@ -74,11 +81,12 @@ def collect(host, *owners):
             if spec['statuses'] is None:
                 body = _guarded(method)
             else:
-                body = _run_for_each_bay(method, spec['statuses'], host)
+                body = _run_for_each_bay(method, spec['statuses'], host,
+                                         rings)
             task = periodics.periodic(spacing, run_immediately=True)(body)
             tasks.append((task, (), {}))
     return tasks
 
 
-def make_worker(host, *owners):
-    return periodics.PeriodicWorker(collect(host, *owners))
+def make_worker(host, *owners, rings=None):
+    return periodics.PeriodicWorker(collect(host, *owners, rings=rings))

@@ -18,6 +18,22 @@ opts = [
                help='Seconds magnum-api waits for a conductor to answer a '
                     'synchronous call (containers, pods, services, '
                     'replication controllers) before answering 503.'),
+    cfg.IntOpt('hash_ring_reset_interval', default=10, min=0,
+               help='Seconds magnum-api keeps its hash ring of the live '
+                    'conductors (which one owns which bay) before reading '
+                    'the heartbeats again. Conductors read it afresh at '
+                    'every periodic run.'),
+    cfg.IntOpt('redo_after', default=30, min=0,
+               help='Seconds a bay must have been in progress, with its '
+                    'provisioner showing no trace of the action, before the '
+                    "owning conductor's reconciler drives the action itself "
+                    '(its message was lost, e.g. while RabbitMQ restarted '
+                    'or with a conductor that died).'),
+    cfg.IntOpt('rpc_retry', default=1, min=0,
+               help='How many times magnum-api tries again to reach '
+                    'RabbitMQ for one message. A cast that still fails is '
+                    "finished by the bay's conductor from the database; a "
+                    'call that fails is a 503.'),
 ]
 
 

@@ -447,6 +447,18 @@ def clear_reservations(host):
             .values(reservation=None)).rowcount
 
 
+def clear_reservations_of(hosts):
+    """Drop every reservation held by any of ``hosts`` (conductors found
+    down); returns how many.
+    """
+    if not hosts:
+        return 0
+    with writer() as session:
+        return session.execute(
+            sa.update(BAY).where(BAY.c.reservation.in_(list(hosts)))
+            .values(reservation=None)).rowcount
+
+
 def destroy_bay(uuid, holder=None):
     stmt = sa.delete(BAY).where(BAY.c.uuid == uuid)
     if holder is not None:
@@ -543,11 +555,51 @@ def report_service(host, binary):
             sa.update(SERVICE)
             .where(SERVICE.c.host == host, SERVICE.c.binary == binary)
             .values(report_count=SERVICE.c.report_count + 1,
-                    last_seen_up=now, updated_at=now))
+                    last_seen_up=now, updated_at=now, forced_down=False))
         if not result.rowcount:
             session.execute(sa.insert(SERVICE).values(
                 host=host, binary=binary, report_count=1, last_seen_up=now,
                 created_at=now, disabled=False, forced_down=False))
+
+
+def leave_service(host, binary):
+    """A service stopping cleanly: reported down at once (``forced_down``)
+    rather than after ``service_down_time``; its next heartbeat clears it.
+    """
+    with writer() as session:
+        session.execute(
+            sa.update(SERVICE)
+            .where(SERVICE.c.host == host, SERVICE.c.binary == binary)
+            .values(forced_down=True, updated_at=timeutils.utcnow()))
+
+
+def list_services_of(binary):
+    """Every heartbeat row of ``binary`` (for the hash ring), by host."""
+    with reader() as session:
+        return session.execute(
+            sa.select(SERVICE).where(SERVICE.c.binary == binary)
+            .order_by(SERVICE.c.host)).all()
+
+
+def get_service(service_id):
+    with reader() as session:
+        row = session.execute(sa.select(SERVICE).where(
+            SERVICE.c.id == service_id)).first()
+    if row is None:
+        raise exception.MagnumServiceNotFound(service=service_id)
+    return row
+
+
+def update_service(service_id, values):
+    """Change a heartbeat row (``disabled``, ``disabled_reason``)."""
+    values = dict(values, updated_at=timeutils.utcnow())
+    with writer() as session:
+        result = session.execute(sa.update(SERVICE).where(
+            SERVICE.c.id == service_id).values(**values))
+        if not result.rowcount:
+            raise exception.MagnumServiceNotFound(service=service_id)
+        return session.execute(sa.select(SERVICE).where(
+            SERVICE.c.id == service_id)).one()
 
 
 def list_services(limit=None, marker=None, sort_key='id', sort_dir='asc'):

@@ -9,6 +9,7 @@ reconciler redoes it) and a restart mid-way all end in the same place.
 import collections
 import datetime
 
+from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
@@ -18,12 +19,14 @@ from magnum.common import exception
 from magnum.conductor import locks
 from magnum.conductor import periodic
 from magnum.conductor.handlers import cluster as cluster_handler
+from magnum.db import api as db_api
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import node as node_obj
 
 LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
 
 _FAILED = {bay_obj.CREATE_IN_PROGRESS: bay_obj.CREATE_FAILED,
            bay_obj.UPDATE_IN_PROGRESS: bay_obj.UPDATE_FAILED,
@@ -38,9 +41,14 @@ _ACTION = {bay_obj.CREATE_IN_PROGRESS: 'create',
 
 
 class BayHandler:
+    """``rings``: a ``hash_ring.RingCache`` saying which bays this
+    conductor owns and which conductors are down; None owns every bay (a
+    lone conductor, the unit tests).
+    """
 
-    def __init__(self, host):
+    def __init__(self, host, rings=None):
         self.host = host
+        self.rings = rings
 
     # -- RPC entry points --------------------------------------------------
 
@@ -122,9 +130,12 @@ class BayHandler:
         only if its status has not moved meanwhile.
         """
         context = magnum_context.make_admin_context()
+        ring = self.rings.get() if self.rings is not None else None
         batches = collections.defaultdict(list)
         baymodels = {}
         for bay in bay_obj.Bay.list_by_status(context, bay_obj.IN_PROGRESS):
+            if ring is not None and not ring.owns(self.host, bay.uuid):
+                continue  # another conductor's
             try:
                 if bay.baymodel_id not in baymodels:
                     baymodels[bay.baymodel_id] = (
@@ -136,6 +147,29 @@ class BayHandler:
                 LOG.warning('Bay %s has no BayModel', bay.uuid)
         for name, pairs in batches.items():
             self._reconcile_batch(context, name, pairs)
+
+    def take_over(self):
+        """Free the bays of conductors that are down (the heartbeat thread
+        calls it after each heartbeat, so a long reconcile pass never
+        delays it).
+
+        NOTE: a conductor that stopped heartbeating for ``service_down_time``
+        is taken for dead: its reservations are cleared so that the bays'
+        new owners (whose rings no longer hold it) carry its work on from
+        the provisioner's state. A conductor that only lost its database for
+        that long finds its writes refused (they are conditional on its
+        reservation) and leaves the bays to the new owners.
+        """
+        if self.rings is None:
+            return
+        members = self.rings.members()
+        if self.host not in members.ring and self.host in members.down:
+            return  # this conductor itself is late; it decides nothing
+        down = [host for host in members.down if host != self.host]
+        cleared = db_api.clear_reservations_of(down)
+        if cleared:
+            LOG.warning('Took over %d bay reservation(s) of the conductor(s) '
+                        'down: %s', cleared, ', '.join(down))
 
     def _reconcile_batch(self, context, name, pairs):
         states = {}
@@ -162,11 +196,17 @@ class BayHandler:
             state = states.get(bay.uuid)
             if state is None:
                 continue
+            if state.redo and self._recent(bay):
+                # NOTE: its message may still be on its way. Read before the
+                # lock: taking the reservation stamps updated_at.
+                continue
             try:
                 with locks.bay_lock(context, bay.uuid, self.host) as locked:
                     if locked.status != bay.status:
                         continue  # someone acted meanwhile; next pass
                     if state.redo:
+                        LOG.info('Bay %s: %s again (its message was lost)',
+                                 locked.uuid, _ACTION[locked.status])
                         self._drive(context, locked, _ACTION[locked.status])
                     else:
                         self._apply(locked, state)
@@ -174,6 +214,15 @@ class BayHandler:
                 continue
             except Exception:
                 LOG.exception('Could not reconcile bay %s', bay.uuid)
+
+    @staticmethod
+    def _recent(bay):
+        """Changed less than ``[conductor] redo_after`` seconds ago."""
+        changed = bay.updated_at or bay.created_at
+        if changed is None:
+            return False
+        age = timeutils.utcnow() - changed.replace(tzinfo=None)
+        return age < datetime.timedelta(seconds=CONF.conductor.redo_after)
 
     @staticmethod
     def _timed_out(bay):

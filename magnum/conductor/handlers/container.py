@@ -41,8 +41,12 @@ ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
 
 class ContainerHandler:
 
-    def __init__(self, host, engine_for=docker_coe.Engine):
+    def __init__(self, host, engine_for=docker_coe.Engine, rings=None):
         self.host = host
+        # NOTE: which bays this conductor owns (hash_ring.RingCache); None:
+        # all of them. Calls about a bay's containers go to its owner, so
+        # the owner's reconciler knows which creates are still running.
+        self.rings = rings
         # NOTE: how a bay's engine is reached; tests give an in-memory one.
         self.engine_for = engine_for
         self._creating = set()
@@ -208,7 +212,10 @@ class ContainerHandler:
     @periodic.periodic()
     def reconcile_containers(self):
         context = magnum_context.make_admin_context()
+        ring = self.rings.get() if self.rings is not None else None
         for bay in container_obj.Container.bays_with_containers(context):
+            if ring is not None and not ring.owns(self.host, bay.uuid):
+                continue
             try:
                 self.reconcile_bay(context, bay)
             except exception.BayEndpointUnavailable as e:

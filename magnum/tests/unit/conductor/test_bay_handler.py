@@ -2,10 +2,12 @@ import datetime
 import threading
 
 import fixtures
+import sqlalchemy as sa
 
 from oslo_utils import timeutils
 
 from magnum.common import exception
+from magnum.conductor import hash_ring
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor import locks
 from magnum.db import api as db_api
@@ -151,3 +153,107 @@ class TestLock(HandlerTestCase):
                 raise ValueError('boom')
         self.assertRaises(ValueError, fail)
         self.assertIsNone(self.reload().reservation)
+
+
+class TestLostMessages(HandlerTestCase):
+    """``redo``: the backend never saw the bay's action."""
+
+    def setUp(self):
+        super().setUp()
+        self.provisioner.answers['poll'] = drivers.BayState(redo=True)
+
+    def test_a_young_bay_waits_for_its_message(self):
+        self.conf.config(redo_after=30, group='conductor')
+        self.handler.reconcile_bays()
+        self.assertEqual([('poll', self.bay.uuid)], self.provisioner.calls)
+        self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
+
+    def test_after_redo_after_the_reconciler_drives_the_action(self):
+        self.conf.config(redo_after=30, group='conductor')
+        db_api.update_bay(self.bay.uuid, {
+            'created_at': timeutils.utcnow() - datetime.timedelta(
+                seconds=31)})
+        # NOTE: update_bay stamps updated_at; the bay changed 31 s ago.
+        with db_api.writer() as session:
+            session.execute(sa.update(db_api.BAY).where(
+                db_api.BAY.c.uuid == self.bay.uuid).values(updated_at=None))
+        self.handler.reconcile_bays()
+        self.assertIn(('create', self.bay.uuid), self.provisioner.calls)
+        self.assertEqual('CREATE_COMPLETE', self.reload().status)
+
+
+class _Rings:
+    """A RingCache stand-in: the membership the test says."""
+
+    def __init__(self, live, down=()):
+        self.live, self.down = list(live), list(down)
+
+    def members(self):
+        members = hash_ring.Membership([])
+        members.live, members.down = self.live, self.down
+        members.ring = hash_ring.Ring(self.live)
+        return members
+
+    def get(self):
+        return self.members().ring
+
+
+class TestOwnership(HandlerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf.config(max_clusters_per_project=100, group='quotas')
+        self.provisioner.answers['poll'] = drivers.BayState(
+            status=bay_obj.CREATE_COMPLETE)
+        self.bays = [self.bay] + [
+            utils.bay(self.context, self.baymodel, name='b%d' % n)
+            for n in range(20)]
+        self.ring = hash_ring.Ring(['test-host', 'other-host'])
+
+    def statuses(self):
+        return {b.uuid: db_api.get_bay_by_uuid_unscoped(b.uuid).status
+                for b in self.bays}
+
+    def test_reconciler_touches_only_the_bays_it_owns(self):
+        self.handler.rings = _Rings(['test-host', 'other-host'])
+        self.handler.reconcile_bays()
+        mine = {b.uuid for b in self.bays
+                if self.ring.owner(b.uuid) == 'test-host'}
+        self.assertTrue(0 < len(mine) < len(self.bays))
+        self.assertEqual(
+            {u: 'CREATE_COMPLETE' if u in mine else 'CREATE_IN_PROGRESS'
+             for u in self.statuses()}, self.statuses())
+        self.assertEqual(mine, {uuid for _, uuid in self.provisioner.calls})
+
+    def test_a_conductor_that_is_late_itself_takes_nothing_over(self):
+        db_api.reserve_bay(self.bay.uuid, 'other-host')
+        self.handler.rings = _Rings([], down=['other-host', 'test-host'])
+        self.handler.take_over()
+        self.assertEqual('other-host', self.reload().reservation)
+
+    def test_a_conductor_off_the_ring_reconciles_nothing(self):
+        self.handler.rings = _Rings(['other-host'])
+        self.handler.reconcile_bays()
+        self.assertEqual([], self.provisioner.calls)
+
+    def test_bays_of_a_conductor_down_are_taken_over(self):
+        for bay in self.bays:
+            db_api.reserve_bay(bay.uuid, 'other-host')
+        # A live conductor off the ring (disabled) keeps what it holds.
+        alive = utils.bay(self.context, self.baymodel, name='alive')
+        db_api.reserve_bay(alive.uuid, 'third-host')
+        self.handler.rings = _Rings(['test-host'], down=['other-host'])
+        self.handler.reconcile_bays()
+        # Still theirs until the take-over (after a heartbeat).
+        self.assertEqual({'CREATE_IN_PROGRESS'},
+                         set(self.statuses().values()))
+        self.handler.take_over()
+        self.handler.reconcile_bays()
+        # Freed, then driven by their new owner, this conductor.
+        self.assertEqual({'CREATE_COMPLETE'}, set(self.statuses().values()))
+        self.assertEqual([None] * len(self.bays), [
+            db_api.get_bay_by_uuid_unscoped(b.uuid).reservation
+            for b in self.bays])
+        row = db_api.get_bay_by_uuid_unscoped(alive.uuid)
+        self.assertEqual(('third-host', 'CREATE_IN_PROGRESS'),
+                         (row.reservation, row.status))

@@ -1,3 +1,4 @@
+import time
 from unittest import mock
 
 import oslo_messaging as messaging
@@ -5,6 +6,8 @@ import oslo_messaging as messaging
 from magnum.common import exception
 from magnum.common import rpc
 from magnum.conductor import api as conductor_api
+from magnum.conductor import hash_ring
+from magnum.db import api as db_api
 from magnum.tests import base
 from magnum.tests.unit import utils
 
@@ -31,6 +34,67 @@ class TestConductorAPI(base.TestCase):
             prepare.return_value.cast.side_effect = (
                 messaging.MessageDeliveryFailure('broker down'))
             self.api.bay_create(self.context, self.bay)
+
+    def test_bay_messages_go_to_the_owner_on_the_ring(self):
+        for host in ('c1', 'c2', 'c3'):
+            db_api.report_service(host, 'magnum-conductor')
+        owner = hash_ring.Ring(['c1', 'c2', 'c3']).owner(self.bay.uuid)
+        api = conductor_api.ConductorAPI()
+        with mock.patch.object(api._client, 'prepare') as prepare:
+            api.bay_delete(self.context, self.bay)
+            api.kube_object_list(self.context, 'pod', self.bay.uuid)
+        self.assertEqual(
+            [mock.call(server=owner, retry=1),
+             mock.call(server=owner, retry=1, timeout=60)],
+            prepare.call_args_list)
+
+    def test_no_live_conductor_means_the_topic(self):
+        with mock.patch.object(self.api._client, 'prepare') as prepare:
+            self.api.bay_create(self.context, self.bay)
+        prepare.assert_called_once_with(server=None, retry=1)
+
+    def test_unreadable_ring_means_the_topic(self):
+        rings = mock.Mock()
+        rings.get.side_effect = RuntimeError('database down')
+        api = conductor_api.ConductorAPI(rings=rings)
+        self.assertIsNone(api.owner(self.bay.uuid))
+
+    def test_cast_reaches_the_owners_own_queue(self):
+        """Over the in-process transport: only the owner's server gets it."""
+        for host in ('c1', 'c2'):
+            db_api.report_service(host, 'magnum-conductor')
+        owner = hash_ring.Ring(['c1', 'c2']).owner(self.bay.uuid)
+        got = {}
+        servers = []
+
+        class Endpoint:
+            target = messaging.Target(
+                version=conductor_api.ConductorAPI.RPC_API_VERSION)
+
+            def __init__(self, host):
+                self.host = host
+
+            def bay_create(self, context, bay):
+                got[self.host] = bay.uuid
+
+        for host in ('c1', 'c2'):
+            server = rpc.get_server(
+                messaging.Target(topic='ring-test', server=host),
+                [Endpoint(host)])
+            server.start()
+            servers.append(server)
+        try:
+            conductor_api.ConductorAPI(topic='ring-test').bay_create(
+                self.context, self.bay)
+            for _ in range(100):
+                if got:
+                    break
+                time.sleep(0.05)
+        finally:
+            for server in servers:
+                server.stop()
+                server.wait()
+        self.assertEqual({owner: self.bay.uuid}, got)
 
     def test_topic_comes_from_config(self):
         self.conf.config(topic='elsewhere', group='conductor')

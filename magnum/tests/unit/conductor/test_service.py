@@ -3,6 +3,7 @@ import threading
 from futurist import periodics
 
 from magnum.conductor import api as conductor_api
+from magnum.conductor import hash_ring
 from magnum.conductor import periodic
 from magnum.conductor import service
 from magnum.db import api as db_api
@@ -72,6 +73,36 @@ class TestConductorService(base.TestCase):
         self.start()
         self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
             bay.uuid).status == 'CREATE_COMPLETE')
+
+
+    def test_clean_stop_leaves_the_ring_and_gives_bays_back(self):
+        conductor = self.start()
+        self.wait_for(lambda: 'test-host' in hash_ring.Membership.read().ring)
+        bay = utils.bay(self.context, utils.baymodel(self.context),
+                        status=bay_obj.CREATE_COMPLETE)
+        db_api.reserve_bay(bay.uuid, 'test-host')
+        conductor.stop()
+        members = hash_ring.Membership.read()
+        self.assertEqual((), members.ring.hosts)
+        self.assertEqual(['test-host'], members.down)
+        self.assertIsNone(
+            db_api.get_bay_by_uuid_unscoped(bay.uuid).reservation)
+        # Back again: its first heartbeat puts it on the ring.
+        self.start()
+        self.assertIn('test-host', hash_ring.Membership.read().ring)
+
+    def test_heartbeat_has_its_own_thread(self):
+        """A periodic pass stuck on a slow backend never stops it."""
+        release = threading.Event()
+        self.provisioner.poll = lambda context, bays: release.wait(10) or {}
+        utils.bay(self.context, utils.baymodel(self.context))
+        self.start()
+        self.addCleanup(release.set)  # before the stop, which waits for it
+
+        def count():
+            return [s.report_count for s in db_api.list_services()
+                    if s.host == 'test-host'][0]
+        self.wait_for(lambda: count() >= 3, timeout=5)
 
 
 class TestPeriodicDeclarations(base.TestCase):
