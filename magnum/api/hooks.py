@@ -7,6 +7,7 @@ from oslo_db import exception as db_exc
 from oslo_log import log as logging
 import oslo_messaging as messaging
 from pecan import hooks
+from sqlalchemy import exc as sa_exc
 import webob
 
 from magnum.api.middleware import errors
@@ -44,6 +45,22 @@ class RPCHook(hooks.PecanHook):
         state.request.rpcapi = RPCHook._api
 
 
+def _database_unreachable(e):
+    """A connection that could not be made or was lost (a database that is
+    down or restarting), whether or not oslo.db translated it.
+
+    NOTE: Magnum's reads open plain engine connections; a refused connect
+    reaches us as SQLAlchemy's OperationalError, untranslated.
+    """
+    if isinstance(e, db_exc.DBConnectionError):
+        return True
+    if isinstance(e, db_exc.DBError) and e.inner_exception is not None:
+        e = e.inner_exception
+    if isinstance(e, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return True
+    return isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated
+
+
 def _status_and_message(e):
     if isinstance(e, exception.MagnumException):
         return e.code, str(e)
@@ -57,7 +74,7 @@ def _status_and_message(e):
         return 400, 'The JSON body is nested too deeply.'
     if isinstance(e, UnicodeDecodeError):
         return 400, 'The request is not valid UTF-8.'
-    if isinstance(e, db_exc.DBConnectionError):
+    if _database_unreachable(e):
         return 503, 'The database is unreachable; try again shortly.'
     if isinstance(e, messaging.MessagingTimeout):
         return 503, 'The conductor did not answer; try again shortly.'

@@ -1,31 +1,69 @@
-"""``/v1/mservices``: the conductors' heartbeats (admin only)."""
+"""``/v1/mservices``: the conductors' heartbeats (admin only).
 
-import datetime
+``state`` is ``up`` while a conductor's heartbeat is younger than ``[conductor]
+service_down_time`` and it has not stopped cleanly. An operator takes a
+conductor off the hash ring (it gets no new bays; the others take over its
+share) with a JSON-patch of ``disabled`` and ``disabled_reason``::
 
-from oslo_config import cfg
+    PATCH /v1/mservices/<id>
+    [{"op": "replace", "path": "/disabled", "value": true},
+     {"op": "add", "path": "/disabled_reason", "value": "kernel upgrade"}]
+"""
+
 from oslo_utils import timeutils
 import pecan
 
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import patch as json_patch
+from magnum.api.controllers.v1 import types
+from magnum.common import exception
 from magnum.common import policy
 from magnum.objects import magnum_service
 
-VIEW = collection.View(
-    'mservices',
-    short_fields=('id', 'host', 'binary', 'disabled', 'disabled_reason',
-                  'report_count', 'created_at', 'updated_at'),
-    detail_fields=('id', 'host', 'binary', 'disabled', 'disabled_reason',
-                   'report_count', 'created_at', 'updated_at'),
-    link_key=None)
+FIELDS = ('id', 'host', 'binary', 'disabled', 'disabled_reason',
+          'report_count', 'created_at', 'updated_at')
+VIEW = collection.View('mservices', short_fields=FIELDS,
+                       detail_fields=FIELDS, link_key=None)
 SORT_KEYS = ('id', 'host', 'binary', 'report_count', 'created_at',
              'updated_at')
+WRITABLE = ('disabled', 'disabled_reason')
+REASON_MAX = 255
 
 
-def state_of(row, now, down_time):
-    seen = row.last_seen_up or row.updated_at or row.created_at
-    if row.forced_down or seen is None:
-        return 'down'
-    return 'up' if now - seen <= down_time else 'down'
+def _render(row, now=None):
+    body = VIEW.render(row)
+    body['state'] = magnum_service.state_of(row, now)
+    return body
+
+
+def _service_id(ident):
+    if not ident.isdigit():
+        raise exception.MagnumServiceNotFound(service=ident)
+    return int(ident)
+
+
+def _checked(after):
+    """The changes of a patch, each checked; a 400 names the field."""
+    if 'disabled' not in after:
+        raise exception.InvalidParameterValue(
+            field='disabled', reason='the field cannot be removed')
+    if not isinstance(after['disabled'], bool):
+        raise exception.InvalidParameterValue(
+            field='disabled',
+            reason='%r is not a boolean (true or false)' % (
+                after['disabled'],))
+    reason = after.get('disabled_reason')
+    if reason is not None:
+        if not isinstance(reason, str):
+            raise exception.InvalidParameterValue(
+                field='disabled_reason',
+                reason='%r is not a string' % (reason,))
+        types.check_text('disabled_reason', reason)
+        if len(reason) > REASON_MAX:
+            raise exception.InvalidParameterValue(
+                field='disabled_reason',
+                reason='at most %d characters' % REASON_MAX)
+    return {'disabled': after['disabled'], 'disabled_reason': reason}
 
 
 class MagnumServiceController(collection.CollectionController):
@@ -40,8 +78,31 @@ class MagnumServiceController(collection.CollectionController):
             context, query)
         body = VIEW.render_page(rows, more, query, detail=True)
         now = timeutils.utcnow()
-        down_time = datetime.timedelta(
-            seconds=cfg.CONF.conductor.service_down_time)
         for row, item in zip(rows, body['mservices']):
-            item['state'] = state_of(row, now, down_time)
+            item['state'] = magnum_service.state_of(row, now)
         return body
+
+    @pecan.expose('json')
+    def get_one(self, ident, **params):
+        collection.refuse_query(params)
+        context = pecan.request.context
+        policy.authorize(context, 'magnum-service:get')
+        return _render(magnum_service.MagnumService.record(
+            _service_id(ident)))
+
+    @pecan.expose('json')
+    def patch(self, ident):
+        context = pecan.request.context
+        policy.authorize(context, 'magnum-service:update')
+        service_id = _service_id(ident)
+        row = magnum_service.MagnumService.record(service_id)
+        before = {'disabled': row.disabled,
+                  'disabled_reason': row.disabled_reason}
+        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        values = _checked(after)
+        if not values['disabled'] and 'disabled_reason' not in (
+                json_patch.changed(before, after)):
+            # NOTE: enabling it again clears the reason it was disabled for.
+            values['disabled_reason'] = None
+        return _render(magnum_service.MagnumService.update_record(
+            service_id, values))
