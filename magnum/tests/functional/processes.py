@@ -380,12 +380,7 @@ class MagnumServices(_Services):
 
         self.conductors = []
         for host in self.conductor_hosts:
-            # Each conductor's own host name, in a second file that wins.
-            own = os.path.join(self.work_dir, '%s.conf' % host)
-            _write_config(own, {'DEFAULT': {'host': host}})
-            self.conductors.append(self._start(host, [
-                script('magnum-conductor'), '--config-file',
-                self.config_file, '--config-file', own]))
+            self.conductors.append(self._start_conductor(host))
 
         def start_api(port):
             self._write_config(port)
@@ -394,6 +389,34 @@ class MagnumServices(_Services):
 
         self.api = self._start_api('magnum-api', start_api)
         self._wait_until_up(self.conductor_hosts)
+
+    def _start_conductor(self, host):
+        # Each conductor's own host name, in a second file that wins.
+        own = os.path.join(self.work_dir, '%s.conf' % host)
+        _write_config(own, {'DEFAULT': {'host': host}})
+        return self._start(host, [
+            script('magnum-conductor'), '--config-file', self.config_file,
+            '--config-file', own])
+
+    def add_conductor(self):
+        """Start one more conductor; returns its ``Process`` once it is up
+        in ``/v1/mservices`` (its host is ``process.name``).
+        """
+        host = 'conductor-%s-%d' % (self.run, len(self.conductor_hosts))
+        self.conductor_hosts.append(host)
+        process = self._start_conductor(host)
+        self.conductors.append(process)
+        self._wait_until_up([host])
+        return process
+
+    def kill_conductor(self, process):
+        """``kill -9`` a conductor (its whole process group), no clean-up
+        of its own: it leaves its reservations and heartbeat row behind.
+        """
+        os.killpg(process.pid, signal.SIGKILL)
+        process.popen.wait()
+        self.processes.remove(process)
+        self.conductors.remove(process)
 
     def _delete_queues(self):
         """The topic's queues outlive the conductors (they are not
