@@ -38,7 +38,11 @@ pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
 BAYS = int(os.environ.get('MAGNUM_TEST_FAULT_BAYS', '24'))
 BROKER_BAYS = max(BAYS // 6, 2)
 INTERVAL = 1          # [conductor] periodic_interval
-DOWN_TIME = 6         # [conductor] service_down_time
+DOWN_TIME = 10        # [conductor] service_down_time
+# NOTE: longer than Heat may take to store a stack that a conductor killed
+# mid-request asked for, on two busy cores; the new owner adopts it by name
+# rather than making a second.
+REDO_AFTER = 30       # [conductor] redo_after
 # Seconds for a batch of bays to settle: Heat's one engine on two busy
 # cores builds each docker bay's dozen nested stacks one after another.
 SETTLE = 420
@@ -93,7 +97,8 @@ def _heat_extra(keystone):
     username, password = keystone.service_user('magnum')
     return {
         'bay': {'default_provisioner': 'heat'},
-        'conductor': {'redo_after': 10, 'hash_ring_reset_interval': 1},
+        'conductor': {'redo_after': REDO_AFTER,
+                      'hash_ring_reset_interval': 1},
         'quotas': {'max_clusters_per_project': 1000},
         # NOTE: conductors behind Keystone refuse to start without it.
         'certificates': {'encryption_key': 'conductors-test-key-' * 3},
