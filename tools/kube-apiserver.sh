@@ -4,6 +4,7 @@
 #
 #   tools/kube-apiserver.sh build        prints the bin directory last
 #   tools/kube-apiserver.sh start DIR    prints https://127.0.0.1:PORT last
+#   tools/kube-apiserver.sh restart DIR  kube-apiserver only, same settings
 #   tools/kube-apiserver.sh stop DIR
 #
 # `build` installs what is missing from apt (golang-go, etcd-server,
@@ -35,6 +36,23 @@
 # and nothing else. Anonymous requests then see only what RBAC's
 # system:public-info-viewer allows (/version, /healthz). The default
 # (MAGNUM_KUBE_AUTH unset or `anonymous`) is the open API below.
+#
+# MAGNUM_KUBE_PORT=P on `start` puts kube-apiserver on 127.0.0.1:P (the
+# caller chose a free port) instead of a free port of its own. NOTE: who
+# already waits on P may reach the API before the user magnum has its
+# rights (403 for a moment).
+# MAGNUM_KUBE_TLS_DIR=T on `start` serves T/server.crt and T/server.key
+# instead of the self-signed certificate and trusts client certificates
+# signed by T/ca.crt (--client-ca-file; Kubernetes reads the subject's CN
+# as the user and each O as a group); DIR/kubeconfig checks the server
+# against T/ca.crt. It is how a static bay's CA (Magnum's [static]
+# certificate_dir) is put in front of a real API. With token mode, the
+# tokens still work beside the certificates.
+#
+# `restart DIR` stops kube-apiserver and kube-controller-manager and starts
+# them again on the same port, etcd and settings (DIR/settings, written by
+# `start`; the environment is not read again): they read their certificate
+# files anew, e.g. after a CA rotation rewrote T. etcd and its data stay.
 #
 # Notes (Debian 12, Go 1.19.8 from golang-go, 2 CPUs):
 # * Kubernetes 1.20 builds in GOPATH mode (its hack/lib/init.sh sets
@@ -105,7 +123,7 @@ KUBE_VERSION=v1.20.2
 
 log() { echo "kube-apiserver.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
-usage() { die "usage: $0 build | start DIR | stop DIR"; }
+usage() { die "usage: $0 build | start DIR | restart DIR | stop DIR"; }
 
 # -- build --------------------------------------------------------------------
 
@@ -316,6 +334,13 @@ api_get() {
         "$URL$1" 2>/dev/null
 }
 
+magnum_ready() {
+    # The user magnum is allowed what it was granted: RBAC's cache knows
+    # the binding (right after a start it may not, and answers 403).
+    curl -sfk --max-time 2 -H "@$DIR/magnum.header" -o /dev/null \
+        "$URL/api/v1/nodes" 2>/dev/null
+}
+
 api_post() {
     # $1: path, $2: JSON body. As the admin; 409 (exists) counts as done.
     local code
@@ -338,7 +363,9 @@ write_tokens() {
          "$(cat "$DIR/admin.token")" "$(cat "$DIR/magnum.token")" \
          > "$DIR/tokens.csv"
      printf 'Authorization: Bearer %s\n' "$(cat "$DIR/admin.token")" \
-         > "$DIR/admin.header")
+         > "$DIR/admin.header"
+     printf 'Authorization: Bearer %s\n' "$(cat "$DIR/magnum.token")" \
+         > "$DIR/magnum.header")
 }
 
 grant_magnum() {
@@ -421,7 +448,7 @@ clusters:
 - name: local
   cluster:
     server: $URL
-    certificate-authority: $DIR/ca.crt
+    certificate-authority: $SERVING_CA
 contexts:
 - name: local
   context:
@@ -432,6 +459,69 @@ users:
 - name: admin
   user: $user
 EOF
+}
+
+apiserver_settings() {
+    # What `start` chose, kept in DIR so that `restart` starts the same.
+    SERVING_CERT=$DIR/ca.crt SERVING_KEY=$DIR/serving.key SERVING_CA=$DIR/ca.crt
+    CLIENT_CA=()
+    if [ -n "$TLS_DIR" ]; then
+        SERVING_CERT=$TLS_DIR/server.crt SERVING_KEY=$TLS_DIR/server.key
+        SERVING_CA=$TLS_DIR/ca.crt
+        CLIENT_CA=(--client-ca-file "$TLS_DIR/ca.crt")
+    fi
+    AUTHZ=(--authorization-mode ABAC
+           --authorization-policy-file "$DIR/abac.jsonl")
+    if [ "$AUTH" = token ]; then
+        AUTHZ=(--authorization-mode RBAC
+               --token-auth-file "$DIR/tokens.csv")
+    fi
+}
+
+spawn_apiserver() {
+    # kube-apiserver on $PORT with etcd on $ETCD_PORT; waits until it
+    # answers.
+    local deadline=$1
+    apiserver_settings
+    spawn kube-apiserver "$BIN/kube-apiserver" \
+        --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+        --bind-address 127.0.0.1 \
+        --advertise-address 127.0.0.1 \
+        --secure-port "$PORT" \
+        --tls-cert-file "$SERVING_CERT" \
+        --tls-private-key-file "$SERVING_KEY" \
+        ${CLIENT_CA[@]+"${CLIENT_CA[@]}"} \
+        --cert-dir "$DIR/certs" \
+        --anonymous-auth=true \
+        "${AUTHZ[@]}" \
+        --service-account-issuer https://kubernetes.default.svc \
+        --service-account-key-file "$DIR/sa.key" \
+        --service-account-signing-key-file "$DIR/sa.key" \
+        --service-cluster-ip-range 10.0.0.0/24 \
+        --disable-admission-plugins ServiceAccount \
+        --endpoint-reconciler-type none \
+        --allow-privileged=true \
+        --profiling=false
+    local path
+    for path in /version /api/v1/nodes /api/v1/namespaces/default; do
+        wait_for "$URL$path" "$deadline" "etcd kube-apiserver" \
+            api_get "$path" || return 1
+    done
+}
+
+spawn_controller_manager() {
+    [ "${MAGNUM_KUBE_CONTROLLER_MANAGER:-1}" != 0 ] || return 0
+    spawn kube-controller-manager "$BIN/kube-controller-manager" \
+        --kubeconfig "$DIR/kubeconfig" \
+        --leader-elect=false \
+        --port 0 \
+        --secure-port 0 \
+        --service-account-private-key-file "$DIR/sa.key" \
+        --root-ca-file "$DIR/ca.crt" \
+        --use-service-account-credentials=false \
+        --profiling=false
+    sleep 0.5
+    live_pid kube-controller-manager >/dev/null
 }
 
 start() {
@@ -445,6 +535,13 @@ start() {
     stop   # whatever is left of an earlier start
     built || die "no binaries in $BIN; run $0 build first"
     install_runtime
+    if [ -n "$TLS_DIR" ]; then
+        local name
+        for name in ca.crt server.crt server.key; do
+            [ -s "$TLS_DIR/$name" ] \
+                || die "MAGNUM_KUBE_TLS_DIR $TLS_DIR has no $name"
+        done
+    fi
     local t0=$SECONDS
     local deadline=$((SECONDS + START_TIMEOUT))
     make_certs
@@ -476,61 +573,25 @@ start() {
     wait_for "etcd health on $client" "$deadline" etcd etcd_healthy \
         || { show_logs; stop; die "etcd did not start"; }
 
-    local port
-    port=$(free_port)
-    URL=https://127.0.0.1:$port
-    local authz=(--authorization-mode ABAC
-                 --authorization-policy-file "$DIR/abac.jsonl")
-    if [ "$AUTH" = token ]; then
-        authz=(--authorization-mode RBAC
-               --token-auth-file "$DIR/tokens.csv")
-    fi
-    spawn kube-apiserver "$BIN/kube-apiserver" \
-        --etcd-servers "$client" \
-        --bind-address 127.0.0.1 \
-        --advertise-address 127.0.0.1 \
-        --secure-port "$port" \
-        --tls-cert-file "$DIR/ca.crt" \
-        --tls-private-key-file "$DIR/serving.key" \
-        --cert-dir "$DIR/certs" \
-        --anonymous-auth=true \
-        "${authz[@]}" \
-        --service-account-issuer https://kubernetes.default.svc \
-        --service-account-key-file "$DIR/sa.key" \
-        --service-account-signing-key-file "$DIR/sa.key" \
-        --service-cluster-ip-range 10.0.0.0/24 \
-        --disable-admission-plugins ServiceAccount \
-        --endpoint-reconciler-type none \
-        --allow-privileged=true \
-        --profiling=false
+    PORT=${MAGNUM_KUBE_PORT:-$(free_port)}
+    URL=https://127.0.0.1:$PORT
+    printf 'ETCD_PORT=%s\nPORT=%s\nAUTH=%s\nTLS_DIR=%q\n' "$ETCD_PORT" \
+        "$PORT" "$AUTH" "$TLS_DIR" > "$DIR/settings"
     echo "$URL" > "$DIR/url"
+    apiserver_settings
     write_kubeconfig
-    local path
-    for path in /version /api/v1/nodes /api/v1/namespaces/default; do
-        wait_for "$URL$path" "$deadline" "etcd kube-apiserver" \
-            api_get "$path" \
-            || { show_logs; stop; die "kube-apiserver did not start"; }
-    done
+    spawn_apiserver "$deadline" \
+        || { show_logs; stop; die "kube-apiserver did not start"; }
     if [ "$AUTH" = token ]; then
         wait_for "RBAC for the user magnum" "$deadline" \
             "etcd kube-apiserver" grant_magnum \
             || { show_logs; stop; die "could not grant the user magnum"; }
+        wait_for "the user magnum's rights" "$deadline" \
+            "etcd kube-apiserver" magnum_ready \
+            || { show_logs; stop; die "the user magnum has no rights"; }
     fi
-
-    if [ "${MAGNUM_KUBE_CONTROLLER_MANAGER:-1}" != 0 ]; then
-        spawn kube-controller-manager "$BIN/kube-controller-manager" \
-            --kubeconfig "$DIR/kubeconfig" \
-            --leader-elect=false \
-            --port 0 \
-            --secure-port 0 \
-            --service-account-private-key-file "$DIR/sa.key" \
-            --root-ca-file "$DIR/ca.crt" \
-            --use-service-account-credentials=false \
-            --profiling=false
-        sleep 0.5
-        live_pid kube-controller-manager >/dev/null \
-            || { show_logs; stop; die "kube-controller-manager exited"; }
-    fi
+    spawn_controller_manager \
+        || { show_logs; stop; die "kube-controller-manager exited"; }
     log "etcd $(live_pid etcd) on $client, kube-apiserver" \
         "$(live_pid kube-apiserver) on $URL," \
         "controller-manager $(live_pid kube-controller-manager || echo none)" \
@@ -538,10 +599,40 @@ start() {
     echo "$URL"
 }
 
+restart() {
+    # kube-apiserver (and the controller-manager) again, on the same port
+    # and etcd, with the settings of `start`: they read their certificate
+    # files anew. etcd, and what it holds, stays.
+    [ -s "$DIR/settings" ] && live_pid etcd >/dev/null \
+        || die "nothing started in $DIR"
+    # shellcheck disable=SC1091
+    . "$DIR/settings"
+    URL=$(cat "$DIR/url")
+    curl_auth
+    local t0=$SECONDS deadline=$((SECONDS + START_TIMEOUT))
+    stop_processes kube-controller-manager kube-apiserver
+    spawn_apiserver "$deadline" \
+        || { show_logs; die "kube-apiserver did not restart"; }
+    if [ "$AUTH" = token ]; then
+        wait_for "the user magnum's rights" "$deadline" \
+            "etcd kube-apiserver" magnum_ready \
+            || { show_logs; die "the user magnum has no rights"; }
+    fi
+    spawn_controller_manager \
+        || { show_logs; die "kube-controller-manager exited"; }
+    log "kube-apiserver $(live_pid kube-apiserver) restarted on $URL" \
+        "($((SECONDS - t0)) s)"
+    echo "$URL"
+}
+
 stop() {
-    # SIGTERM to all three at once (one after the other takes ~6 s, at once
-    # ~2.5 s), then wait; SIGKILL what is still there after 20 s.
-    local names=(kube-controller-manager kube-apiserver etcd)
+    stop_processes kube-controller-manager kube-apiserver etcd
+}
+
+stop_processes() {
+    # $@: names. SIGTERM to all at once (one after the other takes ~6 s, at
+    # once ~2.5 s), then wait; SIGKILL what is still there after 20 s.
+    local names=("$@")
     local name pid pids=()
     for name in "${names[@]}"; do
         if pid=$(live_pid "$name"); then
@@ -572,12 +663,17 @@ case $ACTION in
         [ $# -eq 1 ] || usage
         build
         ;;
-    start|stop)
+    start|stop|restart)
         [ $# -eq 2 ] && [ -n "$2" ] || usage
         DIR=$2
         mkdir -p "$DIR"
         DIR=$(cd "$DIR" && pwd -P)
         AUTH=${MAGNUM_KUBE_AUTH:-anonymous}
+        TLS_DIR=${MAGNUM_KUBE_TLS_DIR:-}
+        if [ -n "$TLS_DIR" ]; then
+            TLS_DIR=$(cd "$TLS_DIR" && pwd -P) \
+                || die "no directory MAGNUM_KUBE_TLS_DIR=$TLS_DIR"
+        fi
         case $AUTH in
             anonymous|token) ;;
             *) die "MAGNUM_KUBE_AUTH is token or anonymous, not $AUTH" ;;

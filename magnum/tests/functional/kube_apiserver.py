@@ -20,6 +20,12 @@ it); ``magnum_token`` is the user ``magnum``, allowed only what Magnum
 needs; ``magnum_kubeconfig(path)`` writes a kubeconfig for Magnum's
 ``[kubernetes] kubeconfig`` option with it.
 
+``KubeAPIServer(auth='token', port=P, tls_dir=T)`` serves the certificate
+and key in ``T`` (``server.crt``, ``server.key``) on 127.0.0.1:P and trusts
+client certificates of ``T/ca.crt`` (``--client-ca-file``): e.g. a static
+bay's files in Magnum's ``[static] certificate_dir``. ``restart()`` makes
+kube-apiserver read them again (same port, same etcd and objects).
+
 A test module shares one server with::
 
     from magnum.tests.functional import kube_apiserver as kube_mod
@@ -49,9 +55,15 @@ class KubeAPIServerError(Exception):
     pass
 
 
-def _run(args, timeout, auth='anonymous'):
+def _run(args, timeout, auth='anonymous', port=None, tls_dir=None):
     command = [SCRIPT] + list(args)
     env = dict(os.environ, MAGNUM_KUBE_AUTH=auth)
+    for name in ('MAGNUM_KUBE_PORT', 'MAGNUM_KUBE_TLS_DIR'):
+        env.pop(name, None)
+    if port is not None:
+        env['MAGNUM_KUBE_PORT'] = str(port)
+    if tls_dir is not None:
+        env['MAGNUM_KUBE_TLS_DIR'] = tls_dir
     try:
         result = subprocess.run(command, stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True,
@@ -78,9 +90,11 @@ def build():
 class KubeAPIServer(fixtures.Fixture):
     """etcd + kube-apiserver (+ controller-manager); ``url`` is https."""
 
-    def __init__(self, auth='anonymous'):
+    def __init__(self, auth='anonymous', port=None, tls_dir=None):
         super().__init__()
         self.auth = auth
+        self.port = port
+        self.tls_dir = tls_dir
         self.url = None
         self.directory = None
         self.bin_dir = None
@@ -91,16 +105,32 @@ class KubeAPIServer(fixtures.Fixture):
         self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
         # Stop even when start failed half-way (etcd may be up).
         self.addCleanup(_run, ['stop', self.directory], STOP_TIMEOUT)
-        lines = _run(['start', self.directory], START_TIMEOUT,
-                     auth=self.auth).splitlines()
+        self.url = self._url(_run(['start', self.directory], START_TIMEOUT,
+                                  auth=self.auth, port=self.port,
+                                  tls_dir=self.tls_dir))
+
+    @staticmethod
+    def _url(output):
+        lines = output.splitlines()
         if not lines or not lines[-1].startswith('https://'):
             raise KubeAPIServerError('%s printed no API URL: %r'
                                      % (SCRIPT, lines))
-        self.url = lines[-1].strip()
+        return lines[-1].strip()
+
+    def restart(self):
+        """kube-apiserver again on the same port and etcd: it reads its
+        certificate files anew (e.g. after a CA rotation).
+        """
+        url = self._url(_run(['restart', self.directory], START_TIMEOUT))
+        assert url == self.url, (url, self.url)
 
     @property
     def ca_file(self):
-        """The self-signed serving certificate, which is its own CA."""
+        """The CA of the serving certificate: the self-signed certificate
+        itself, or ``tls_dir``'s ``ca.crt``.
+        """
+        if self.tls_dir:
+            return os.path.join(self.tls_dir, 'ca.crt')
         return os.path.join(self.directory, 'ca.crt')
 
     @property
