@@ -32,6 +32,9 @@ from magnum.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
+# NOTE: on a Kubernetes bay the conductor is the user "magnum" in the group
+# [certificates] conductor_organization: what RBAC grants them is what it
+# may do (doc/source/admin/certificates.rst).
 CONDUCTOR_CN = 'magnum'
 
 _FILES_LOCK = threading.Lock()
@@ -205,7 +208,7 @@ def issue_client(bay_uuid, common_name):
     cert = x509.issue(
         x509.load_cert(bundle.ca_cert), x509.load_key(bundle.ca_key),
         key.public_key(),
-        x509.name(common_name, CONF.certificates.conductor_organization),
+        x509.name(common_name, CONF.certificates.config_organization),
         x509.CLIENT, CONF.certificates.signed_cert_validity_days)
     return x509.cert_pem(cert), x509.key_pem(key)
 

@@ -32,12 +32,21 @@ opts = [
                help='The smallest RSA key a certificate signing request '
                     'may carry (EC keys must be on P-256, P-384 or '
                     'P-521).'),
-    cfg.StrOpt('conductor_organization', default='system:masters',
+    cfg.StrOpt('conductor_organization', default='magnum:conductors',
                help='The organization (O) of the client certificate the '
-                    'conductor uses on a bay, and of the certificates '
-                    'GET /v1/bays/<ident>/config issues: Kubernetes reads '
-                    'it as the group (system:masters is a bay '
-                    'administrator).'),
+                    'conductor uses on a bay (its CN is "magnum"). '
+                    'Kubernetes reads the CN as the user and the O as a '
+                    'group: bind a ClusterRole with what Magnum needs to '
+                    'the user "magnum" or to this group on the bay\'s API '
+                    '(see doc/source/admin/certificates.rst). '
+                    'system:masters would make the conductor an '
+                    'administrator of every bay instead.'),
+    cfg.StrOpt('config_organization', default='system:masters',
+               help='The organization (O) of the client certificates '
+                    'GET /v1/bays/<ident>/config issues (their CN is the '
+                    'caller\'s user id): Kubernetes reads it as the group; '
+                    'system:masters makes the caller an administrator of '
+                    'the bay\'s Kubernetes.'),
 ]
 
 

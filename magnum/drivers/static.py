@@ -95,6 +95,14 @@ def _kube_state(url, verify, bay=None):
             nodes = kubernetes.client.CoreV1Api(api).list_node(
                 _request_timeout=timeout)
     except kubernetes.client.ApiException as e:
+        if e.status in (401, 403) and bay is not None and \
+                bay_tls.client_tls(bay):
+            # NOTE: the certificate was made at this create: the operator
+            # may still be granting its user (magnum) its rights, or
+            # pointing --client-ca-file at the bay's CA.
+            raise TLSPending('Kubernetes endpoint %s refused the client '
+                             'certificate of bay %s (user "magnum"): %s %s'
+                             % (url, bay.uuid, e.status, e.reason))
         raise EndpointError('Kubernetes endpoint %s refused: %s %s'
                             % (url, e.status, e.reason))
     except Exception as e:

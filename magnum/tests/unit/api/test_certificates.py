@@ -3,10 +3,14 @@ API, with the conductor's certificate handler called in process.
 """
 
 import base64
+import os
 
+from cryptography import x509 as cx509
+import fixtures
 import yaml
 
 from magnum.common import bay_tls
+from magnum.common import kube_auth
 from magnum.common import x509
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor.handlers import certificate as cert_handler
@@ -139,3 +143,67 @@ class TestCertificates(base.APITestCase):
         key = base64.b64decode(
             config['users'][0]['user']['client-key-data']).decode()
         self.assertNotEqual(bay_tls.load(self.bay.uuid).client_key, key)
+
+    def _subject(self, pem):
+        cert = x509.load_cert(pem)
+        return ([a.value for a in cert.subject.get_attributes_for_oid(
+                    cx509.NameOID.COMMON_NAME)],
+                [a.value for a in cert.subject.get_attributes_for_oid(
+                    cx509.NameOID.ORGANIZATION_NAME)])
+
+    def test_the_conductor_is_the_kubernetes_user_magnum_not_an_admin(self):
+        bundle = bay_tls.load(self.bay.uuid)
+        self.assertEqual((['magnum'], ['magnum:conductors']),
+                         self._subject(bundle.client_cert))
+
+    def test_config_certificate_is_the_caller_in_config_organization(self):
+        self.conf.config(config_organization='bay-admins',
+                         group='certificates')
+        response = self.get('/v1/bays/%s/config' % self.bay.uuid)
+        config = yaml.safe_load(response.json['kubeconfig'])
+        cert = base64.b64decode(
+            config['users'][0]['user']['client-certificate-data']).decode()
+        self.assertEqual((['user-a'], ['bay-admins']), self._subject(cert))
+
+    def _endpoint_tls(self):
+        db_api.update_bay_certificate(self.bay.uuid, {'endpoint_tls': True})
+
+    def test_the_bays_certificate_goes_before_the_kubeconfig(self):
+        dir_ = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(dir_, 'kubeconfig')
+        with open(path, 'w') as f:
+            f.write('apiVersion: v1\nkind: Config\nclusters:\n- name: c\n'
+                    '  cluster: {server: "https://10.0.0.1:6443"}\n'
+                    'contexts:\n- name: c\n  context: {cluster: c, user: u}\n'
+                    'current-context: c\nusers:\n- name: u\n'
+                    '  user: {token: operator-token}\n')
+        self.conf.config(kubeconfig=path, group='kubernetes')
+        url = 'https://10.0.0.1:6443'
+        config = kube_auth.configuration(url, verify=False, bay=self.bay)
+        self.assertIn('BearerToken', config.auth_settings())  # no CA yet
+        self._endpoint_tls()
+        config = kube_auth.configuration(url, verify=False, bay=self.bay)
+        self.assertNotIn('BearerToken', config.auth_settings())
+        bundle = bay_tls.load(self.bay.uuid)
+        with open(config.cert_file) as f:
+            self.assertEqual(bundle.client_cert, f.read())
+        with open(config.ssl_ca_cert) as f:
+            self.assertEqual(bundle.ca_cert, f.read())
+        self.assertTrue(config.verify_ssl)  # the bay's CA is always checked
+        self.assertEqual(x509.server_name(self.bay.uuid),
+                         config.tls_server_name)
+
+    def test_a_static_bay_refused_while_its_ca_is_new_stays_pending(self):
+        import kubernetes.client
+        from magnum.drivers import static
+        self.mock_out('kubernetes.client.VersionApi.get_code',
+                      side_effect=kubernetes.client.ApiException(
+                          status=403, reason='Forbidden'))
+        url = 'https://10.0.0.1:6443'
+        # Without the bay's certificates in use, a refusal is final.
+        self.assertRaises(static.EndpointError, static._kube_state, url,
+                          True, self.bay)
+        self._endpoint_tls()
+        e = self.assertRaises(static.TLSPending, static._kube_state, url,
+                              True, self.bay)
+        self.assertIn('user "magnum"', str(e))
