@@ -150,6 +150,14 @@ class HeatProvisioner(base.Provisioner):
             kwargs['timeout_mins'] = bay.bay_create_timeout
         try:
             created = client.stacks.create(**kwargs)
+        except heat_exc.HTTPConflict as e:
+            # NOTE: a create of the same bay that raced this one (a
+            # conductor that died mid-call) made the stack first: adopt it.
+            found = self._find_by_name(client, bay)
+            if found is not None:
+                return base.BayState(stack_id=found)
+            return base.BayState(status=bay_status.CREATE_FAILED,
+                                 status_reason=_heat_error(e))
         except heat_exc.HTTPException as e:
             return base.BayState(status=bay_status.CREATE_FAILED,
                                  status_reason=_heat_error(e))

@@ -195,3 +195,16 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual([{'existing': True,
                            'parameters': {'node_count': 3},
                            'tags': 'magnum'}], calls)
+
+    def test_a_create_that_lost_the_race_adopts_the_winner(self):
+        bay = self._bay()
+        real_create = self.heat.stacks.create
+
+        def raced(**kwargs):
+            real_create(**kwargs)  # the other conductor's create landed
+            raise heat_exc.HTTPConflict()
+        self.heat.stacks.create = raced
+        state = self.provisioner.create(self.context, bay, self.model)
+        self.assertEqual(['stack-1'], list(self.heat.stacks.stacks))
+        self.assertEqual('stack-1', state.stack_id)
+        self.assertIsNone(state.status)
