@@ -10,7 +10,7 @@ database::
             ...  # 'orchestration' is in ks's catalog; orchestration.url
 
 Set-up writes ``heat.conf`` in a temporary directory, runs ``heat-manage
-db_sync``, starts ``heat-engine`` (one worker) and the Heat API
+db_sync``, starts ``heat-engine`` (two workers, one a core) and the Heat API
 (``heat.wsgi.api`` under gunicorn, with the ``api-paste.ini`` installed in
 the virtualenv as ``[paste_deploy] api_paste_config``), registers a
 ``heat`` service user (also Heat's trustee: stacks are created with the
@@ -18,8 +18,10 @@ the virtualenv as ``[paste_deploy] api_paste_config``), registers a
 service in the catalog, and waits until a stack list answers through the
 engine.
 
-Every fixture gets its own ``control_exchange`` on the shared broker, so
-two Heats (or an earlier run's leftovers) never take each other's messages.
+Every fixture gets a RabbitMQ of its own (``own_servers.RabbitMQ``, a
+private broker on a free port) unless given a ``transport_url``: queues are
+named by topic whatever the ``control_exchange``, so two Heats on one
+broker (test runs side by side) would take each other's messages.
 
 Nothing here replaces Heat itself. What cannot run on this machine (Nova,
 Neutron, Cinder, Octavia) is replaced by the tests' Heat environment
@@ -40,6 +42,7 @@ import requests
 
 from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone
+from magnum.tests.functional import own_servers
 from magnum.tests.functional import processes
 
 SCRIPT = os.path.join(keystone.REPO, 'tools', 'heat.sh')
@@ -61,7 +64,7 @@ from heat.wsgi.api import application  # noqa: E402
 class Heat(fixtures.Fixture):
     """heat-engine and heat-api on RabbitMQ and PostgreSQL."""
 
-    def __init__(self, ks, transport_url=processes.RABBIT_URL):
+    def __init__(self, ks, transport_url=None):
         super().__init__()
         self.keystone = ks
         self.transport_url = transport_url
@@ -70,6 +73,12 @@ class Heat(fixtures.Fixture):
     def _setUp(self):
         self.venv = keystone.venv(SCRIPT, 'Heat')
         self.bin_dir = os.path.join(self.venv, 'bin')
+        if self.transport_url is None:
+            # NOTE: oslo.messaging names RabbitMQ queues by topic whatever
+            # the control_exchange, so two Heats on one broker (tests run
+            # side by side) would take each other's messages.
+            self.transport_url = self.useFixture(
+                own_servers.RabbitMQ()).transport_url
         processes.check_rabbitmq(self.transport_url)
         if os.environ.get('MAGNUM_TEST_KEEP_LOGS'):
             self.work_dir = tempfile.mkdtemp(prefix='magnum-heat-')
@@ -119,7 +128,7 @@ class Heat(fixtures.Fixture):
                 'transport_url': self.transport_url,
                 'control_exchange': 'heat-%s' % uuid.uuid4().hex[:12],
                 'host': 'heat-%d' % self.port,
-                'num_engine_workers': '1',
+                'num_engine_workers': '2',
                 'region_name_for_services': keystone.REGION,
                 'deferred_auth_method': 'trusts',
                 'periodic_interval': '5',

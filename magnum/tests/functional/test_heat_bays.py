@@ -62,6 +62,11 @@ def member(keystone, magnum):
     token = keystone.token_for(name, password, project)
     client = processes.Client(magnum, headers={'X-Auth-Token': token})
     client.project_id = project_id
+    # NOTE: the bay that must outlast its one-minute timeout starts now,
+    # so its minute passes while the other tests run.
+    client.stuck_bay = _bay(client, _baymodel(client, 'docker',
+                                              flavor='m1.stuck'),
+                            bay_create_timeout=1)
     yield client
     client.close()
 
@@ -191,8 +196,7 @@ def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(
 
 
 def test_create_slower_than_the_timeout_fails(member, magnum):
-    baymodel = _baymodel(member, 'docker', flavor='m1.stuck')
-    bay = _bay(member, baymodel, bay_create_timeout=1)
+    bay = member.stuck_bay
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
