@@ -81,8 +81,8 @@ case('bm-public-maybe', 'POST', BAYMODELS, bm(public='maybe'), 400,
 case('bm-public-list', 'POST', BAYMODELS, bm(public=[]), 400, ['public'])
 case('bm-tls-disabled-maybe', 'POST', BAYMODELS, bm(tls_disabled='maybe'),
      400, ['tls_disabled'])
-case('bm-labels-int-value', 'POST', BAYMODELS, bm(labels={'a': 1}), 400,
-     ['labels'])
+case('bm-labels-object-value', 'POST', BAYMODELS, bm(labels={'a': {}}),
+     400, ['labels'])
 case('bm-labels-list-value', 'POST', BAYMODELS, bm(labels={'a': ['x']}),
      400, ['labels'])
 case('bm-labels-null-value', 'POST', BAYMODELS, bm(labels={'a': None}), 400,

@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 
+from oslo_utils import strutils
 from oslo_utils import uuidutils
 import pecan
 import wsme
@@ -144,6 +145,35 @@ def _check_json_type(field, datatype, value):
             check_text('%s.%s' % (field, key), item)
 
 
+def _scalar_labels(field, datatype, value):
+    """Labels with JSON booleans or numbers as values get them as text,
+    spelled as JSON spells them (false, 3), as Magnum always took them.
+
+    NOTE: magnum-ui's cluster form puts its checkboxes into the labels as
+    JSON booleans (auto_scaling_enabled: false).
+    """
+    base = _basetype(datatype)
+    if not (field == 'labels' and isinstance(base, (dict, wtypes.DictType))
+            and isinstance(value, dict)):
+        return value
+    return {key: json.dumps(item)
+            if isinstance(item, (bool, int, float)) else item
+            for key, item in value.items()}
+
+
+def _boolean(field, text):
+    """A boolean sent as text, in any case: python-magnumclient (and so
+    magnum-ui) sends ``str(True)``, "True" and "False", which WSME's
+    own conversion refuses (it knows only lower-case words).
+    """
+    try:
+        return strutils.bool_from_string(text, strict=True)
+    except ValueError:
+        raise exception.InvalidParameterValue(
+            field=field, reason='%r is not a boolean (true or false)'
+            % (text,))
+
+
 def parse(wstype, data, partial=False):
     """Check ``data`` against ``wstype``; returns {field: native value}.
 
@@ -159,7 +189,14 @@ def parse(wstype, data, partial=False):
         if attr is None:
             raise exception.InvalidParameterValue(
                 field=key, reason='unknown field')
+        if value == '' and isinstance(attr.datatype, URLType):
+            # NOTE: magnum-ui sends a URL left empty in its form (the
+            # cluster's discovery_url) as "": no URL.
+            value = None
+        value = _scalar_labels(key, attr.datatype, value)
         _check_json_type(key, attr.datatype, value)
+        if attr.datatype is bool and isinstance(value, str):
+            value = _boolean(key, value)
         try:
             native = wsme_json.fromjson(attr.datatype, value)
             setattr(holder, attr.key, native)

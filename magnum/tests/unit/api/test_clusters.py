@@ -57,6 +57,53 @@ class TestClusterTemplates(ClusterTestCase):
         self.assertEqual(400, response.status_int)
         self.assertIn('coe', self.fault(response))
 
+    def test_booleans_spelled_as_python_prints_them_are_accepted(self):
+        # python-magnumclient (and so magnum-ui's forms) sends str(value).
+        response = self.post('/v1/clustertemplates', {
+            'name': 'ui', 'coe': 'kubernetes', 'floating_ip_enabled': 'True',
+            'tls_disabled': 'TRUE', 'master_lb_enabled': 'False',
+            'registry_enabled': 'false', 'labels': {'provisioner': 'fake'}})
+        self.assertEqual(201, response.status_int, response.body)
+        self.assertIs(True, response.json['floating_ip_enabled'])
+        self.assertIs(True, response.json['tls_disabled'])
+        self.assertIs(False, response.json['master_lb_enabled'])
+        self.assertIs(False, response.json['registry_enabled'])
+        response = self.create(name='ui-c', master_lb_enabled='True',
+                               floating_ip_enabled='False')
+        cluster = self.get('/v1/clusters/ui-c', headers=LATEST).json
+        self.assertIs(True, cluster['master_lb_enabled'])
+        self.assertIs(False, cluster['floating_ip_enabled'])
+
+    def test_what_magnum_ui_sends_for_a_cluster_is_accepted(self):
+        # Its form: every value as text, "" for an empty URL, checkboxes
+        # as JSON booleans among the labels.
+        self.create(name='ui', discovery_url='', create_timeout='60',
+                    master_count='1', node_count='2',
+                    master_lb_enabled='False', labels={
+                        'availability_zone': 'nova',
+                        'auto_scaling_enabled': False,
+                        'max_node_count': 3, 'provisioner': 'fake'})
+        cluster = self.get('/v1/clusters/ui', headers=LATEST).json
+        self.assertIsNone(cluster['discovery_url'])
+        self.assertEqual(2, cluster['node_count'])
+        self.assertEqual({'availability_zone': 'nova',
+                          'auto_scaling_enabled': 'false',
+                          'max_node_count': '3', 'provisioner': 'fake'},
+                         cluster['labels'])
+
+    def test_a_label_that_is_a_list_is_400_naming_it(self):
+        response = self.create(expect=400, name='bad',
+                               labels={'zones': ['a', 'b']})
+        self.assertIn('labels.zones', self.fault(response))
+
+    def test_a_boolean_that_is_no_boolean_is_400_naming_the_field(self):
+        response = self.post('/v1/clustertemplates', {
+            'name': 'x', 'coe': 'kubernetes', 'public': 'maybe'})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('public', self.fault(response))
+        self.assertIn("'maybe' is not a boolean", self.fault(response))
+        self.assertEqual(404, self.get('/v1/clustertemplates/x').status_int)
+
     def test_patch_and_delete(self):
         response = self.patch('/v1/clustertemplates/ct', [
             {'op': 'replace', 'path': '/name', 'value': 'ct2'}])
@@ -107,7 +154,7 @@ class TestClusterCreate(ClusterTestCase):
             ({'master_count': -1}, 'master_count'),
             ({'create_timeout': -1}, 'create_timeout'),
             ({'discovery_url': 'ftp://x'}, 'discovery_url'),
-            ({'labels': {'a': 1}}, 'labels.a'),
+            ({'labels': {'a': {}}}, 'labels.a'),
             ({'floating_ip_enabled': 'maybe'}, 'floating_ip_enabled'),
             ({'docker_volume_size': 0}, 'docker_volume_size'),
             ({'bogus': 1}, 'bogus'),
