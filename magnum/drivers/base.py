@@ -30,6 +30,10 @@ class BayState:
     master_addresses: list = None
     node_addresses: list = None
     stack_id: str = None
+    # HEALTHY, UNHEALTHY or UNKNOWN (the cluster era's health_status), and
+    # why: a dict of short strings (health_status_reason).
+    health_status: str = None
+    health_status_reason: dict = None
     # The bay's servers, when the provisioner knows them: dicts with
     # server_id, name, type, image_id, addresses. They replace the bay's
     # Node rows.

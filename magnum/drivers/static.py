@@ -41,6 +41,10 @@ from magnum.objects import bay as bay_status
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
+# The cluster era's health_status: whether the endpoint answered at the
+# last create or update.
+HEALTHY = 'HEALTHY'
+UNHEALTHY = 'UNHEALTHY'
 
 
 class EndpointError(Exception):
@@ -190,9 +194,13 @@ class StaticProvisioner(base.Provisioner):
                 return base.BayState(status_reason=str(e))
             return base.BayState(status=failed, status_reason=str(e))
         except EndpointError as e:
-            return base.BayState(status=failed, status_reason=str(e))
+            return base.BayState(status=failed, status_reason=str(e),
+                                 health_status=UNHEALTHY,
+                                 health_status_reason={'api': str(e)})
         state.status = done
         state.status_reason = 'Endpoint %s answered.' % url
+        state.health_status = HEALTHY
+        state.health_status_reason = {'api': 'ok'}
         return state
 
     def create(self, context, bay, baymodel):

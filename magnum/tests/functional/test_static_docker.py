@@ -80,6 +80,8 @@ def test_create_registers_the_engine(docker_engine, coe):
     assert state.node_addresses == [_engine_name(docker_engine.url)]
     assert state.master_addresses == []
     assert docker_engine.url in state.status_reason
+    assert state.health_status == 'HEALTHY'
+    assert state.health_status_reason == {'api': 'ok'}
 
 
 def test_update_asks_the_engine_again(docker_engine):
@@ -103,6 +105,8 @@ def test_create_fails_with_the_engine_error(missing_socket_url):
     assert 'No such file or directory' in state.status_reason
     assert state.api_address is None
     assert state.node_addresses is None
+    assert state.health_status == 'UNHEALTHY'
+    assert state.health_status_reason == {'api': state.status_reason}
 
 
 # -- through the conductor --------------------------------------------------
