@@ -7,7 +7,6 @@
 set -eu
 . /etc/magnum/functions.sh
 
-port=$(magnum_param API_PORT)
 address=$(hostname -I | awk '{print $1}')
 case "$(hostname)" in
     *-master-0)
@@ -17,15 +16,6 @@ case "$(hostname)" in
         fi
         ;;
     *)
-        lb=$(magnum_param API_LB_ADDRESS)
-        token_file=/etc/magnum/swarm-token
-        magnum_retry sh -c "docker -H tcp://$lb:$port swarm join-token -q \
-            manager > $token_file"
-        manager=$(docker -H "tcp://$lb:$port" info \
-            --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' | \
-            awk '{print $1}')
-        docker swarm join --advertise-addr "$address" \
-            --token "$(cat "$token_file")" "$manager"
-        rm -f "$token_file"
+        magnum_swarm_join manager "$(magnum_param API_LB_ADDRESS)"
         ;;
 esac

@@ -75,4 +75,22 @@ magnum_install_kubernetes() {
     esac
     systemctl enable --now kubelet
 }
+magnum_swarm_join() {
+    # Joins the swarm as $1 (worker or manager) with a token read from the
+    # Docker API of the manager(s) at address $2.
+    # NOTE: plain tcp: a TLS bay's engines want a client certificate the
+    # nodes do not have yet (see doc/source/admin/heat.rst).
+    role=$1
+    endpoint="tcp://$2:$(magnum_param API_PORT)"
+    address=$(hostname -I | awk '{print $1}')
+    token_file=/etc/magnum/swarm-token
+    magnum_retry sh -c "docker -H $endpoint swarm join-token -q $role \
+        > $token_file"
+    manager=$(docker -H "$endpoint" info \
+        --format '{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' | \
+        awk '{print $1}')
+    docker swarm join --advertise-addr "$address" \
+        --token "$(cat "$token_file")" "$manager"
+    rm -f "$token_file"
+}
 MAGNUM_FUNCTIONS_END
