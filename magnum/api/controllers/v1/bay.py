@@ -110,7 +110,7 @@ def _target(bay):
     return {'project_id': bay.project_id, 'user_id': bay.user_id}
 
 
-class BaysController(collection.CollectionController):
+class BaysController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
         context = pecan.request.context
@@ -120,14 +120,6 @@ class BaysController(collection.CollectionController):
         query = collection.query(params, SORT_KEYS)
         rows, more = collection.fetch(bay_obj.Bay.records, context, query)
         return VIEW.render_page(rows, more, query, detail)
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):

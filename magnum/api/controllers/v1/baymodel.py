@@ -106,7 +106,7 @@ def _authorize_change(context, action, baymodel, prefix='baymodel'):
         policy.authorize(context, prefix + ':publish')
 
 
-class BayModelsController(collection.CollectionController):
+class BayModelsController(collection.ListedCollectionController):
     """``/v1/baymodels``, and (subclassed) ``/v1/clustertemplates``."""
 
     VIEW = VIEW
@@ -122,14 +122,6 @@ class BayModelsController(collection.CollectionController):
         rows, more = collection.fetch(baymodel_obj.BayModel.records,
                                       context, query)
         return self.VIEW.render_page(rows, more, query, detail)
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):

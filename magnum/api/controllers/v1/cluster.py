@@ -156,7 +156,7 @@ def mark_updating(bay, changes, rollback, restore):
     bay.save(expected_statuses=bay_obj.UPDATABLE, unlocked=True)
 
 
-class ClustersController(collection.CollectionController):
+class ClustersController(collection.ListedCollectionController):
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
@@ -176,14 +176,6 @@ class ClustersController(collection.CollectionController):
         if more and rows:
             body['next'] = collection.next_link(query, rows[-1].uuid)
         return body
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):

@@ -209,3 +209,17 @@ class CollectionController:
     def _route_extra(self, args, request):
         raise webob.exc.HTTPNotFound(
             detail='No resource at %s' % request.path)
+
+
+class ListedCollectionController(CollectionController):
+    """A collection whose list and detail differ only in the fields shown:
+    subclasses define ``_list(detail, params)``.
+    """
+
+    @pecan.expose('json')
+    def get_all(self, **params):
+        return self._list(False, params)
+
+    @pecan.expose('json')
+    def detail(self, **params):
+        return self._list(True, params)

@@ -146,7 +146,7 @@ def _flag(params, name):
     return value.lower() in _TRUE
 
 
-class ContainersController(collection.CollectionController):
+class ContainersController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
         context = pecan.request.context
@@ -173,14 +173,6 @@ class ContainersController(collection.CollectionController):
                 item['environment'] = {name: HIDDEN
                                        for name in item['environment']}
         return body
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):

@@ -35,7 +35,7 @@ class KubeObjectFields(wtypes.Base):
 SORT_KEYS = ('id', 'uuid', 'name', 'created_at')
 
 
-class KubeObjectController(collection.CollectionController):
+class KubeObjectController(collection.ListedCollectionController):
     """One kind's collection; subclasses set the class attributes."""
 
     resource = None          # 'pod': the conductor's kind and policy prefix
@@ -116,14 +116,6 @@ class KubeObjectController(collection.CollectionController):
         if len(objects) > len(page) and page:
             body['next'] = collection.next_link(query, page[-1]['uuid'])
         return body
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     # -- items -------------------------------------------------------------
 

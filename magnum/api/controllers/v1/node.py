@@ -41,7 +41,7 @@ def _target(node):
     return {'project_id': node.project_id, 'user_id': node.user_id}
 
 
-class NodesController(collection.CollectionController):
+class NodesController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
         context = pecan.request.context
@@ -49,14 +49,6 @@ class NodesController(collection.CollectionController):
         query = collection.query(params, SORT_KEYS)
         rows, more = collection.fetch(node_obj.Node.records, context, query)
         return VIEW.render_page(rows, more, query, detail)
-
-    @pecan.expose('json')
-    def get_all(self, **params):
-        return self._list(False, params)
-
-    @pecan.expose('json')
-    def detail(self, **params):
-        return self._list(True, params)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):
