@@ -16,6 +16,7 @@ action redone after a lost message) uses them too, addressed to the bay's
 project.
 """
 
+import collections
 import functools
 
 from heatclient import client as heat_client
@@ -101,6 +102,11 @@ def user_client(context):
                     token=context.auth_token,
                     project_id=context.project_id)
     return _client(_session(auth))
+
+
+def _created_at(stack):
+    # ISO 8601 text from Heat, which sorts as time does.
+    return getattr(stack, 'creation_time', None) or ''
 
 
 def _heat_error(e):
@@ -201,18 +207,23 @@ class HeatProvisioner(base.Provisioner):
         client = service_client()
         stacks = {s.id: s for s in client.stacks.list(
             global_tenant=True, tags=CONF.heat.stack_tag)}
-        by_name = {s.stack_name: s.id for s in stacks.values()}
+        by_name = collections.defaultdict(list)
+        for stack in stacks.values():
+            by_name[stack.stack_name].append(stack)
         states = {}
         for bay, baymodel in bays:
+            named = by_name.get(definition.stack_name(bay), ())
             if not bay.stack_id:
                 # NOTE: a conductor that died inside create may have made
-                # the stack without recording it: adopt it by name. No
-                # stack at all: the create never reached Heat (its message
-                # was lost), and the conductor drives it again.
-                found = by_name.get(definition.stack_name(bay))
-                states[bay.uuid] = (base.BayState(stack_id=found) if found
-                                    else base.BayState(redo=True))
+                # the stack without recording it: adopt it by name (the
+                # oldest, should there be several). No stack at all: the
+                # create never reached Heat (its message was lost), and the
+                # conductor drives it again.
+                found = min(named, key=_created_at, default=None)
+                states[bay.uuid] = (base.BayState(stack_id=found.id)
+                                    if found else base.BayState(redo=True))
                 continue
+            self._delete_duplicates(bay, named)
             stack = stacks.get(bay.stack_id)
             if stack is None:
                 if bay.status == bay_status.DELETE_IN_PROGRESS:
@@ -277,6 +288,32 @@ class HeatProvisioner(base.Provisioner):
             for s in (list(outputs.get('master_servers') or [])
                       + list(outputs.get('node_servers') or []))
             if s and s.get('id')]
+
+    @staticmethod
+    def _delete_duplicates(bay, named):
+        """Delete the stacks named for ``bay`` that are not its own.
+
+        NOTE: Heat checks that a stack name is free before it validates
+        the template and stores the stack, not atomically. A conductor
+        killed while its create was inside that window, and the new owner
+        that redid the create after ``redo_after``, can both get a stack.
+        Only the one the bay recorded is kept; the other is deleted here,
+        while the bay is still in progress, so each bay ends with one.
+        """
+        for stack in named:
+            if stack.id == bay.stack_id or stack.stack_status.startswith(
+                    'DELETE'):
+                continue
+            LOG.warning('Bay %s: deleting stack %s, a second stack made for '
+                        'it (its own is %s)', bay.uuid, stack.id,
+                        bay.stack_id)
+            try:
+                service_client(bay.project_id).stacks.delete(stack.id)
+            except heat_exc.HTTPNotFound:
+                pass
+            except heat_exc.HTTPException as e:
+                LOG.warning('Bay %s: could not delete stack %s: %s',
+                            bay.uuid, stack.id, _heat_error(e))
 
     # -- helpers -----------------------------------------------------------
 

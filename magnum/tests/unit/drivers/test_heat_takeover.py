@@ -60,3 +60,50 @@ class TestTakeOver(base.TestCase):
         self.provisioner.create(self.context, bay, self.model)
         self.assertEqual(1, [c[0] for c in self.heat.stacks.calls].count(
             'create'))
+
+    def _second_stack(self, bay, created):
+        """What a killed conductor's late create leaves: another stack of
+        the same name (Heat's name check is not atomic)."""
+        stack_id = 'late-%d' % len(self.heat.stacks.stacks)
+        self.heat.stacks.stacks[stack_id] = types.SimpleNamespace(
+            id=stack_id, stack_name=definition.stack_name(bay),
+            stack_status='CREATE_IN_PROGRESS', creation_time=created,
+            stack_status_reason='Stack CREATE started', outputs=[])
+        return stack_id
+
+    def test_a_second_stack_of_a_bay_is_deleted_and_its_own_kept(self):
+        bay = self._bay(name='raced')
+        own = self._created(bay)
+        late = self._second_stack(bay, '2026-01-01T00:00:09Z')
+        self.heat.stacks.calls.clear()
+        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.assertEqual([('list',), ('delete', late)],
+                         [c[:1] if c[0] == 'list' else c
+                          for c in self.heat.stacks.calls])
+        self.assertEqual('CREATE_IN_PROGRESS', own.stack_status)
+        self.assertEqual({}, states)
+        # Once deleting, it is left alone.
+        self.heat.stacks.calls.clear()
+        self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.assertEqual(['list'], [c[0] for c in self.heat.stacks.calls])
+
+    def test_unrecorded_bay_with_two_stacks_adopts_the_oldest(self):
+        bay = self._bay(name='raced-unrecorded')
+        newer = self._second_stack(bay, '2026-01-01T00:00:09Z')
+        older = self._second_stack(bay, '2026-01-01T00:00:01Z')
+        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.assertEqual(older, states[bay.uuid].stack_id)
+        bay.stack_id = older
+        self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.assertEqual('DELETE_IN_PROGRESS',
+                         self.heat.stacks.stacks[newer].stack_status)
+        self.assertEqual('CREATE_IN_PROGRESS',
+                         self.heat.stacks.stacks[older].stack_status)
+
+    def test_other_bays_stacks_are_never_deleted(self):
+        first, second = self._bay(name='same'), self._bay(name='same')
+        self._created(first)
+        self._created(second)
+        self.provisioner.poll(self.admin, [(first, self.model),
+                                           (second, self.model)])
+        self.assertNotIn('delete', [c[0] for c in self.heat.stacks.calls])
