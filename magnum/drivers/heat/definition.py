@@ -1,11 +1,17 @@
-"""From a BayModel and a Bay to the parameters of ``templates/bay.yaml``.
+"""From a BayModel and a Bay to the parameters of ``templates/bay.yaml``,
+and from a cluster's node groups to its ``common/cluster.yaml``.
 
 ``BayDefinition`` checks that the templates know the BayModel's COE, server
 type and distribution, and that the fields a Heat bay cannot do without are
 there, raising ``InvalidParameterValue`` naming the field, so a bad
 combination is a 400 at bay create rather than a failed stack later.
+
+``cluster_template`` adds a resource group to ``common/cluster.yaml`` for
+each extra worker node group (Heat templates cannot loop over a list), and
+the servers each resource group must remove first.
 """
 
+import copy
 import ipaddress
 import os
 import re
@@ -16,6 +22,10 @@ from magnum.common import exception
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         'templates', 'bay.yaml')
+CLUSTER_TEMPLATE = os.path.join(os.path.dirname(TEMPLATE), 'common',
+                                'cluster.yaml')
+# The resource groups of the default node groups in common/cluster.yaml.
+DEFAULT_GROUPS = {'default-master': 'masters', 'default-worker': 'nodes'}
 
 COES = ('kubernetes', 'swarm', 'docker')
 SERVER_TYPES = ('vm', 'bm')
@@ -157,3 +167,46 @@ class BayDefinition:
                     field=_FIELD_OF.get(key, key),
                     reason='control characters cannot reach the nodes')
         return params
+
+
+def group_resource(name):
+    """The resource of an extra node group in common/cluster.yaml."""
+    return DEFAULT_GROUPS.get(name) or 'nodegroup-%s' % name
+
+
+def cluster_template(base, groups=(), removals=None):
+    """``common/cluster.yaml`` (``base``, a dict, left untouched) with a
+    resource group for each extra node group in ``groups`` and the
+    ``removals``: {node group name: server ids its group removes first}.
+
+    ``groups``: rows or dicts with name, node_count, flavor_id, image_id,
+    docker_volume_size. Each new group is a copy of the default workers'
+    (``nodes``: their network, security group and boot configuration) with
+    its own count, flavor, image and volume; the default groups keep their
+    resource names, so an update keeps their servers.
+    """
+    template = copy.deepcopy(base)
+    resources = template['resources']
+    outputs = template['outputs']
+    servers = {}
+    for group in groups:
+        name = _field(group, 'name')
+        resource = copy.deepcopy(resources['nodes'])
+        props = resource['properties']
+        props['count'] = _field(group, 'node_count') or 0
+        member = props['resource_def']['properties']
+        member['name'] = {'str_replace': {
+            'template': 'NAME-%s-%%index%%' % name,
+            'params': {'NAME': {'get_param': 'name'}}}}
+        member['flavor'] = _field(group, 'flavor_id')
+        member['image'] = _field(group, 'image_id')
+        member['docker_volume_size'] = (
+            _field(group, 'docker_volume_size') or 0)
+        resources[group_resource(name)] = resource
+        servers[name] = {'get_attr': [group_resource(name), 'server_info']}
+    outputs['nodegroup_servers'] = {'value': servers}
+    for name, server_ids in (removals or {}).items():
+        if server_ids and group_resource(name) in resources:
+            resources[group_resource(name)]['properties'][
+                'removal_policies'] = [{'resource_list': list(server_ids)}]
+    return template

@@ -170,3 +170,110 @@ class TestBootScripts(base.TestCase):
         # Every family the definition accepts is one the scripts know.
         self.assertEqual({'debian', 'fedora'},
                          set(definition.DISTRO_FAMILIES.values()))
+
+
+class TestNodeGroupTemplate(base.TestCase):
+    """common/cluster.yaml as the heat provisioner renders it for a
+    cluster's extra node groups (Heat templates cannot loop)."""
+
+    def setUp(self):
+        super().setUp()
+        self.base = _load(definition.CLUSTER_TEMPLATE)
+        self.groups = [
+            {'name': 'gpu', 'node_count': 2, 'flavor_id': 'm1.gpu',
+             'image_id': 'fedora-41', 'docker_volume_size': 20},
+            {'name': 'small', 'node_count': 0, 'flavor_id': 'm1.tiny',
+             'image_id': 'fedora-40', 'docker_volume_size': None}]
+
+    def test_each_extra_group_is_a_resource_group_of_its_own(self):
+        rendered = definition.cluster_template(self.base, self.groups)
+        gpu = rendered['resources']['nodegroup-gpu']
+        self.assertEqual('OS::Heat::ResourceGroup', gpu['type'])
+        self.assertEqual(2, gpu['properties']['count'])
+        member = gpu['properties']['resource_def']
+        self.assertEqual('server.yaml', member['type'])
+        self.assertEqual('m1.gpu', member['properties']['flavor'])
+        self.assertEqual('fedora-41', member['properties']['image'])
+        self.assertEqual(20, member['properties']['docker_volume_size'])
+        self.assertEqual('node', member['properties']['role'])
+        self.assertEqual('NAME-gpu-%index%', member['properties']['name'][
+            'str_replace']['template'])
+        # Booted like the default workers, after the masters.
+        nodes = self.base['resources']['nodes']
+        for key in ('user_data', 'security_group', 'network', 'subnet'):
+            self.assertEqual(nodes['properties']['resource_def'][
+                'properties'][key], member['properties'][key])
+        self.assertEqual(['masters'], gpu['depends_on'])
+        small = rendered['resources']['nodegroup-small']
+        self.assertEqual(0, small['properties']['count'])
+        self.assertEqual(0, small['properties']['resource_def'][
+            'properties']['docker_volume_size'])
+        self.assertEqual(
+            {'gpu': {'get_attr': ['nodegroup-gpu', 'server_info']},
+             'small': {'get_attr': ['nodegroup-small', 'server_info']}},
+            rendered['outputs']['nodegroup_servers']['value'])
+
+    def test_default_groups_and_the_loaded_template_stay_as_they_are(self):
+        before = _load(definition.CLUSTER_TEMPLATE)
+        rendered = definition.cluster_template(self.base, self.groups)
+        self.assertEqual(before, self.base)
+        for name, resource in before['resources'].items():
+            self.assertEqual(resource, rendered['resources'][name], name)
+        # A group deleted is gone from the next rendering.
+        rendered = definition.cluster_template(self.base, self.groups[1:])
+        self.assertNotIn('nodegroup-gpu', rendered['resources'])
+        self.assertEqual(before['resources'],
+                         definition.cluster_template(self.base)['resources'])
+        self.assertEqual({}, definition.cluster_template(self.base)[
+            'outputs']['nodegroup_servers']['value'])
+
+    def test_servers_to_remove_are_their_groups_removal_policy(self):
+        rendered = definition.cluster_template(
+            self.base, self.groups,
+            {'gpu': ['server-a'], 'default-worker': ['server-b', 'server-c'],
+             'gone': ['server-d']})
+        self.assertEqual(
+            [{'resource_list': ['server-a']}],
+            rendered['resources']['nodegroup-gpu']['properties'][
+                'removal_policies'])
+        self.assertEqual(
+            [{'resource_list': ['server-b', 'server-c']}],
+            rendered['resources']['nodes']['properties']['removal_policies'])
+        self.assertNotIn('removal_policies', rendered['resources'][
+            'nodegroup-small']['properties'])
+
+    def test_a_member_is_named_by_its_server_id(self):
+        # removal_policies' resource_list takes a member's reference.
+        server = _load(os.path.join(TEMPLATES, 'common', 'server.yaml'))
+        self.assertEqual({'get_resource': 'server'},
+                         server['outputs']['OS::stack_id']['value'])
+        self.assertEqual({'get_resource': 'server'},
+                         server['outputs']['server_info']['value']['id'])
+
+    def test_provisioner_sends_the_rendered_file(self):
+        import json
+
+        from magnum.drivers import heat
+        files, template = heat.HeatProvisioner._template(
+            self.groups, {'gpu': ['server-a']})
+        cluster = json.loads(files['file://' + definition.CLUSTER_TEMPLATE])
+        gpu = cluster['resources']['nodegroup-gpu']
+        # heatclient's absolute URL of server.yaml, as for the default
+        # groups, and that file is in the files sent.
+        kind = gpu['properties']['resource_def']['type']
+        self.assertEqual(cluster['resources']['nodes']['properties'][
+            'resource_def']['type'], kind)
+        self.assertIn(kind, files)
+        self.assertEqual('file://' + definition.CLUSTER_TEMPLATE,
+                         template['resources']['cluster']['type'])
+        # Each call renders from its own copy.
+        files, _ = heat.HeatProvisioner._template()
+        cluster = json.loads(files['file://' + definition.CLUSTER_TEMPLATE])
+        self.assertNotIn('nodegroup-gpu', cluster['resources'])
+        self.assertNotIn('removal_policies',
+                         cluster['resources']['nodes']['properties'])
+
+    def test_the_bay_passes_the_node_groups_servers_on(self):
+        bay = _load(definition.TEMPLATE)
+        self.assertEqual({'get_attr': ['cluster', 'nodegroup_servers']},
+                         bay['outputs']['nodegroup_servers']['value'])
