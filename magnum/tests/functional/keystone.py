@@ -425,6 +425,41 @@ class MagnumServices(processes.MagnumServices):
         return {'X-Auth-Token': self.keystone.admin_session.get_token()}
 
 
+class Person:
+    """A user with ``roles`` in a fresh project (both named uniquely),
+    behind ``keystone`` and in front of ``magnum``: ``api`` is an HTTP
+    client with their token; ``keystone_cli(venv)`` and
+    ``keystone_osc(venv)`` log a client release in as them with password
+    auth (the password in ``OS_PASSWORD``, never in an argv). ``close()``
+    closes ``api``.
+    """
+
+    def __init__(self, keystone, magnum, who, roles):
+        self.keystone = keystone
+        self.project = processes.unique_name('project-%s' % who)
+        self.name = processes.unique_name('user-%s' % who)
+        self._password = processes.unique_name('pw')
+        self.project_id = keystone.create_project(self.project)
+        self.user_id = keystone.create_user(self.name, self._password,
+                                            self.project_id, roles)
+        self.api = processes.Client(magnum, headers={
+            'X-Auth-Token': keystone.token_for(self.name, self._password,
+                                               self.project)})
+
+    def keystone_cli(self, venv):
+        """``magnum`` of ``venv`` (a ``magnumclient.ClientVenv``)."""
+        return venv.keystone_cli(self.keystone.url, self.name,
+                                 self._password, self.project)
+
+    def keystone_osc(self, venv):
+        """``openstack coe`` of ``venv`` (``magnumclient.osc_venv``)."""
+        return venv.keystone_osc(self.keystone.url, self.name,
+                                 self._password, self.project)
+
+    def close(self):
+        self.api.close()
+
+
 @contextlib.contextmanager
 def magnum_behind(keystone, extra=None):
     """magnum-api and a conductor on PostgreSQL and RabbitMQ behind

@@ -18,15 +18,31 @@ gives a ``KeystoneCLI`` with Keystone v3 password auth and the endpoint
 from the catalog (the 2.x releases know no token mode), the password in
 ``OS_PASSWORD``, never in an argv. ``parse_table`` / ``parse_properties``
 read the tables a CLI prints.
+
+``osc_venv(version)`` is a release with python-openstackclient beside it;
+its ``osc(endpoint)`` runs ``openstack coe ...`` without Keystone
+(``--os-auth-type none --os-endpoint``) and ``keystone_osc(...)`` with
+Keystone password auth, the endpoint found in the catalog under
+``container-infra`` (``OSC`` / ``KeystoneOSC``). ``coe_tour`` and
+``coe_ca_tour`` are the cluster era's tours that every OSC release and
+both ways of authenticating run.
 """
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
+from cryptography import exceptions as crypto_exceptions
+from cryptography import x509 as cx509
+from cryptography.hazmat.primitives import serialization
 import pytest
+
+from magnum.common import x509
+from magnum.tests.functional import processes
 
 CACHE = os.environ.get(
     'MAGNUM_TEST_CACHE',
@@ -114,6 +130,26 @@ class ClientVenv:
         """
         return KeystoneCLI(self.magnum, auth_url, username, password,
                            project, domain)
+
+    def osc(self, endpoint):
+        """``openstack coe`` without Keystone (see ``OSC``)."""
+        return OSC(self, endpoint)
+
+    def keystone_osc(self, auth_url, username, password, project,
+                     domain='Default'):
+        """``openstack coe`` with Keystone password auth (``KeystoneOSC``).
+        """
+        return KeystoneOSC(self, auth_url, username, password, project,
+                           domain)
+
+
+OSC_RELEASES = ('4.11.0', '5.0.0')
+
+
+def osc_venv(version):
+    """A release with python-openstackclient (``openstack coe``), built."""
+    return ClientVenv(version, extra=('six', 'python-openstackclient')
+                      ).ensure()
 
 
 def _environment():
@@ -212,6 +248,81 @@ class KeystoneCLI(CLI):
         return env
 
 
+class OSC(CLI):
+    """``openstack coe ...`` of one client release, no Keystone::
+
+        openstack --os-auth-type none --os-endpoint http://HOST:PORT/v1 coe ...
+    """
+
+    def __init__(self, venv, endpoint):
+        super().__init__(os.path.join(venv.path, 'bin', 'openstack'),
+                         endpoint, None)
+        self.version = venv.version
+        # Global options (``--debug``) go before ``coe``.
+        self.options = []
+
+    def _argv(self, args):
+        return [self.magnum, '--os-auth-type', 'none', '--os-endpoint',
+                self.endpoint] + self.options + ['coe'] + list(args)
+
+    def ok(self, *args):
+        """Run a command that must exit 0."""
+        result = self.run(*args)
+        assert result.returncode == 0, str(result)
+        return result
+
+    def json(self, *args):
+        result = self.ok(*(args + ('-f', 'json')))
+        # NOTE: some commands print a sentence before the JSON.
+        text = result.stdout
+        start = min([i for i in (text.find('{'), text.find('[')) if i >= 0],
+                    default=0)
+        try:
+            return json.loads(text[start:])
+        except ValueError:
+            raise AssertionError('not JSON:\n%s' % result)
+
+
+class KeystoneOSC(OSC):
+    """``openstack coe ...`` with Keystone v3 password auth::
+
+        openstack --os-auth-type password --os-auth-url K/v3 \\
+            --os-username U --os-project-name P \\
+            --os-user-domain-name Default --os-project-domain-name Default \\
+            --os-region-name RegionOne coe ...
+
+    magnum's endpoint comes from the token's catalog (service type
+    ``container-infra``; no ``--os-endpoint``). The password goes in
+    ``OS_PASSWORD``, never in the argv.
+    """
+
+    def __init__(self, venv, auth_url, username, password, project,
+                 domain='Default', region='RegionOne'):
+        super().__init__(venv, None)
+        self.auth_url = auth_url
+        self.username = username
+        self._password = password
+        self.project = project
+        self.domain = domain
+        self.region = region
+
+    def _argv(self, args):
+        return [self.magnum, '--os-auth-type', 'password',
+                '--os-identity-api-version', '3',
+                '--os-auth-url', self.auth_url,
+                '--os-username', self.username,
+                '--os-project-name', self.project,
+                '--os-user-domain-name', self.domain,
+                '--os-project-domain-name', self.domain,
+                '--os-region-name', self.region] + self.options + [
+                    'coe'] + list(args)
+
+    def _environment(self):
+        env = _environment()
+        env['OS_PASSWORD'] = self._password
+        return env
+
+
 def parse_table(text):
     """The rows of the (one) prettytable in ``text``, as dicts."""
     lines = [line.strip() for line in text.splitlines()]
@@ -277,4 +388,209 @@ def baymodel_tour(cli, name, *extra):
     assert updated['dns_nameserver'] == '1.1.1.1', str(result)
     assert updated['docker_volume_size'] == '5'
     assert updated['uuid'] == uuid
+    return uuid
+
+
+# -- the cluster era's tours with ``openstack coe``, every OSC release -------
+
+# A Kubernetes endpoint that refuses connections: plain http, so a static
+# provisioner with [static] certificate_dir does not wait for it to serve
+# the bay's certificates; the cluster fails to create, and a failed cluster
+# can still be resized, upgraded and deleted.
+TOUR_KUBE_URL = 'http://127.0.0.1:1'
+
+
+def _wait(api, magnum, uuid, statuses):
+    return processes.wait_for_bay(api, magnum, uuid, statuses)
+
+
+def coe_tour(osc, api, magnum, admin=None, project='default', seen=None):
+    """cluster template create/list/show/delete, cluster create/list/show/
+    resize/upgrade/delete, nodegroup list/create/show/update/delete,
+    quotas create/show/update/list/delete (as ``admin``, an OSC; ``osc``
+    when not given), stats list of ``project`` (the caller's project id)
+    and credential rotate, with ``osc`` (an ``OSC`` or ``KeystoneOSC``).
+
+    ``api`` is an HTTP client of the same caller (``processes.Client``),
+    to wait for the asynchronous steps; ``seen(uuid)`` is called once the
+    cluster exists, to look at it with another client.
+    """
+    admin = admin or osc
+    template = processes.unique_name('ct')
+    cluster = processes.unique_name('cl')
+    created = osc.json('cluster', 'template', 'create', template,
+                       '--coe', 'kubernetes', '--image', 'fedora',
+                       '--external-network', 'public', '--keypair', 'kp',
+                       '--labels', 'kube_api_url=%s,kube_tag=v1.20'
+                       % TOUR_KUBE_URL)
+    assert created['name'] == template and created['coe'] == 'kubernetes'
+    listed = osc.json('cluster', 'template', 'list')
+    assert template in [row['name'] for row in listed]
+    shown = osc.json('cluster', 'template', 'show', template)
+    assert shown['uuid'] == created['uuid'] and shown['keypair_id'] == 'kp'
+    assert shown['labels']['kube_tag'] == 'v1.20'
+    upgrade_to = processes.unique_name('ct2')
+    osc.ok('cluster', 'template', 'create', upgrade_to, '--coe',
+           'kubernetes', '--image', 'fedora', '--external-network', 'public',
+           '--labels', 'kube_api_url=%s,kube_tag=v1.21' % TOUR_KUBE_URL)
+
+    result = osc.ok('cluster', 'create', cluster, '--cluster-template',
+                    template, '--node-count', '2', '--master-count', '1')
+    assert 'accepted' in result.stdout, str(result)
+    rows = osc.json('cluster', 'list')
+    mine = [row for row in rows if row['name'] == cluster]
+    assert len(mine) == 1, rows
+    assert mine[0]['keypair'] == 'kp'
+    uuid = mine[0]['uuid']
+    _wait(api, magnum, uuid, ('CREATE_FAILED', 'CREATE_COMPLETE'))
+    shown = osc.json('cluster', 'show', cluster)
+    assert shown['cluster_template_id'] == created['uuid']
+    assert shown['labels']['kube_tag'] == 'v1.20'
+    if seen:
+        seen(uuid)
+
+    osc.ok('cluster', 'resize', cluster, '3')
+    done = _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+    assert done['node_count'] == 3
+    osc.ok('cluster', 'upgrade', cluster, upgrade_to)
+    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+    shown = osc.json('cluster', 'show', cluster)
+    assert shown['coe_version'] == 'v1.21'
+
+    groups = osc.json('nodegroup', 'list', cluster)
+    assert {g['name'] for g in groups} == {'default-master',
+                                          'default-worker'}
+    osc.ok('nodegroup', 'create', cluster, 'extra', '--node-count', '1')
+    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+    shown = osc.json('nodegroup', 'show', cluster, 'extra')
+    assert shown['node_count'] == 1 and shown['role'] == 'worker'
+    if osc.version.startswith('4.'):
+        osc.ok('nodegroup', 'update', cluster, 'extra', 'replace',
+               'max_node_count=4')
+    else:  # 5.0.0 has options instead of a patch
+        osc.ok('nodegroup', 'update', cluster, 'extra', '--max-nodes', '4')
+    assert osc.json('nodegroup', 'show', cluster, 'extra')[
+        'max_node_count'] == 4
+    osc.ok('nodegroup', 'delete', cluster, 'extra')
+    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+    assert 'extra' not in [g['name'] for g in
+                           osc.json('nodegroup', 'list', cluster)]
+
+    other = processes.unique_name('proj')
+    admin.ok('quotas', 'create', '--project-id', other, '--resource',
+             'Cluster', '--hard-limit', '3')
+    # NOTE: the quotas and stats commands print plain text (no -f json).
+    shown = admin.ok('quotas', 'show', '--project-id', other,
+                     '--resource', 'Cluster')
+    assert "'hard_limit': 3" in shown.stdout or '| 3 ' in shown.stdout, (
+        str(shown))
+    admin.ok('quotas', 'update', '--project-id', other, '--resource',
+             'Cluster', '--hard-limit', '4')
+    listed = admin.ok('quotas', 'list', '--all-tenants')
+    assert other in listed.stdout, str(listed)
+    admin.ok('quotas', 'delete', '--project-id', other, '--resource',
+             'Cluster')
+    assert other not in admin.ok('quotas', 'list', '--all-tenants').stdout
+    stats = osc.ok('stats', 'list', project)
+    assert 'clusters' in stats.stdout, str(stats)
+
+    result = osc.ok('credential', 'rotate', cluster)
+    # NOTE: the command prints a failure and exits 0 all the same.
+    assert 'accepted' in result.stdout, str(result)
+    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+
+    osc.ok('cluster', 'delete', cluster)
+    _wait(api, magnum, uuid, (None,))
+    for name in (template, upgrade_to):
+        osc.ok('cluster', 'template', 'delete', name)
+    names = [row['name'] for row in osc.json('cluster', 'template', 'list')]
+    assert template not in names and upgrade_to not in names
+    return uuid
+
+
+def _csr_file(directory, cn):
+    csr = x509.make_csr(x509.new_key(), x509.name(cn, 'tenants'))
+    path = os.path.join(directory, '%s.csr' % cn)
+    with open(path, 'wb') as f:
+        f.write(csr.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _pem_in(result):
+    text = result.stdout
+    start = text.find('-----BEGIN CERTIFICATE-----')
+    end = text.find('-----END CERTIFICATE-----')
+    assert 0 <= start < end, str(result)
+    return cx509.load_pem_x509_certificate(
+        text[start:end + len('-----END CERTIFICATE-----')].encode())
+
+
+def _issued_by(cert, ca):
+    try:
+        cert.verify_directly_issued_by(ca)
+        return True
+    except (crypto_exceptions.InvalidSignature, ValueError, TypeError):
+        return False
+
+
+def coe_ca_tour(osc, api, magnum, docker_url):
+    """ca show, ca sign, ca rotate and credential rotate with ``osc`` on a
+    fresh docker cluster whose static endpoint (``docker_url``, a real
+    Docker Engine) answers, so that it is CREATE_COMPLETE (a CA rotates
+    only on a cluster that is up; the conductors need ``[static]
+    certificate_dir``). The CA the client shows and the one that signed
+    its CSR are checked against the CA the API holds, before and after the
+    rotation. Everything is deleted at the end.
+    """
+    template = processes.unique_name('ca-ct')
+    cluster = processes.unique_name('ca-cl')
+    osc.ok('cluster', 'template', 'create', template, '--coe', 'docker',
+           '--image', 'busybox', '--external-network', 'none',
+           '--labels', 'docker_url=%s' % docker_url)
+    osc.ok('cluster', 'create', cluster, '--cluster-template', template)
+    uuid = osc.json('cluster', 'show', cluster)['uuid']
+    bay = _wait(api, magnum, uuid, ('CREATE_COMPLETE', 'CREATE_FAILED'))
+    assert bay['status'] == 'CREATE_COMPLETE', bay
+
+    def ca():
+        response = api.get('/v1/certificates/%s' % uuid)
+        assert response.status_code == 200, response.text
+        return response.json()['pem']
+
+    old_pem = ca()
+    old_ca = cx509.load_pem_x509_certificate(old_pem.encode())
+    shown = osc.ok('ca', 'show', cluster)
+    assert _pem_in(shown) == old_ca, str(shown)
+
+    with tempfile.TemporaryDirectory(prefix='mgcsr-') as directory:
+        signed = osc.ok('ca', 'sign', cluster,
+                        _csr_file(directory, 'osc-%s' % osc.version))
+    cert = _pem_in(signed)
+    assert _issued_by(cert, old_ca), str(signed)
+    assert cert.subject.get_attributes_for_oid(
+        cx509.NameOID.COMMON_NAME)[0].value == 'osc-%s' % osc.version
+    assert 'PRIVATE KEY' not in shown.output + signed.output
+
+    rotated = osc.ok('ca', 'rotate', cluster)
+    assert 'accepted' in rotated.stdout, str(rotated)
+    new_pem = ca()
+    assert new_pem != old_pem
+    new_ca = cx509.load_pem_x509_certificate(new_pem.encode())
+    assert not _issued_by(cert, new_ca)
+    assert _pem_in(osc.ok('ca', 'show', cluster)) == new_ca
+    with tempfile.TemporaryDirectory(prefix='mgcsr-') as directory:
+        again = osc.ok('ca', 'sign', cluster, _csr_file(directory, 'again'))
+    assert _issued_by(_pem_in(again), new_ca), str(again)
+    assert api.get('/v1/clusters/%s' % uuid).json()['status'] == (
+        'CREATE_COMPLETE')
+
+    result = osc.ok('credential', 'rotate', cluster)
+    # NOTE: the command prints a failure and exits 0 all the same.
+    assert 'accepted' in result.stdout, str(result)
+    bay = _wait(api, magnum, uuid, ('UPDATE_COMPLETE', 'UPDATE_FAILED'))
+    assert bay['status'] == 'UPDATE_COMPLETE', bay
+
+    osc.ok('cluster', 'delete', cluster)
+    _wait(api, magnum, uuid, (None,))
+    osc.ok('cluster', 'template', 'delete', template)
     return uuid

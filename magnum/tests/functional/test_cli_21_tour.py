@@ -39,36 +39,25 @@ def magnum(keystone):
         yield magnum
 
 
-class Person:
-    """A user with ``roles`` in a fresh project: a 2.1.0 CLI logged in as
-    them and an HTTP client with their token.
-    """
-
-    def __init__(self, keystone, magnum, client_venv, who, roles):
-        self.project = processes.unique_name('project-%s' % who)
-        self.name = processes.unique_name('user-%s' % who)
-        password = processes.unique_name('pw')
-        project_id = keystone.create_project(self.project)
-        keystone.create_user(self.name, password, project_id, roles)
-        self.cli = client_venv.keystone_cli(keystone.url, self.name,
-                                            password, self.project)
-        self.api = processes.Client(magnum, headers={
-            'X-Auth-Token': keystone.token_for(self.name, password,
-                                               self.project)})
+def _person(keystone, magnum, client_venv, who, roles):
+    """A ``keystone.Person`` with their 2.1.0 CLI as ``cli``."""
+    person = keystone_mod.Person(keystone, magnum, who, roles)
+    person.cli = person.keystone_cli(client_venv)
+    return person
 
 
 @pytest.fixture(scope='module')
 def member(keystone, magnum, client_venv):
-    person = Person(keystone, magnum, client_venv, 'member', ['member'])
+    person = _person(keystone, magnum, client_venv, 'member', ['member'])
     yield person
-    person.api.close()
+    person.close()
 
 
 @pytest.fixture(scope='module')
 def admin(keystone, magnum, client_venv):
-    person = Person(keystone, magnum, client_venv, 'admin', ['admin'])
+    person = _person(keystone, magnum, client_venv, 'admin', ['admin'])
     yield person
-    person.api.close()
+    person.close()
 
 
 def test_tour(member, magnum):

@@ -8,10 +8,16 @@ by ``openstack coe cluster list`` and a cluster made with ``openstack coe
 cluster create`` by ``magnum bay-list``. Clusters point the static
 provisioner at a socket that does not exist, so they fail to create; a
 failed cluster can still be resized, upgraded and deleted.
+
+The ``openstack coe`` tours (``magnumclient.coe_tour`` and
+``coe_ca_tour``) are shared with the same tours through a real Keystone
+(test_cli_cluster_keystone.py). The ca tour's cluster is a docker cluster
+on a real Docker Engine (the module's ``docker_engine``), so it is
+CREATE_COMPLETE and its CA can rotate.
 """
 
-import json
-import subprocess
+import os
+import tempfile
 
 import pytest
 
@@ -22,52 +28,25 @@ from magnum.tests.functional import processes
 pytestmark = [pytest.mark.cli, pytest.mark.postgresql, pytest.mark.rabbitmq]
 
 SOCKET = magnumclient.TOUR_SOCKET
-OSC_RELEASES = ('4.11.0', '5.0.0')
-
-
-class OSC:
-    """``openstack coe ...`` of one client release, no Keystone."""
-
-    def __init__(self, venv, endpoint):
-        self.version = venv.version
-        self.argv = [venv.path + '/bin/openstack', '--os-auth-type', 'none',
-                     '--os-endpoint', endpoint]
-
-    def run(self, *args):
-        argv = self.argv + ['coe'] + list(args)
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True,
-                              timeout=magnumclient.RUN_TIMEOUT,
-                              env=magnumclient._environment())
-        return magnumclient.Result(argv, done.returncode, done.stdout,
-                                   done.stderr)
-
-    def ok(self, *args):
-        result = self.run(*args)
-        assert result.returncode == 0, str(result)
-        return result
-
-    def json(self, *args):
-        result = self.ok(*(args + ('-f', 'json')))
-        # NOTE: some commands print a sentence before the JSON.
-        text = result.stdout
-        start = min([i for i in (text.find('{'), text.find('[')) if i >= 0],
-                    default=0)
-        try:
-            return json.loads(text[start:])
-        except ValueError:
-            raise AssertionError('not JSON:\n%s' % result)
+OSC_RELEASES = magnumclient.OSC_RELEASES
 
 
 @pytest.fixture(scope='module')
 def magnum():
     # NOTE: several API workers and threads, so concurrent creates really
     # race in the database (one sync worker would queue them).
-    with processes.running(db_servers.PostgresDatabase()) as database:
-        with processes.running(processes.MagnumServices(
-                database.url, extra={'api': {'workers': 3, 'threads': 4}})
-        ) as running:
-            yield running
+    # NOTE: [static] certificate_dir: the static provisioner can rotate a
+    # CA only with it (the ca tour's docker cluster).
+    with tempfile.TemporaryDirectory(prefix='mgcl-') as scratch:
+        certificate_dir = os.path.join(scratch, 'bays')
+        os.mkdir(certificate_dir, 0o700)
+        with processes.running(db_servers.PostgresDatabase()) as database:
+            with processes.running(processes.MagnumServices(
+                    database.url, extra={
+                        'api': {'workers': 3, 'threads': 4},
+                        'static': {'certificate_dir': certificate_dir}})
+            ) as running:
+                yield running
 
 
 @pytest.fixture(scope='module')
@@ -77,9 +56,7 @@ def magnum37():
 
 @pytest.fixture(scope='module', params=OSC_RELEASES)
 def osc(request, magnum):
-    venv = magnumclient.ClientVenv(
-        request.param, extra=('six', 'python-openstackclient')).ensure()
-    return OSC(venv, magnum.endpoint)
+    return magnumclient.osc_venv(request.param).osc(magnum.endpoint)
 
 
 def _wait(api, magnum, uuid, statuses):
@@ -154,85 +131,19 @@ def test_magnum_37_cluster_tour(magnum, magnum37, api):
 
 
 def test_openstack_coe_tour(magnum, magnum37, osc, api):
-    template = processes.unique_name('ct')
-    cluster = processes.unique_name('cl')
-    created = osc.json('cluster', 'template', 'create', template,
-                       '--coe', 'kubernetes', '--image', 'fedora',
-                       '--external-network', 'public', '--keypair', 'kp',
-                       '--labels', 'kube_api_url=https://127.0.0.1:1,'
-                       'kube_tag=v1.20')
-    assert created['name'] == template and created['coe'] == 'kubernetes'
-    listed = osc.json('cluster', 'template', 'list')
-    assert template in [row['name'] for row in listed]
-    upgrade_to = processes.unique_name('ct2')
-    osc.ok('cluster', 'template', 'create', upgrade_to, '--coe',
-           'kubernetes', '--image', 'fedora', '--external-network', 'public',
-           '--labels', 'kube_api_url=https://127.0.0.1:1,kube_tag=v1.21')
-
-    result = osc.ok('cluster', 'create', cluster, '--cluster-template',
-                    template, '--node-count', '2', '--master-count', '1')
-    assert 'accepted' in result.stdout, str(result)
-    rows = osc.json('cluster', 'list')
-    mine = [row for row in rows if row['name'] == cluster]
-    assert len(mine) == 1, rows
-    assert mine[0]['keypair'] == 'kp'
-    uuid = mine[0]['uuid']
-    _wait(api, magnum, uuid, ('CREATE_FAILED', 'CREATE_COMPLETE'))
-    shown = osc.json('cluster', 'show', cluster)
-    assert shown['cluster_template_id'] == created['uuid']
-    assert shown['labels']['kube_tag'] == 'v1.20'
-
-    # The bay era sees it.
     cli = magnum37.cli(magnum.endpoint)
-    bays = magnumclient.parse_table(cli.ok('bay-list').stdout)
-    assert uuid in [row['uuid'] for row in bays]
 
-    osc.ok('cluster', 'resize', cluster, '3')
-    done = _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
-    assert done['node_count'] == 3
-    osc.ok('cluster', 'upgrade', cluster, upgrade_to)
-    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
-    shown = osc.json('cluster', 'show', cluster)
-    assert shown['coe_version'] == 'v1.21'
+    def seen_by_the_bay_era(uuid):
+        bays = magnumclient.parse_table(cli.ok('bay-list').stdout)
+        assert uuid in [row['uuid'] for row in bays]
 
-    groups = osc.json('nodegroup', 'list', cluster)
-    assert {g['name'] for g in groups} == {'default-master',
-                                          'default-worker'}
-    osc.ok('nodegroup', 'create', cluster, 'extra', '--node-count', '1')
-    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
-    shown = osc.json('nodegroup', 'show', cluster, 'extra')
-    assert shown['node_count'] == 1 and shown['role'] == 'worker'
-    if osc.version.startswith('4.'):
-        osc.ok('nodegroup', 'update', cluster, 'extra', 'replace',
-               'max_node_count=4')
-    else:  # 5.0.0 has options instead of a patch
-        osc.ok('nodegroup', 'update', cluster, 'extra', '--max-nodes', '4')
-    assert osc.json('nodegroup', 'show', cluster, 'extra')[
-        'max_node_count'] == 4
-    osc.ok('nodegroup', 'delete', cluster, 'extra')
-    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+    # noauth: the caller is an admin of the project "default".
+    magnumclient.coe_tour(osc, api, magnum, seen=seen_by_the_bay_era)
 
-    project = processes.unique_name('proj')
-    osc.ok('quotas', 'create', '--project-id', project, '--resource',
-           'Cluster', '--hard-limit', '3')
-    # NOTE: the quotas and stats commands print plain text (no -f json).
-    shown = osc.ok('quotas', 'show', '--project-id', project,
-                   '--resource', 'Cluster')
-    assert "'hard_limit': 3" in shown.stdout or '| 3 ' in shown.stdout, (
-        str(shown))
-    osc.ok('quotas', 'update', '--project-id', project, '--resource',
-           'Cluster', '--hard-limit', '4')
-    osc.ok('quotas', 'list', '--all-tenants')
-    osc.ok('quotas', 'delete', '--project-id', project, '--resource',
-           'Cluster')
-    stats = osc.ok('stats', 'list', 'default')  # noauth's project
-    assert 'clusters' in stats.stdout, str(stats)
 
-    osc.ok('credential', 'rotate', cluster)
-    _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
-
-    osc.ok('cluster', 'delete', cluster)
-    _wait(api, magnum, uuid, (None,))
+@pytest.mark.docker
+def test_openstack_coe_ca_tour(magnum, osc, api, docker_engine):
+    magnumclient.coe_ca_tour(osc, api, magnum, docker_engine.url)
 
 
 def test_concurrent_creates_never_overshoot_the_quota(magnum, api):
