@@ -503,9 +503,17 @@ def create_node(context, values):
             sa.select(NODE).where(NODE.c.uuid == values['uuid'])).one()
 
 
+def bay_nodes(bay_uuid):
+    """Every Node row of a bay (the caller checked the bay is in scope)."""
+    with reader() as session:
+        return session.execute(sa.select(NODE).where(
+            NODE.c.bay_uuid == bay_uuid).order_by(NODE.c.id)).all()
+
+
 def replace_bay_nodes(bay_uuid, nodes):
     """Make the bay's Node rows the servers in ``nodes`` (dicts with
-    server_id, name, type, image_id, addresses), in one transaction: rows of
+    server_id, name, type, image_id, addresses, nodegroup), in one
+    transaction: rows of
     servers that are gone are removed, known ones updated, new ones added,
     each keeping its uuid while its server lives.
     """
@@ -525,7 +533,8 @@ def replace_bay_nodes(bay_uuid, nodes):
             session.execute(sa.delete(NODE).where(NODE.c.uuid.in_(gone)))
         for server, node in wanted.items():
             values = {k: node.get(k) for k in
-                      ('name', 'type', 'image_id', 'addresses')}
+                      ('name', 'type', 'image_id', 'addresses',
+                       'nodegroup')}
             if server in known:
                 session.execute(sa.update(NODE).where(
                     NODE.c.uuid == known[server]).values(updated_at=now,

@@ -35,9 +35,12 @@ class BayState:
     health_status: str = None
     health_status_reason: dict = None
     # The bay's servers, when the provisioner knows them: dicts with
-    # server_id, name, type, image_id, addresses. They replace the bay's
-    # Node rows.
+    # server_id, name, type, image_id, addresses and nodegroup (a node
+    # group's name). They replace the bay's Node rows.
     nodes: list = None
+    # {node group name: the public addresses of its servers}, when the
+    # provisioner knows them (the heat provisioner: from the stack).
+    nodegroup_addresses: dict = None
     # True when the backend never saw the bay's current action (its message
     # was lost): the conductor drives the action again, under the lock.
     redo: bool = None

@@ -19,5 +19,9 @@ class Node:
         return db_api.create_node(context, values)
 
     @staticmethod
+    def of_bay(bay_uuid):
+        return db_api.bay_nodes(bay_uuid)
+
+    @staticmethod
     def replace_for_bay(bay_uuid, nodes):
         db_api.replace_bay_nodes(bay_uuid, nodes)

@@ -7,7 +7,9 @@ reconciler redoes it) and a restart mid-way all end in the same place.
 """
 
 import collections
+from concurrent import futures
 import datetime
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -49,6 +51,9 @@ class BayHandler:
     def __init__(self, host, rings=None):
         self.host = host
         self.rings = rings
+        self._redo_pool = None
+        self._redoing = set()
+        self._redo_lock = threading.Lock()
 
     # -- RPC entry points --------------------------------------------------
 
@@ -110,6 +115,8 @@ class BayHandler:
         nodes = changes.pop('nodes', None)
         if nodes is not None:
             node_obj.Node.replace_for_bay(bay.uuid, nodes)
+        cluster_handler.record_addresses(
+            bay.uuid, changes.pop('nodegroup_addresses', None))
         for name, value in changes.items():
             setattr(bay, name, value)
         cluster_handler.finish(bay, state)
@@ -200,20 +207,56 @@ class BayHandler:
                 # NOTE: its message may still be on its way. Read before the
                 # lock: taking the reservation stamps updated_at.
                 continue
+            if state.redo:
+                self._redo_soon(context, bay)
+                continue
             try:
                 with locks.bay_lock(context, bay.uuid, self.host) as locked:
                     if locked.status != bay.status:
                         continue  # someone acted meanwhile; next pass
-                    if state.redo:
-                        LOG.info('Bay %s: %s again (its message was lost)',
-                                 locked.uuid, _ACTION[locked.status])
-                        self._drive(context, locked, _ACTION[locked.status])
-                    else:
-                        self._apply(locked, state)
+                    self._apply(locked, state)
             except (exception.BayLocked, exception.BayNotFound):
                 continue
             except Exception:
                 LOG.exception('Could not reconcile bay %s', bay.uuid)
+
+    def _redo_soon(self, context, bay):
+        """Drive ``bay``'s action again, its message being lost, on the
+        redo pool (``[conductor] redo_workers``), once at a time per bay.
+
+        NOTE: not inline in the reconcile pass: a provisioner's action can
+        take seconds (a Heat create validates the whole template before it
+        answers), and a pass redoing the dozen bays of a dead conductor one
+        after another held every other bay's finished status back for
+        minutes.
+        """
+        with self._redo_lock:
+            if bay.uuid in self._redoing:
+                return
+            self._redoing.add(bay.uuid)
+            if self._redo_pool is None:
+                self._redo_pool = futures.ThreadPoolExecutor(
+                    CONF.conductor.redo_workers,
+                    thread_name_prefix='magnum-redo')
+        LOG.info('Bay %s: %s again (its message was lost)', bay.uuid,
+                 _ACTION[bay.status])
+        self._redo_pool.submit(self._redo, context, bay.uuid, bay.status)
+
+    def _redo(self, context, uuid, status):
+        try:
+            self._act(context, uuid, status)
+        except Exception:
+            LOG.exception('Could not drive bay %s again', uuid)
+        finally:
+            with self._redo_lock:
+                self._redoing.discard(uuid)
+
+    def wait_for_redos(self):
+        """Let the actions being redone finish (a conductor draining)."""
+        with self._redo_lock:
+            pool, self._redo_pool = self._redo_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     @staticmethod
     def _recent(bay):

@@ -1,5 +1,5 @@
-"""What the cluster era adds when a bay's change ends: rollback and the
-statuses of its node groups.
+"""What the cluster era adds when a bay's change ends: rollback, the
+statuses and addresses of its node groups.
 
 Called by BayHandler._apply under the bay's lock, before the bay's row is
 written. A resize or upgrade asked with ``?rollback=True`` left in the row
@@ -31,19 +31,36 @@ def finish(bay, state):
         bay.status_reason = state.status_reason
         LOG.info('Bay %s: update failed, rolled back %s', bay.uuid,
                  restored)
-    if bay.rollback:
+    if bay.rollback is not None:
         bay.rollback = None
     _nodegroup_statuses(bay.uuid, state.status)
+
+
+def record_addresses(bay_uuid, addresses):
+    """The public addresses of each node group's servers ({name: list}),
+    as the provisioner reports them; the default groups show the bay's."""
+    if not addresses:
+        return
+    for row in nodegroup_obj.NodeGroup.all_of(bay_uuid):
+        if not row.is_default and row.name in addresses and (
+                row.node_addresses != addresses[row.name]):
+            nodegroup_obj.NodeGroup.update(
+                row.uuid, {'node_addresses': addresses[row.name]})
 
 
 def _restore(bay, values):
     restored = {}
     group = values.pop('nodegroup', None)
     count = values.pop('nodegroup_count', None)
-    if group and count is not None:
+    image = values.pop('nodegroup_image', None)
+    for field, value in (('node_count', count), ('image_id', image)):
+        if not group or value is None:
+            continue
+        if field == 'node_count':
+            value = int(value)
         try:
-            nodegroup_obj.NodeGroup.update(group, {'node_count': int(count)})
-            restored['nodegroup %s node_count' % group] = count
+            nodegroup_obj.NodeGroup.update(group, {field: value})
+            restored['nodegroup %s %s' % (group, field)] = value
         except exception.NodeGroupNotFound:
             pass
     for name, value in values.items():
@@ -56,9 +73,14 @@ def _restore(bay, values):
 
 def _nodegroup_statuses(bay_uuid, status):
     """Extra node groups end their own action (CREATE_... for a new one)
-    with the bay's outcome; the default ones show the bay's status."""
+    with the bay's outcome; the default ones show the bay's status. The
+    servers a resize asked to remove are forgotten: Heat has removed them
+    (and never reuses their names), or the update failed."""
     outcome = status.rsplit('_', 1)[-1]
     for row in nodegroup_obj.NodeGroup.all_of(bay_uuid):
+        if row.nodes_to_remove:
+            nodegroup_obj.NodeGroup.update(row.uuid,
+                                           {'nodes_to_remove': None})
         if row.is_default or not row.status:
             continue
         action = row.status.split('_')[0]

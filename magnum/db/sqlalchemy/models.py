@@ -178,6 +178,8 @@ class Node(Base):
     server_id = sa.Column(sa.String(255))
     name = sa.Column(sa.String(255))
     addresses = sa.Column(JSONEncoded)
+    # The name of the node group whose servers it is (0006).
+    nodegroup = sa.Column(sa.String(255))
 
 
 class Container(Base):
@@ -258,6 +260,9 @@ class NodeGroup(Base):
     node_addresses = sa.Column(JSONEncoded)
     status = sa.Column(sa.String(20))
     status_reason = sa.Column(sa.Text)
+    # The server ids a resize asked to remove first, until the cluster's
+    # update ends (0006).
+    nodes_to_remove = sa.Column(JSONEncoded)
 
 
 class Quota(Base):

@@ -17,7 +17,9 @@ project.
 """
 
 import collections
+import copy
 import functools
+import json
 
 from heatclient import client as heat_client
 from heatclient.common import template_utils
@@ -31,6 +33,7 @@ from magnum.common import exception
 from magnum.drivers import base
 from magnum.drivers.heat import definition
 from magnum.objects import bay as bay_status
+from magnum.objects import nodegroup as nodegroup_obj
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -53,6 +56,15 @@ _FAILED = {bay_status.CREATE_IN_PROGRESS: bay_status.CREATE_FAILED,
            bay_status.DELETE_IN_PROGRESS: bay_status.DELETE_FAILED}
 _COMPLETE = (bay_status.CREATE_COMPLETE, bay_status.UPDATE_COMPLETE)
 _REDO = object()
+_CLUSTER_URL = 'file://' + definition.CLUSTER_TEMPLATE
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_templates():
+    """bay.yaml and the files it names (heatclient's answer, nested
+    templates as JSON), read once a process."""
+    return template_utils.get_template_contents(
+        template_file=definition.TEMPLATE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,16 +183,33 @@ class HeatProvisioner(base.Provisioner):
         return base.BayState(stack_id=created['stack']['id'])
 
     def update(self, context, bay, baymodel):
+        """Send Heat the whole desired state: the template with a resource
+        group for each node group, every parameter (an upgrade's image and
+        kube_tag) and the servers a resize removes; a node group deleted
+        is gone from the template, so Heat deletes its servers.
+
+        NOTE: with ``?rollback=True`` (the row's ``rollback`` set), Heat
+        rolls the stack back when the update fails (ROLLBACK_COMPLETE);
+        otherwise the stack stays UPDATE_FAILED as it is.
+        """
         client = self._client_for(context, bay)
         if not bay.stack_id:
             return base.BayState(status=bay_status.UPDATE_FAILED,
                                  status_reason='The bay has no stack.')
         spec = definition.BayDefinition(baymodel, bay)
+        groups = nodegroup_obj.NodeGroup.all_of(bay.uuid)
+        removals = {row.name: row.nodes_to_remove for row in groups
+                    if row.nodes_to_remove}
+        files, template = self._template(
+            [row for row in groups if not row.is_default], removals)
+        env_files, env = self._environment()
+        files.update(env_files)
         try:
             client.stacks.update(
-                bay.stack_id, existing=True,
-                parameters={'node_count': spec.node_count},
-                tags=CONF.heat.stack_tag)
+                bay.stack_id, existing=True, template=template, files=files,
+                environment=env, parameters=spec.parameters(),
+                tags=CONF.heat.stack_tag,
+                disable_rollback=bay.rollback is None)
         except heat_exc.HTTPException as e:
             return base.BayState(status=bay_status.UPDATE_FAILED,
                                  status_reason=_heat_error(e))
@@ -264,6 +293,14 @@ class HeatProvisioner(base.Provisioner):
         lost): the stack shows an earlier action, finished.
         """
         action, _, progress = stack.stack_status.partition('_')
+        if (action == 'ROLLBACK' and bay.rollback is not None
+                and bay.status == bay_status.UPDATE_IN_PROGRESS):
+            # NOTE: the update asked for Heat's rollback, and got it: the
+            # stack is back as it was, and the update failed.
+            if progress == 'IN_PROGRESS':
+                return None
+            return base.BayState(status=bay_status.UPDATE_FAILED,
+                                 status_reason=stack.stack_status_reason)
         if action != bay.status.split('_')[0]:
             return None if progress == 'IN_PROGRESS' else _REDO
         status = _STATUS.get(stack.stack_status) or _FAILED[bay.status]
@@ -280,14 +317,22 @@ class HeatProvisioner(base.Provisioner):
         state.api_address = spec.api_address(outputs.get('api_ip'))
         state.master_addresses = list(outputs.get('master_addresses') or [])
         state.node_addresses = list(outputs.get('node_addresses') or [])
-        state.nodes = [
-            {'server_id': s['id'], 'name': s.get('name'),
-             'type': s.get('role'), 'image_id': s.get('image'),
-             'addresses': [a for a in (s.get('private_ip'),
-                                       s.get('public_ip')) if a]}
-            for s in (list(outputs.get('master_servers') or [])
-                      + list(outputs.get('node_servers') or []))
-            if s and s.get('id')]
+        groups = [('default-master', outputs.get('master_servers')),
+                  ('default-worker', outputs.get('node_servers'))]
+        groups += sorted((outputs.get('nodegroup_servers') or {}).items())
+        state.nodes = []
+        state.nodegroup_addresses = {}
+        for group, servers in groups:
+            servers = [s for s in (servers or []) if s and s.get('id')]
+            state.nodegroup_addresses[group] = [
+                s['public_ip'] for s in servers if s.get('public_ip')]
+            state.nodes += [
+                {'server_id': s['id'], 'name': s.get('name'),
+                 'type': s.get('role'), 'image_id': s.get('image'),
+                 'nodegroup': group,
+                 'addresses': [a for a in (s.get('private_ip'),
+                                           s.get('public_ip')) if a]}
+                for s in servers]
 
     @staticmethod
     def _delete_duplicates(bay, named):
@@ -339,9 +384,15 @@ class HeatProvisioner(base.Provisioner):
             return None
 
     @staticmethod
-    def _template():
-        return template_utils.get_template_contents(
-            template_file=definition.TEMPLATE)
+    def _template(groups=(), removals=None):
+        """(files, template) for Heat: bay.yaml and its files, with
+        common/cluster.yaml rendered for the extra node groups ``groups``
+        and the servers to remove (``removals``, by node group name).
+        """
+        files, template = copy.deepcopy(_shipped_templates())
+        files[_CLUSTER_URL] = json.dumps(definition.cluster_template(
+            json.loads(files[_CLUSTER_URL]), groups, removals))
+        return files, template
 
     @staticmethod
     def _environment():

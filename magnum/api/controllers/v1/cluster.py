@@ -271,7 +271,7 @@ class ClustersController(collection.ListedCollectionController):
             group = nodegroup_obj.NodeGroup.record(bay.uuid,
                                                    values['nodegroup'])
         nodegroup_api.resize(context, bay, group, values['node_count'],
-                             rollback)
+                             rollback, values.get('nodes_to_remove'))
         pecan.request.rpcapi.bay_update(context, bay)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
@@ -286,8 +286,10 @@ class ClustersController(collection.ListedCollectionController):
         bay = bay_obj.Bay.get(context, ident)
         policy.authorize(context, 'cluster:upgrade', _target(bay))
         values = types.parse(UpgradeFields, types.json_body())
+        group = None
         if values.get('nodegroup'):
-            nodegroup_obj.NodeGroup.record(bay.uuid, values['nodegroup'])
+            group = nodegroup_obj.NodeGroup.record(bay.uuid,
+                                                   values['nodegroup'])
         try:
             new = baymodel_obj.BayModel.get(context,
                                             values['cluster_template'])
@@ -301,6 +303,23 @@ class ClustersController(collection.ListedCollectionController):
                 field='cluster_template',
                 reason='its coe is %s, the cluster runs %s'
                        % (new.coe, current.coe))
+        if group is not None and not group.is_default:
+            # NOTE: an extra node group follows its cluster's template:
+            # the cluster is upgraded first, then each extra group to it.
+            if new.uuid != bay.baymodel_id:
+                raise exception.InvalidParameterValue(
+                    field='cluster_template',
+                    reason='node group %s can only be upgraded to its '
+                           "cluster's template %s; upgrade the cluster "
+                           'first' % (group.name, bay.baymodel_id))
+            mark_updating(bay, {}, rollback, {
+                'nodegroup': group.uuid, 'nodegroup_image': group.image_id})
+            nodegroup_obj.NodeGroup.update(group.uuid, {
+                'image_id': new.image_id,
+                'status': bay_obj.UPDATE_IN_PROGRESS})
+            pecan.request.rpcapi.bay_update(context, bay)
+            pecan.response.status = 202
+            return {'uuid': bay.uuid}
         changes = {'baymodel_id': new.uuid,
                    'coe_version': (new.labels or {}).get(
                        'kube_tag', bay.coe_version)}

@@ -31,8 +31,8 @@ VIEW = collection.View(
     short_fields=('uuid', 'name', 'type', 'image_id', 'ironic_node_id',
                   'bay_uuid'),
     detail_fields=('uuid', 'name', 'type', 'image_id', 'ironic_node_id',
-                   'bay_uuid', 'server_id', 'addresses', 'project_id',
-                   'user_id', 'created_at', 'updated_at'))
+                   'bay_uuid', 'server_id', 'addresses', 'nodegroup',
+                   'project_id', 'user_id', 'created_at', 'updated_at'))
 SORT_KEYS = ('id', 'uuid', 'name', 'type', 'image_id', 'bay_uuid',
              'created_at', 'updated_at')
 

@@ -20,6 +20,7 @@ from magnum.common import exception
 from magnum.common import policy
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
 
 DEFAULT_WORKER = 'default-worker'
@@ -118,25 +119,59 @@ def _check_counts(node_count, minimum, maximum):
                                        % (node_count, maximum))
 
 
-def resize(context, bay, group, node_count, rollback):
-    """Set the node count of ``group`` (None: default-worker)."""
+def resize(context, bay, group, node_count, rollback, nodes_to_remove=None):
+    """Set the node count of ``group`` (None: default-worker), removing
+    the servers ``nodes_to_remove`` names (ids or names) first."""
     from magnum.api.controllers.v1 import cluster as cluster_api
     if group is not None and group.name == DEFAULT_MASTER:
         raise exception.InvalidParameterValue(
             field='nodegroup', reason='the masters of a cluster cannot be '
                                       'resized')
-    if group is None or group.name == DEFAULT_WORKER:
-        minimum = group.min_node_count if group is not None else 1
-        maximum = group.max_node_count if group is not None else None
-        _check_counts(node_count, max(minimum, 1), maximum)
+    if group is None:
+        group = nodegroup_obj.NodeGroup.record(bay.uuid, DEFAULT_WORKER)
+    removed = servers_of(bay, group, nodes_to_remove)
+    if group.name == DEFAULT_WORKER:
+        _check_counts(node_count, max(group.min_node_count, 1),
+                      group.max_node_count)
         cluster_api.mark_updating(bay, {'node_count': node_count}, rollback,
                                   {'node_count': bay.node_count})
+        if removed:
+            nodegroup_obj.NodeGroup.update(group.uuid,
+                                           {'nodes_to_remove': removed})
         return
     _check_counts(node_count, group.min_node_count, group.max_node_count)
     cluster_api.mark_updating(bay, {}, rollback, {
         'nodegroup': group.uuid, 'nodegroup_count': group.node_count})
     nodegroup_obj.NodeGroup.update(group.uuid, {
-        'node_count': node_count, 'status': bay_obj.UPDATE_IN_PROGRESS})
+        'node_count': node_count, 'status': bay_obj.UPDATE_IN_PROGRESS,
+        'nodes_to_remove': removed or None})
+
+
+def servers_of(bay, group, names):
+    """The server ids of ``names`` (server ids, node names or node UUIDs),
+    each a server of ``group``; a 400 naming nodes_to_remove otherwise."""
+    if not names:
+        return []
+    nodes = node_obj.Node.of_bay(bay.uuid)
+    ids = []
+    for index, name in enumerate(names):
+        found = [n for n in nodes if name in (n.server_id, n.name, n.uuid)]
+        if not found:
+            raise exception.InvalidParameterValue(
+                field='nodes_to_remove.%d' % index,
+                reason='%s is no server of this cluster' % name)
+        # NOTE: rows recorded before node groups reached the stack have no
+        # group: a master or a node of the default groups.
+        owner = found[0].nodegroup or (
+            DEFAULT_MASTER if found[0].type == 'master' else DEFAULT_WORKER)
+        if owner != group.name:
+            raise exception.InvalidParameterValue(
+                field='nodes_to_remove.%d' % index,
+                reason='%s is a server of node group %s, not %s'
+                       % (name, owner, group.name))
+        if found[0].server_id not in ids:
+            ids.append(found[0].server_id)
+    return ids
 
 
 class NodeGroupsController:

@@ -138,6 +138,7 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(['172.24.4.5'], state.master_addresses)
         self.assertEqual([{'server_id': 's1', 'name': 'b-master-0',
                            'type': 'master', 'image_id': 'img',
+                           'nodegroup': 'default-master',
                            'addresses': ['10.0.0.5', '172.24.4.5']}],
                          state.nodes)
 
@@ -184,7 +185,7 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(bay_obj.CREATE_FAILED, state.status)
         self.assertEqual('Property X is bad', state.status_reason)
 
-    def test_scaling_updates_node_count_only(self):
+    def test_an_update_sends_the_whole_desired_state(self):
         bay = self._bay(node_count=1)
         stack = self._created(bay)
         stack.stack_status = 'CREATE_COMPLETE'
@@ -192,9 +193,37 @@ class TestHeatProvisioner(base.TestCase):
         self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
         bay.node_count = 3
         self.provisioner.update(self.context, bay, self.model)
-        self.assertEqual([{'existing': True,
-                           'parameters': {'node_count': 3},
-                           'tags': 'magnum'}], calls)
+        sent = calls[0]
+        self.assertTrue(sent['existing'])
+        self.assertEqual('magnum', sent['tags'])
+        self.assertEqual(3, sent['parameters']['node_count'])
+        self.assertEqual('img', sent['parameters']['image'])
+        self.assertIn('cluster', sent['template']['resources'])
+        self.assertTrue(sent['disable_rollback'])  # no ?rollback=True
+        bay.rollback = {'node_count': '1'}
+        self.provisioner.update(self.context, bay, self.model)
+        self.assertFalse(calls[1]['disable_rollback'])
+
+    def test_a_rollback_heat_did_fails_the_update(self):
+        bay = self._bay()
+        stack = self._created(bay)
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        bay.rollback = {'node_count': '1'}
+        stack.stack_status = 'ROLLBACK_IN_PROGRESS'
+        self.assertEqual({}, self.provisioner.poll(self.admin,
+                                                   [(bay, self.model)]))
+        stack.stack_status = 'ROLLBACK_COMPLETE'
+        stack.stack_status_reason = 'Stack ROLLBACK completed successfully'
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
+        self.assertEqual('Stack ROLLBACK completed successfully',
+                         state.status_reason)
+        # A rollback of an earlier update: this one never reached Heat.
+        bay.rollback = None
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertTrue(state.redo)
 
     def test_a_create_that_lost_the_race_adopts_the_winner(self):
         bay = self._bay()
