@@ -248,6 +248,11 @@ class BayHasNoCA(NotFound):
                'conductor yet).')
 
 
+class BayCANotRotatable(Conflict):
+    message = ('Bay %(bay)s is %(status)s: its CA rotates only while it is '
+               'CREATE_COMPLETE or UPDATE_COMPLETE.')
+
+
 class CertificateRotationUnsupported(Invalid):
     message = ('The %(provisioner)s provisioner of bay %(bay)s cannot push '
                'new certificates to the bay; its CA was not rotated.')

@@ -146,6 +146,61 @@ def test_openstack_coe_ca_tour(magnum, osc, api, docker_engine):
     magnumclient.coe_ca_tour(osc, api, magnum, docker_engine.url)
 
 
+def test_openstack_coe_ca_refusals(magnum, osc, api, tmp_path):
+    """What the server refuses, as ``openstack coe`` prints it: a CA
+    rotation on a failed cluster (409 naming the statuses it needs), a
+    cluster without a CA (404), a CSR that is not one (400 naming csr).
+
+    NOTE: client bugs, both releases: ``ca sign`` of a file that does not
+    exist prints "A CSR must be provided." and exits 0 without a request;
+    ``credential rotate`` prints a failure and exits 0.
+    """
+    failed = processes.unique_name('ca-failed')
+    plain = processes.unique_name('ca-plain')
+    for name, extra in ((failed, ['--labels', 'kube_api_url=%s'
+                                  % magnumclient.TOUR_KUBE_URL]),
+                        (plain, ['--tls-disabled', '--labels',
+                                 'kube_api_url=%s'
+                                 % magnumclient.TOUR_KUBE_URL])):
+        osc.ok('cluster', 'template', 'create', name, '--coe', 'kubernetes',
+               '--image', 'fedora', '--external-network', 'public', *extra)
+        osc.ok('cluster', 'create', name, '--cluster-template', name)
+    uuids = [osc.json('cluster', 'show', name)['uuid']
+             for name in (failed, plain)]
+    for uuid in uuids:
+        _wait(api, magnum, uuid, ('CREATE_FAILED',))
+    garbage = tmp_path / 'garbage.csr'
+    garbage.write_text('not a csr')
+
+    def refused(args, code, *words):
+        result = osc.run(*args)
+        assert result.returncode == 1, str(result)
+        for word in ('(HTTP %d)' % code,) + words:
+            assert word in result.stderr, '%r not printed:\n%s' % (word,
+                                                                    result)
+        assert 'Traceback' not in result.output, str(result)
+
+    refused(('ca', 'rotate', failed), 409, 'CREATE_FAILED',
+            'CREATE_COMPLETE or UPDATE_COMPLETE')
+    refused(('ca', 'show', plain), 404, 'no certificate authority')
+    refused(('ca', 'rotate', plain), 404, 'no certificate authority')
+    refused(('ca', 'sign', failed, str(garbage)), 400, 'csr')
+    refused(('ca', 'show', 'nosuchcluster'), 404, 'nosuchcluster')
+
+    missing = osc.run('ca', 'sign', failed, str(tmp_path / 'nofile.csr'))
+    assert missing.returncode == 0, str(missing)
+    assert 'A CSR must be provided.' in missing.stdout, str(missing)
+    result = osc.run('credential', 'rotate', 'nosuchcluster')
+    assert result.returncode == 0, str(result)
+    assert 'Credential rotation failed' in result.stdout, str(result)
+    assert '(HTTP 404)' in result.stdout, str(result)
+
+    for name, uuid in zip((failed, plain), uuids):
+        osc.ok('cluster', 'delete', name)
+        _wait(api, magnum, uuid, (None,))
+        osc.ok('cluster', 'template', 'delete', name)
+
+
 def test_concurrent_creates_never_overshoot_the_quota(magnum, api):
     """More creates at once than the quota allows: exactly the quota's
     worth succeed (the rest are 403 naming the limit), on PostgreSQL."""

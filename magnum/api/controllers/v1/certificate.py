@@ -13,6 +13,7 @@ sign through ``POST``), never stored, never logged, sent with
 ``Cache-Control: no-store``.
 """
 
+from oslo_config import cfg
 import pecan
 from wsme import types as wtypes
 
@@ -21,7 +22,13 @@ from magnum.api.controllers.v1 import types
 from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.common import policy
+from magnum.common import x509
 from magnum.objects import bay as bay_obj
+
+CONF = cfg.CONF
+# NOTE: the conductor checks again under the bay's lock; the API refuses
+# early with the reason (a failed bay never "finishes").
+ROTATABLE = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_COMPLETE)
 
 
 class CertificateFields(wtypes.Base):
@@ -74,6 +81,13 @@ class CertificatesController(collection.CollectionController):
                 field='cluster_uuid', reason='bay_uuid and cluster_uuid '
                                              'name different bays')
         bay = _bay(bay_ident, 'certificate:create')
+        # NOTE: checked here too (no key is needed to check a CSR): a bad
+        # one is a 400 without a round trip to a conductor, which would
+        # log the refusal as an RPC error with its traceback.
+        try:
+            x509.check_csr(values['csr'], CONF.certificates.min_rsa_key_bits)
+        except x509.CSRError as e:
+            raise exception.InvalidParameterValue(field='csr', reason=str(e))
         pem = pecan.request.rpcapi.ca_sign(pecan.request.context, bay.uuid,
                                            values['csr'])
         pecan.response.status = 201
@@ -85,6 +99,10 @@ class CertificatesController(collection.CollectionController):
         # to change but the CA itself.
         collection.refuse_query(dict(pecan.request.GET))
         bay = _bay(ident, 'certificate:rotate_ca')
+        bay_tls.ca_cert(bay.uuid)   # 404 for a bay without a CA
+        if bay.status not in ROTATABLE:
+            raise exception.BayCANotRotatable(bay=bay.uuid,
+                                              status=bay.status)
         pecan.request.rpcapi.ca_rotate(pecan.request.context, bay.uuid)
         pecan.response.status = 202
         return _body(bay)

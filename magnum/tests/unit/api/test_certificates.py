@@ -4,6 +4,7 @@ API, with the conductor's certificate handler called in process.
 
 import base64
 import os
+from unittest import mock
 
 from cryptography import x509 as cx509
 import fixtures
@@ -118,6 +119,38 @@ class TestCertificates(base.APITestCase):
         self.assertEqual(400, response.status_int)
         self.assertIn('cannot push', self.fault(response))
         self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+
+    def test_bad_csr_is_refused_before_any_conductor(self):
+        with mock.patch('magnum.conductor.api.ConductorAPI.ca_sign') as sign:
+            for csr in ('', 'not a csr', x509.key_pem(x509.new_key())):
+                response = self.post('/v1/certificates', {
+                    'cluster_uuid': self.bay.uuid, 'csr': csr})
+                self.assertEqual(400, response.status_int, response.text)
+                self.assertIn('csr', self.fault(response))
+            self.assertFalse(sign.called)
+
+    def test_rotation_of_a_failed_bay_is_409_naming_its_status(self):
+        self.provisioner.can_rotate_certificates = True
+        before = db_api.get_bay_certificate(self.bay.uuid)
+        db_api.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
+        with mock.patch('magnum.conductor.api.ConductorAPI.ca_rotate') as rot:
+            response = self.patch('/v1/certificates/%s' % self.bay.uuid,
+                                  None)
+        self.assertEqual(409, response.status_int, response.text)
+        fault = self.fault(response)
+        self.assertIn('CREATE_FAILED', fault)
+        self.assertIn('CREATE_COMPLETE or UPDATE_COMPLETE', fault)
+        self.assertNotIn('wait until', fault)
+        self.assertFalse(rot.called)
+        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+
+    def test_rotation_of_a_bay_without_ca_is_404(self):
+        model = utils.baymodel(self.context, name='plain', tls_disabled=True)
+        bay = utils.bay(self.context, model, name='plain')
+        bay_handler.BayHandler('test-host').bay_create(self.context, bay)
+        response = self.patch('/v1/certificates/%s' % bay.uuid, None)
+        self.assertEqual(404, response.status_int, response.text)
+        self.assertIn('no certificate authority', self.fault(response))
 
     def test_rotation_gives_a_new_ca(self):
         self.provisioner.can_rotate_certificates = True
