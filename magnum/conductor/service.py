@@ -126,6 +126,7 @@ class ConductorService:
         if self._worker is not None:
             self._worker.stop()
             self._worker.wait()
+        self.manager.bays.wait_for_redos()
         try:
             cleared = db_api.clear_reservations(self.host)
         except Exception:

@@ -29,6 +29,11 @@ opts = [
                     "owning conductor's reconciler drives the action itself "
                     '(its message was lost, e.g. while RabbitMQ restarted '
                     'or with a conductor that died).'),
+    cfg.IntOpt('redo_workers', default=4, min=1,
+               help='How many actions whose message was lost (see '
+                    'redo_after) a conductor drives at once. They run beside '
+                    'the reconciler, so a slow provisioner call never holds '
+                    "up the other bays' status."),
     cfg.IntOpt('rpc_retry', default=1, min=0,
                help='How many times magnum-api tries again to reach '
                     'RabbitMQ for one message. A cast that still fails is '

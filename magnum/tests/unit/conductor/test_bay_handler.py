@@ -178,7 +178,39 @@ class TestLostMessages(HandlerTestCase):
             session.execute(sa.update(db_api.BAY).where(
                 db_api.BAY.c.uuid == self.bay.uuid).values(updated_at=None))
         self.handler.reconcile_bays()
+        self.handler.wait_for_redos()
         self.assertIn(('create', self.bay.uuid), self.provisioner.calls)
+        self.assertEqual('CREATE_COMPLETE', self.reload().status)
+
+
+    def test_a_slow_redo_holds_up_no_other_bay(self):
+        """A redo runs beside the pass: another bay's finished state is
+        written while the lost create is still being driven."""
+        self.conf.config(redo_after=0, group='conductor')
+        done = utils.bay(self.context, self.baymodel, name='done')
+        released = threading.Event()
+        answers = {self.bay.uuid: drivers.BayState(redo=True),
+                   done.uuid: drivers.BayState(
+                       status=bay_obj.CREATE_COMPLETE)}
+        self.provisioner.poll = lambda context, bays: {
+            bay.uuid: answers[bay.uuid] for bay, _ in bays}
+        create = self.provisioner.create
+
+        def slow_create(context, bay, baymodel):
+            released.wait(10)
+            return create(context, bay, baymodel)
+
+        self.provisioner.create = slow_create
+        self.addCleanup(released.set)
+        self.handler.reconcile_bays()
+        self.assertEqual('CREATE_COMPLETE',
+                         db_api.get_bay_by_uuid_unscoped(done.uuid).status)
+        self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
+        # Asked again while the first redo runs: not driven twice.
+        self.handler.reconcile_bays()
+        released.set()
+        self.handler.wait_for_redos()
+        self.assertEqual([('create', self.bay.uuid)], self.provisioner.calls)
         self.assertEqual('CREATE_COMPLETE', self.reload().status)
 
 
