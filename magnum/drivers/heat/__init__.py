@@ -17,6 +17,7 @@ project.
 """
 
 import collections
+from concurrent import futures
 import copy
 import functools
 import json
@@ -56,6 +57,8 @@ _FAILED = {bay_status.CREATE_IN_PROGRESS: bay_status.CREATE_FAILED,
            bay_status.DELETE_IN_PROGRESS: bay_status.DELETE_FAILED}
 _COMPLETE = (bay_status.CREATE_COMPLETE, bay_status.UPDATE_COMPLETE)
 _REDO = object()
+# How many finished stacks' outputs one reconcile pass reads at once.
+_OUTPUT_READERS = 8
 _CLUSTER_URL = 'file://' + definition.CLUSTER_TEMPLATE
 
 
@@ -240,6 +243,7 @@ class HeatProvisioner(base.Provisioner):
         for stack in stacks.values():
             by_name[stack.stack_name].append(stack)
         states = {}
+        finished = []
         for bay, baymodel in bays:
             named = by_name.get(definition.stack_name(bay), ())
             if not bay.stack_id:
@@ -272,8 +276,9 @@ class HeatProvisioner(base.Provisioner):
                 state = base.BayState(redo=True)
             if state is not None:
                 if state.status in _COMPLETE:
-                    self._add_outputs(client, bay, baymodel, state)
+                    finished.append((bay, baymodel, state))
                 states[bay.uuid] = state
+        self._add_all_outputs(client, finished, states)
         return states
 
     def _state_of(self, client, bay):
@@ -308,6 +313,30 @@ class HeatProvisioner(base.Provisioner):
             return None
         return base.BayState(status=status,
                              status_reason=stack.stack_status_reason)
+
+    def _add_all_outputs(self, client, finished, states):
+        """Read the outputs of the stacks that finished, a few at a time.
+
+        NOTE: one ``get`` with resolved outputs a stack, which Heat answers
+        by loading the nested stacks (a fifth of a second each on a loaded
+        machine): when a burst of stacks completes, one after another
+        would hold every bay of the pass back for as long. A bay whose
+        outputs could not be read is no news; it is polled again.
+        """
+        if not finished:
+            return
+        workers = min(_OUTPUT_READERS, len(finished))
+        with futures.ThreadPoolExecutor(workers) as pool:
+            done = {pool.submit(self._add_outputs, client, *item): item[0]
+                    for item in finished}
+            for future in futures.as_completed(done):
+                bay = done[future]
+                try:
+                    future.result()
+                except Exception:
+                    LOG.exception('Could not read the outputs of bay %s',
+                                  bay.uuid)
+                    states.pop(bay.uuid, None)
 
     def _add_outputs(self, client, bay, baymodel, state):
         stack = client.stacks.get(bay.stack_id, resolve_outputs=True)

@@ -142,6 +142,25 @@ class TestHeatProvisioner(base.TestCase):
                            'addresses': ['10.0.0.5', '172.24.4.5']}],
                          state.nodes)
 
+    def test_outputs_that_cannot_be_read_are_no_news_for_that_bay_only(self):
+        bays = [self._bay(name='b%d' % i) for i in range(12)]
+        for bay in bays:
+            self._created(bay).stack_status = 'CREATE_COMPLETE'
+        get = self.heat.stacks.get
+
+        def get_or_fail(ident, **kwargs):
+            if ident == bays[3].stack_id:
+                raise heat_exc.HTTPServiceUnavailable()
+            return get(ident, **kwargs)
+
+        self.heat.stacks.get = get_or_fail
+        states = self.provisioner.poll(self.admin,
+                                       [(b, self.model) for b in bays])
+        self.assertEqual({b.uuid for b in bays} - {bays[3].uuid},
+                         set(states))
+        self.assertTrue(all(s.status == 'CREATE_COMPLETE'
+                            for s in states.values()))
+
     def test_an_update_heat_never_saw_is_redone(self):
         bay = self._bay()
         stack = self._created(bay)
