@@ -231,3 +231,83 @@ class TestQuotasAndStats(test_clusters.ClusterTestCase):
         response = self.get('/v1/clusters', headers={
             'OpenStack-API-Version': 'container-infra 1.14'})
         self.assertEqual(406, response.status_int)
+
+
+class TestNodeGroupServers(test_clusters.ClusterTestCase):
+    """What a resize and an upgrade leave for the heat provisioner."""
+
+    ng = TestNodeGroups.ng
+
+    def setUp(self):
+        super().setUp()
+        self.uuid = self.create(node_count=2).json['uuid']
+        self.set_status(self.uuid, 'CREATE_COMPLETE')
+        self.path = '/v1/clusters/%s/nodegroups' % self.uuid
+        self.assertEqual(202, self.ng('POST', '/', {
+            'name': 'gpu', 'node_count': 2}).status_int)
+        self.set_status(self.uuid, 'UPDATE_COMPLETE')
+        from magnum.db import api as db_api
+        db_api.replace_bay_nodes(self.uuid, [
+            {'server_id': 's-m', 'name': 'c1-master-0', 'type': 'master',
+             'nodegroup': 'default-master'},
+            {'server_id': 's-w', 'name': 'c1-node-0', 'type': 'node'},
+            {'server_id': 's-g0', 'name': 'c1-gpu-0', 'type': 'node',
+             'nodegroup': 'gpu'},
+            {'server_id': 's-g1', 'name': 'c1-gpu-1', 'type': 'node',
+             'nodegroup': 'gpu'}])
+        self.casts.clear()
+
+    def removal(self, name):
+        from magnum.db import cluster_api
+        return cluster_api.get_nodegroup(self.uuid, name).nodes_to_remove
+
+    def test_nodes_to_remove_by_name_or_id_are_kept_as_server_ids(self):
+        response = self.action(self.uuid, 'resize', {
+            'node_count': 1, 'nodegroup': 'gpu',
+            'nodes_to_remove': ['c1-gpu-0']})
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual(['s-g0'], self.removal('gpu'))
+        self.set_status(self.uuid, 'UPDATE_COMPLETE')
+        # The default workers: a row of before node groups (no group).
+        response = self.action(self.uuid, 'resize', {
+            'node_count': 1, 'nodes_to_remove': ['s-w']})
+        self.assertEqual(202, response.status_int, response.body)
+        self.assertEqual(['s-w'], self.removal('default-worker'))
+
+    def test_nodes_to_remove_of_another_group_or_none_is_400(self):
+        for name in ('c1-master-0', 'c1-node-0', 'no-such-server'):
+            response = self.action(self.uuid, 'resize', {
+                'node_count': 1, 'nodegroup': 'gpu',
+                'nodes_to_remove': [name]})
+            self.assertEqual(400, response.status_int, name)
+            self.assertIn('nodes_to_remove.0', self.fault(response))
+        self.assertIsNone(self.removal('gpu'))
+        self.assertEqual([], self.casts)
+        self.assertEqual('UPDATE_COMPLETE', self.get(
+            '/v1/clusters/%s' % self.uuid).json['status'])
+
+    def test_an_extra_group_upgrades_to_its_clusters_template_only(self):
+        other = self.post('/v1/clustertemplates', {
+            'name': 'ct2', 'coe': 'kubernetes', 'image_id': 'img-2',
+            'labels': {'provisioner': 'fake'}}, headers=LATEST).json
+        response = self.action(self.uuid, 'upgrade', {
+            'cluster_template': other['uuid'], 'nodegroup': 'gpu'})
+        self.assertEqual(400, response.status_int)
+        self.assertIn('cluster_template', self.fault(response))
+        self.assertEqual([], self.casts)
+        response = self.action(self.uuid, 'upgrade', {
+            'cluster_template': other['uuid']}, query='?rollback=True')
+        self.assertEqual(202, response.status_int, response.body)
+        before = self.ng('GET', '/gpu').json['image_id']
+        self.set_status(self.uuid, 'UPDATE_COMPLETE')
+        response = self.action(self.uuid, 'upgrade', {
+            'cluster_template': other['uuid'], 'nodegroup': 'gpu'},
+            query='?rollback=True')
+        self.assertEqual(202, response.status_int, response.body)
+        group = self.ng('GET', '/gpu').json
+        self.assertEqual('img-2', group['image_id'])
+        self.assertEqual('UPDATE_IN_PROGRESS', group['status'])
+        from magnum.db import api as db_api
+        self.assertEqual({'nodegroup': group['uuid'],
+                          'nodegroup_image': before},
+                         db_api.get_bay_by_uuid_unscoped(self.uuid).rollback)

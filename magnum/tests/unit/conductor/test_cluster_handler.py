@@ -72,3 +72,38 @@ class TestRollback(test_bay_handler.HandlerTestCase):
         self.update(None)
         row = cluster_api.get_nodegroup(self.bay.uuid, 'extra')
         self.assertEqual('CREATE_COMPLETE', row.status)
+
+    def test_failed_group_upgrade_restores_its_image(self):
+        group = cluster_api.create_nodegroup(self.context, {
+            'name': 'extra', 'cluster_id': self.bay.uuid,
+            'project_id': self.bay.project_id, 'role': 'worker',
+            'is_default': False, 'node_count': 1, 'min_node_count': 0,
+            'image_id': 'new', 'status': 'UPDATE_IN_PROGRESS'})
+        self.provisioner.answers['update'] = drivers.BayState(
+            status=bay_obj.UPDATE_FAILED, status_reason='boom')
+        row = self.update({'nodegroup': group.uuid,
+                           'nodegroup_image': 'old'})
+        self.assertIn('image_id=old', row.status_reason)
+        self.assertEqual('old', cluster_api.get_nodegroup(
+            self.bay.uuid, 'extra').image_id)
+
+    def test_servers_to_remove_are_forgotten_when_the_update_ends(self):
+        group = cluster_api.create_nodegroup(self.context, {
+            'name': 'extra', 'cluster_id': self.bay.uuid,
+            'project_id': self.bay.project_id, 'role': 'worker',
+            'is_default': False, 'node_count': 1, 'min_node_count': 0,
+            'nodes_to_remove': ['s1'], 'status': 'UPDATE_IN_PROGRESS'})
+        self.provisioner.answers['update'] = drivers.BayState(
+            status=bay_obj.UPDATE_IN_PROGRESS)
+        self.update(None)
+        self.assertEqual(['s1'], cluster_api.get_nodegroup(
+            self.bay.uuid, 'extra').nodes_to_remove)
+        self.provisioner.answers['update'] = drivers.BayState(
+            status=bay_obj.UPDATE_COMPLETE,
+            nodegroup_addresses={'extra': ['172.24.4.9'],
+                                 'default-worker': ['172.24.4.8']})
+        self.update(None)
+        row = cluster_api.get_nodegroup(self.bay.uuid, group.uuid)
+        self.assertIsNone(row.nodes_to_remove)
+        self.assertEqual(['172.24.4.9'], row.node_addresses)
+        self.assertEqual('UPDATE_COMPLETE', row.status)
