@@ -23,7 +23,7 @@ def finish(bay, state):
     """Adjust ``bay`` (not yet saved) for the provisioner's ``state``."""
     if not state.status or state.status.endswith('IN_PROGRESS'):
         return
-    if bay.rollback and state.status == bay_obj.UPDATE_FAILED:
+    if bay.rollback is not None and state.status == bay_obj.UPDATE_FAILED:
         restored = _restore(bay, dict(bay.rollback))
         state.status_reason = '%s (rolled back: %s)' % (
             state.status_reason or 'The update failed',
@@ -50,6 +50,13 @@ def record_addresses(bay_uuid, addresses):
 
 def _restore(bay, values):
     restored = {}
+    for row in nodegroup_obj.NodeGroup.all_of(bay.uuid):
+        # NOTE: a group still being created was created by the change that
+        # failed (a cluster makes one change at a time); Heat has removed
+        # its resource group, and so does the rollback.
+        if not row.is_default and row.status == bay_obj.CREATE_IN_PROGRESS:
+            nodegroup_obj.NodeGroup.destroy(row.uuid)
+            restored['nodegroup %s' % row.name] = 'removed'
     group = values.pop('nodegroup', None)
     count = values.pop('nodegroup_count', None)
     image = values.pop('nodegroup_image', None)

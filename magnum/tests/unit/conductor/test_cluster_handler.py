@@ -107,3 +107,17 @@ class TestRollback(test_bay_handler.HandlerTestCase):
         self.assertIsNone(row.nodes_to_remove)
         self.assertEqual(['172.24.4.9'], row.node_addresses)
         self.assertEqual('UPDATE_COMPLETE', row.status)
+
+    def test_failed_group_create_with_rollback_removes_the_group(self):
+        cluster_api.create_nodegroup(self.context, {
+            'name': 'extra', 'cluster_id': self.bay.uuid,
+            'project_id': self.bay.project_id, 'role': 'worker',
+            'is_default': False, 'node_count': 1, 'min_node_count': 0,
+            'status': 'CREATE_IN_PROGRESS'})
+        self.provisioner.answers['update'] = drivers.BayState(
+            status=bay_obj.UPDATE_FAILED, status_reason='boom')
+        row = self.update({})
+        self.assertEqual('UPDATE_FAILED', row.status)
+        self.assertIn('nodegroup extra=removed', row.status_reason)
+        self.assertEqual(['default-master', 'default-worker'], sorted(
+            g.name for g in cluster_api.all_nodegroups(self.bay.uuid)))
