@@ -3,6 +3,7 @@
 import pytest
 
 from magnum.tests.functional import docker_engine as docker_engine_mod
+from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
@@ -33,3 +34,12 @@ def keystone():
     """A real Keystone (its own cached virtualenv), one per module."""
     with processes.running(keystone_mod.Keystone()) as ks:
         yield ks
+
+
+# -- Heat -------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def heat(keystone):
+    """A real Heat engine and API behind the module's Keystone."""
+    with processes.running(heat_mod.Heat(keystone)) as orchestration:
+        yield orchestration

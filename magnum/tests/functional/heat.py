@@ -185,3 +185,39 @@ class Heat(fixtures.Fixture):
 
     def logs(self, lines=40):
         return processes.logs_of(self.processes, lines)
+
+
+def provisioner_config(ks, environment=ENVIRONMENT):
+    """magnum.conf sections that make ``heat`` the default provisioner,
+    with Magnum's service user in ``ks`` and the tests' Heat environment."""
+    username, password = ks.service_user('magnum')
+    return {
+        'bay': {'default_provisioner': 'heat'},
+        'conductor': {'periodic_interval': 1},
+        'heat': {
+            'environment_files': environment,
+            'auth_type': 'password',
+            'auth_url': ks.url,
+            'username': username,
+            'password': password,
+            'project_name': 'service',
+            'user_domain_name': keystone.DOMAIN,
+            'project_domain_name': keystone.DOMAIN,
+            'region_name': keystone.REGION,
+        },
+    }
+
+
+def client(ks, username='admin', password=None, project='admin'):
+    """A python-heatclient of ``username`` in ``project`` (names; the
+    admin by default): Heat's own answer, for the tests to compare."""
+    from heatclient import client as heat_client
+    from keystoneauth1.identity import v3
+    from keystoneauth1 import session as ks_session
+    session = ks_session.Session(auth=v3.Password(
+        auth_url=ks.url, username=username,
+        password=password or ks.admin_password,
+        user_domain_name=keystone.DOMAIN, project_name=project,
+        project_domain_name=keystone.DOMAIN))
+    return heat_client.Client('1', session=session)
+

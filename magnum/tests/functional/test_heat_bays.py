@@ -25,30 +25,9 @@ SETTLE = 240
 
 
 @pytest.fixture(scope='module')
-def heat(keystone):
-    with processes.running(heat_mod.Heat(keystone)) as orchestration:
-        yield orchestration
-
-
-@pytest.fixture(scope='module')
 def magnum(keystone, heat):
-    username, password = keystone.service_user('magnum')
-    extra = {
-        'bay': {'default_provisioner': 'heat'},
-        'conductor': {'periodic_interval': 1},
-        'heat': {
-            'environment_files': heat_mod.ENVIRONMENT,
-            'auth_type': 'password',
-            'auth_url': keystone.url,
-            'username': username,
-            'password': password,
-            'project_name': 'service',
-            'user_domain_name': keystone_mod.DOMAIN,
-            'project_domain_name': keystone_mod.DOMAIN,
-            'region_name': keystone_mod.REGION,
-        },
-    }
-    with keystone_mod.magnum_behind(keystone, extra=extra) as services:
+    with keystone_mod.magnum_behind(
+            keystone, extra=heat_mod.provisioner_config(keystone)) as services:
         yield services
 
 
@@ -74,15 +53,7 @@ def member(keystone, magnum):
 @pytest.fixture(scope='module')
 def stacks(keystone, heat):
     """Heat's own answer: the stacks of every project, by id."""
-    from heatclient import client as heat_client
-    from keystoneauth1.identity import v3
-    from keystoneauth1 import session as ks_session
-    session = ks_session.Session(auth=v3.Password(
-        auth_url=keystone.url, username='admin',
-        password=keystone.admin_password,
-        user_domain_name=keystone_mod.DOMAIN, project_name='admin',
-        project_domain_name=keystone_mod.DOMAIN))
-    client = heat_client.Client('1', session=session)
+    client = heat_mod.client(keystone)
 
     def listing():
         return {s.id: s for s in client.stacks.list(global_tenant=True)}

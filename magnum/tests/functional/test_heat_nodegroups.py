@@ -1,0 +1,211 @@
+"""Node groups, resize and upgrade of a cluster reach the real Heat stack.
+
+One cluster through ``/v1/clusters`` (a master, a default worker) built by
+the heat provisioner on the real Heat engine (``heat.Heat``, the tests'
+Heat environment standing in for Nova and Neutron). Each step is checked
+in Heat's own answer, read with python-heatclient as the cluster's owner:
+an extra node group is a resource group of its own in the stack, a resize
+with ``nodes_to_remove`` removes the server named, an upgrade changes the
+servers' image, a deleted group's servers are gone, and a failed resize
+asked with ``?rollback=True`` is rolled back by Heat and in Magnum.
+"""
+
+import pytest
+
+from magnum.tests.functional import heat as heat_mod
+from magnum.tests.functional import keystone as keystone_mod
+from magnum.tests.functional import processes
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
+              pytest.mark.keystone, pytest.mark.heat]
+
+SETTLE = 240
+VERSION = {'OpenStack-API-Version': 'container-infra 1.10'}
+
+
+@pytest.fixture(scope='module')
+def magnum(keystone, heat):
+    with keystone_mod.magnum_behind(
+            keystone, extra=heat_mod.provisioner_config(keystone)) as services:
+        yield services
+
+
+@pytest.fixture(scope='module')
+def owner(keystone, magnum):
+    """A member of a project of its own, with its Magnum and Heat clients."""
+    project = processes.unique_name('ng-project')
+    project_id = keystone.create_project(project)
+    name = processes.unique_name('ng-member')
+    password = processes.unique_name('pw')
+    keystone.create_user(name, password, project_id, ['member'])
+    token = keystone.token_for(name, password, project)
+    client = processes.Client(magnum, headers=dict(VERSION, **{
+        'X-Auth-Token': token}))
+    client.heat = heat_mod.client(keystone, name, password, project)
+    yield client
+    client.close()
+
+
+def _template(api, image):
+    response = api.post('/v1/clustertemplates', json=dict(
+        name=processes.unique_name('ct'), coe='kubernetes', image_id=image,
+        flavor_id='m1.small', external_network_id='public',
+        keypair_id='default', cluster_distro='fedora',
+        # NOTE: no floating IPs and no volumes: fewer nested stacks for
+        # Heat to walk through on each update.
+        floating_ip_enabled=False, labels={'kube_tag': 'v1.30'}))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture(scope='module')
+def cluster(owner, magnum):
+    template = _template(owner, 'fedora-40')
+    response = owner.post('/v1/clusters', json={
+        'name': processes.unique_name('ng'), 'master_count': 1,
+        'node_count': 1, 'cluster_template_id': template['uuid']})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, response.json()['uuid'], 'CREATE')
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    yield done
+    # NOTE: the delete of a Heat bay is test_heat_bays.py's; Heat and its
+    # database go with the module.
+    owner.delete('/v1/clusters/%s' % done['uuid'])
+
+
+def _settled(api, magnum, uuid, action='UPDATE'):
+    return processes.wait_for_bay(
+        api, magnum, uuid, ('%s_COMPLETE' % action, '%s_FAILED' % action),
+        timeout=SETTLE)
+
+
+def _members(api, cluster, group):
+    """Heat's servers of ``group``'s resource group: {member name: the
+    server's parameters}, or None when the stack has no such group."""
+    from heatclient import exc as heat_exc
+    nested = api.heat.resources.get(cluster['stack_id'], 'cluster')
+    try:
+        resource = api.heat.resources.get(nested.physical_resource_id,
+                                          group)
+    except heat_exc.HTTPNotFound:
+        return None
+    assert resource.resource_type == 'OS::Heat::ResourceGroup'
+    return {m.resource_name: api.heat.stacks.get(
+        m.physical_resource_id).parameters
+        for m in api.heat.resources.list(resource.physical_resource_id)}
+
+
+def _nodes(api, cluster, group):
+    rows = api.get('/v1/nodes/detail?limit=1000').json()['nodes']
+    return sorted((n for n in rows if n['bay_uuid'] == cluster['uuid']
+                   and n['nodegroup'] == group), key=lambda n: n['name'])
+
+
+def _group(api, cluster, name):
+    response = api.get('/v1/clusters/%s/nodegroups/%s' % (cluster['uuid'],
+                                                          name))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
+        owner, magnum, cluster):
+    uuid = cluster['uuid']
+    assert _members(owner, cluster, 'nodegroup-extra') is None
+    response = owner.post('/v1/clusters/%s/nodegroups' % uuid, json={
+        'name': 'extra', 'node_count': 2, 'flavor_id': 'm1.tiny'})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    members = _members(owner, cluster, 'nodegroup-extra')
+    assert sorted(members) == ['0', '1']
+    assert {p['flavor'] for p in members.values()} == {'m1.tiny'}
+    nodes = _nodes(owner, cluster, 'extra')
+    assert [n['name'] for n in nodes] == sorted(
+        p['name'] for p in members.values())
+    group = _group(owner, cluster, 'extra')
+    assert group['status'] == 'CREATE_COMPLETE'
+    assert sorted(group['node_addresses']) == sorted(
+        n['addresses'][-1] for n in nodes)
+    # The default groups kept their servers.
+    assert sorted(_members(owner, cluster, 'nodes')) == ['0']
+
+    # A server of another group, or none at all: a 400 naming the field.
+    master = _nodes(owner, cluster, 'default-master')[0]
+    for name in (master['name'], 'no-such-server'):
+        response = owner.post('/v1/clusters/%s/actions/resize' % uuid, json={
+            'node_count': 1, 'nodegroup': 'extra',
+            'nodes_to_remove': [name]})
+        assert response.status_code == 400, response.text
+        assert 'nodes_to_remove' in processes.faultstring(response)
+
+    # Resized to 1, the first server named by its name: it is the one gone.
+    removed, kept = nodes
+    response = owner.post('/v1/clusters/%s/actions/resize' % uuid, json={
+        'node_count': 1, 'nodegroup': 'extra',
+        'nodes_to_remove': [removed['name']]})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    members = _members(owner, cluster, 'nodegroup-extra')
+    assert [p['name'] for p in members.values()] == [kept['name']]
+    assert [n['server_id'] for n in _nodes(owner, cluster, 'extra')] == [
+        kept['server_id']]
+    assert _group(owner, cluster, 'extra')['node_count'] == 1
+
+    # The cluster upgraded to another image: Heat's default servers have
+    # it; an extra group keeps its own until it is upgraded by name (the
+    # unit tests: test_nodegroups.py, test_heat_templates.py).
+    newer = _template(owner, 'fedora-41')
+    response = owner.post('/v1/clusters/%s/actions/upgrade' % uuid, json={
+        'cluster_template': newer['uuid'], 'max_batch_size': 1})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    for group in ('masters', 'nodes'):
+        images = {p['image'] for p in _members(owner, cluster,
+                                               group).values()}
+        assert images == {'fedora-41'}, group
+    images = {p['image'] for p in _members(owner, cluster,
+                                           'nodegroup-extra').values()}
+    assert images == {'fedora-40'}
+    assert {n['image_id'] for n in _nodes(owner, cluster, 'default-worker')
+            } == {'fedora-41'}
+
+    # Deleted: its resource group and servers are gone from Heat.
+    response = owner.delete('/v1/clusters/%s/nodegroups/extra' % uuid)
+    assert response.status_code == 204, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert _members(owner, cluster, 'nodegroup-extra') is None
+    assert _nodes(owner, cluster, 'extra') == []
+    assert sorted(_members(owner, cluster, 'nodes')) == ['0']
+
+
+def test_failed_resize_with_rollback_is_rolled_back_by_heat(
+        owner, magnum, cluster):
+    uuid = cluster['uuid']
+    # Servers of flavor m1.fail fail to create (heat_env/server.yaml).
+    response = owner.post('/v1/clusters/%s/nodegroups' % uuid, json={
+        'name': 'flaky', 'node_count': 0, 'flavor_id': 'm1.fail'})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert _members(owner, cluster, 'nodegroup-flaky') == {}
+
+    response = owner.post(
+        '/v1/clusters/%s/actions/resize?rollback=True' % uuid,
+        json={'node_count': 1, 'nodegroup': 'flaky'})
+    assert response.status_code == 202, response.text
+    done = _settled(owner, magnum, uuid)
+    assert done['status'] == 'UPDATE_FAILED'
+    assert 'rolled back' in done['status_reason']
+    stack = owner.heat.stacks.get(cluster['stack_id'])
+    assert stack.stack_status == 'ROLLBACK_COMPLETE', (
+        stack.stack_status_reason)
+    assert _members(owner, cluster, 'nodegroup-flaky') == {}
+    group = _group(owner, cluster, 'flaky')
+    assert group['node_count'] == 0
+    assert group['status'] == 'UPDATE_FAILED'
+    assert done['node_count'] == 1
+    assert sorted(_members(owner, cluster, 'nodes')) == ['0']
