@@ -24,6 +24,7 @@ import json
 
 from heatclient import client as heat_client
 from heatclient.common import template_utils
+from heatclient.common import utils as heat_utils
 from heatclient import exc as heat_exc
 from keystoneauth1.identity import v3
 from keystoneauth1 import loading as ks_loading
@@ -59,7 +60,9 @@ _COMPLETE = (bay_status.CREATE_COMPLETE, bay_status.UPDATE_COMPLETE)
 _REDO = object()
 # How many finished stacks' outputs one reconcile pass reads at once.
 _OUTPUT_READERS = 8
-_CLUSTER_URL = 'file://' + definition.CLUSTER_TEMPLATE
+# NOTE: heatclient's name for the file in the files it sends.
+_CLUSTER_URL = heat_utils.normalise_file_path_to_url(
+    definition.CLUSTER_TEMPLATE)
 
 
 @functools.lru_cache(maxsize=1)

@@ -256,7 +256,7 @@ class TestNodeGroupTemplate(base.TestCase):
         from magnum.drivers import heat
         files, template = heat.HeatProvisioner._template(
             self.groups, {'gpu': ['server-a']})
-        cluster = json.loads(files['file://' + definition.CLUSTER_TEMPLATE])
+        cluster = json.loads(files[heat._CLUSTER_URL])
         gpu = cluster['resources']['nodegroup-gpu']
         # heatclient's absolute URL of server.yaml, as for the default
         # groups, and that file is in the files sent.
@@ -264,11 +264,11 @@ class TestNodeGroupTemplate(base.TestCase):
         self.assertEqual(cluster['resources']['nodes']['properties'][
             'resource_def']['type'], kind)
         self.assertIn(kind, files)
-        self.assertEqual('file://' + definition.CLUSTER_TEMPLATE,
+        self.assertEqual(heat._CLUSTER_URL,
                          template['resources']['cluster']['type'])
         # Each call renders from its own copy.
         files, _ = heat.HeatProvisioner._template()
-        cluster = json.loads(files['file://' + definition.CLUSTER_TEMPLATE])
+        cluster = json.loads(files[heat._CLUSTER_URL])
         self.assertNotIn('nodegroup-gpu', cluster['resources'])
         self.assertNotIn('removal_policies',
                          cluster['resources']['nodes']['properties'])
