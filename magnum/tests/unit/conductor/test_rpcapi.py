@@ -140,6 +140,21 @@ class TestConductorCalls(base.TestCase):
                               self.api._call, self.context, 'missing')
         self.assertEqual(404, e.code)
 
+    def test_a_refusal_is_an_answer_not_a_logged_error(self):
+        from magnum.conductor import manager
+        server = rpc.get_server(
+            messaging.Target(topic='calls-test', server='h1'),
+            [manager.ConductorManager('h1')])
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        bay = utils.bay(self.context, utils.baymodel(self.context))
+        with self.assertNoLogs('oslo_messaging', level='ERROR'):
+            e = self.assertRaises(exception.BayHasNoCA, self.api._call,
+                                  self.context, 'ca_sign',
+                                  bay_uuid=bay.uuid, csr='x')
+        self.assertEqual(404, e.code)
+
     def test_no_conductor_is_503(self):
         e = self.assertRaises(exception.ConductorUnavailable,
                               self.api._call, self.context, 'answer', value=1)
