@@ -31,6 +31,7 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.drivers import base
 from magnum.drivers.heat import definition
@@ -144,6 +145,21 @@ class HeatProvisioner(base.Provisioner):
     def validate(self, baymodel, bay_values):
         definition.BayDefinition(baymodel, bay_values)
 
+    @staticmethod
+    def _certificates(bay):
+        """The hidden parameters that take the bay's CA certificate and its
+        server certificate and key to the nodes (fragments/write-certs.sh),
+        for a bay whose nodes serve them; none otherwise.
+
+        NOTE: given at create only. An update leaves parameters it does not
+        name as they are (``existing=True``), so they stay.
+        """
+        bundle = bay_tls.load(bay.uuid)
+        if bundle is None or not bundle.endpoint_tls:
+            return {}
+        return {'ca_cert': bundle.ca_cert, 'server_cert': bundle.server_cert,
+                'server_key': bundle.server_key}
+
     def serves_bay_certificates(self, bay, baymodel):
         # NOTE (certificates): Docker and Swarm nodes serve the bay's
         # server certificate (fragments/write-certs.sh, configure-docker.sh);
@@ -166,9 +182,10 @@ class HeatProvisioner(base.Provisioner):
         files, template = self._template()
         env_files, env = self._environment()
         files.update(env_files)
+        parameters = dict(spec.parameters(), **self._certificates(bay))
         kwargs = dict(
             stack_name=spec.stack_name, template=template, files=files,
-            environment=env, parameters=spec.parameters(),
+            environment=env, parameters=parameters,
             tags=CONF.heat.stack_tag, disable_rollback=True)
         if bay.bay_create_timeout:
             kwargs['timeout_mins'] = bay.bay_create_timeout

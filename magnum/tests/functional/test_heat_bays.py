@@ -10,6 +10,11 @@ for real. The server stand-in's flavor steers it: ``m1.fail`` fails,
 ``m1.stuck`` never finishes.
 """
 
+import email
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography import x509
 import pytest
 
 from magnum.tests.functional import heat as heat_mod
@@ -137,6 +142,75 @@ def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum):
     api_ip = done['api_address'][len('tcp://'):].rsplit(':', 1)[0]
     assert api_ip not in done['master_addresses']
     assert [n['type'] for n in _nodes_of(member, done)].count('master') == 2
+
+
+def _boot_parts(heat_client, stack_id):
+    """{file name: text} of the boot configuration that the first server
+    of the stack received, read from the server stand-in's own stack.
+    """
+    servers = [r for r in heat_client.resources.list(stack_id,
+                                                     nested_depth=5)
+               if r.resource_type == 'OS::Nova::Server']
+    assert servers, 'no server in stack %s' % stack_id
+    user_data = heat_client.stacks.get(
+        servers[0].physical_resource_id).parameters['user_data']
+    parts = {}
+
+    def add(text):
+        for part in email.message_from_string(text).walk():
+            if part.is_multipart():
+                continue
+            payload = part.get_payload(decode=True).decode()
+            if payload.startswith('Content-Type: multipart'):
+                add(payload)
+            else:
+                parts[part.get_filename() or str(len(parts))] = payload
+    add(user_data)
+    return parts
+
+
+def _heredoc(text, marker):
+    return text.split("<<'%s'\n" % marker, 1)[1].split(
+        '\n%s' % marker, 1)[0]
+
+
+def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum):
+    """The CA and the server certificate and key of the bay reach its
+    nodes through Heat (hidden parameters, fragments/write-certs.sh), and
+    Heat's API shows the key to nobody.
+    """
+    baymodel = _baymodel(member, 'docker')
+    bay = _bay(member, baymodel)
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    assert done['api_address'].endswith(':2376')
+    ca_pem = member.get('/v1/certificates/%s' % bay['uuid']).json()['pem']
+    heat_client = heat_mod.client(keystone)
+    shown = heat_client.stacks.get(done['stack_id']).parameters
+    assert shown['server_key'] == '******', 'Heat shows the key'
+    certs = [text for text in _boot_parts(heat_client,
+                                          done['stack_id']).values()
+             if 'MAGNUM_CA_CERT_END' in text]
+    assert len(certs) == 1, 'no write-certs part in the boot configuration'
+    assert _heredoc(certs[0], 'MAGNUM_CA_CERT_END').strip() == ca_pem.strip()
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    server = x509.load_pem_x509_certificate(
+        _heredoc(certs[0], 'MAGNUM_SERVER_CERT_END').encode())
+    ca.public_key().verify(server.signature, server.tbs_certificate_bytes,
+                           ec.ECDSA(server.signature_hash_algorithm))
+    names = server.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert '%s.bay.magnum' % bay['uuid'] in names
+    key = serialization.load_pem_private_key(
+        _heredoc(certs[0], 'MAGNUM_SERVER_KEY_END').encode(), None)
+    assert key.public_key().public_numbers() == (
+        server.public_key().public_numbers())
+    # The key went to Heat, never back out of Magnum.
+    assert 'PRIVATE KEY' not in member.get(
+        '/v1/bays/%s' % bay['uuid']).text
+    assert 'PRIVATE KEY' not in magnum.logs(100000)
 
 
 def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(

@@ -11,6 +11,7 @@ import types
 import fixtures
 from heatclient import exc as heat_exc
 
+from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.drivers import heat
 from magnum.objects import bay as bay_obj
@@ -40,6 +41,7 @@ class FakeStacks:
 
     def create(self, **kwargs):
         self.calls.append(('create', kwargs['stack_name']))
+        self.created_with = kwargs
         stack_id = 'stack-%d' % (len(self.stacks) + 1)
         self.stacks[stack_id] = types.SimpleNamespace(
             id=stack_id, stack_name=kwargs['stack_name'],
@@ -93,6 +95,26 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(stack.id, state.stack_id)
         self.assertEqual(1, [c[0] for c in self.heat.stacks.calls].count(
             'create'))
+
+    def test_the_nodes_get_the_bays_certificates_as_parameters(self):
+        bay = self._bay()
+        bundle = bay_tls.ensure(bay, self.model, endpoint_tls=True)
+        self._created(bay)
+        parameters = self.heat.stacks.created_with['parameters']
+        self.assertEqual(bundle.ca_cert, parameters['ca_cert'])
+        self.assertEqual(bundle.server_cert, parameters['server_cert'])
+        self.assertEqual(bundle.server_key, parameters['server_key'])
+        self.assertIn('PRIVATE KEY', parameters['server_key'])
+
+    def test_a_bay_whose_nodes_serve_no_certificates_passes_none(self):
+        for endpoint_tls in (None, False):
+            bay = self._bay(name='plain-%s' % endpoint_tls)
+            if endpoint_tls is not None:
+                bay_tls.ensure(bay, self.model, endpoint_tls=endpoint_tls)
+            self._created(bay)
+            parameters = self.heat.stacks.created_with['parameters']
+            self.assertFalse({'ca_cert', 'server_cert', 'server_key'}
+                             & set(parameters))
 
     def test_one_list_call_answers_for_every_bay(self):
         bays = [self._bay(name='b%d' % i) for i in range(20)]
