@@ -17,8 +17,6 @@ from magnum.objects import baymodel as baymodel_obj
 
 LOG = logging.getLogger(__name__)
 LOCK_WAIT = 10
-# A CA is rotated only on a bay that is up, and not while it changes.
-ROTATABLE = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_COMPLETE)
 
 
 def _b64(text):
@@ -43,7 +41,7 @@ class CertificateHandler:
         """
         with locks.bay_lock(context, bay_uuid, self.host,
                             wait=LOCK_WAIT) as bay:
-            if bay.status not in ROTATABLE:
+            if bay.status not in bay_obj.CA_ROTATABLE:
                 raise exception.BayInProgress(bay=bay.uuid,
                                               status=bay.status)
             provisioner = drivers.get(bay.provisioner)

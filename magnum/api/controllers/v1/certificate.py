@@ -26,10 +26,6 @@ from magnum.common import x509
 from magnum.objects import bay as bay_obj
 
 CONF = cfg.CONF
-# NOTE: the conductor checks again under the bay's lock; the API refuses
-# early with the reason (a failed bay never "finishes").
-ROTATABLE = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_COMPLETE)
-
 
 class CertificateFields(wtypes.Base):
     """What a signing takes: the bay (``bay_uuid``, or ``cluster_uuid`` as
@@ -100,7 +96,9 @@ class CertificatesController(collection.CollectionController):
         collection.refuse_query(dict(pecan.request.GET))
         bay = _bay(ident, 'certificate:rotate_ca')
         bay_tls.ca_cert(bay.uuid)   # 404 for a bay without a CA
-        if bay.status not in ROTATABLE:
+        # NOTE: the conductor checks again under the bay's lock; the API
+        # refuses early with the reason (a failed bay never "finishes").
+        if bay.status not in bay_obj.CA_ROTATABLE:
             raise exception.BayCANotRotatable(bay=bay.uuid,
                                               status=bay.status)
         pecan.request.rpcapi.ca_rotate(pecan.request.context, bay.uuid)
