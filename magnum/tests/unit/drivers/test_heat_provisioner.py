@@ -105,6 +105,18 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(bundle.server_cert, parameters['server_cert'])
         self.assertEqual(bundle.server_key, parameters['server_key'])
         self.assertIn('PRIVATE KEY', parameters['server_key'])
+        # kubeadm on the masters signs the cluster's certificates with it.
+        self.assertEqual(bundle.ca_key, parameters['ca_key'])
+        docker = utils.baymodel(
+            self.context, coe='docker', image_id='img', flavor_id='m1',
+            external_network_id='public', cluster_distro='fedora',
+            labels={'provisioner': 'heat'})
+        bay = utils.bay(self.context, docker, provisioner='heat', name='d')
+        bay_tls.ensure(bay, docker, endpoint_tls=True)
+        self.provisioner.create(self.context, bay, docker)
+        parameters = self.heat.stacks.created_with['parameters']
+        self.assertIn('server_key', parameters)
+        self.assertNotIn('ca_key', parameters)
 
     def test_a_bay_whose_nodes_serve_no_certificates_passes_none(self):
         for endpoint_tls in (None, False):
@@ -278,3 +290,48 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(['stack-1'], list(self.heat.stacks.stacks))
         self.assertEqual('stack-1', state.stack_id)
         self.assertIsNone(state.status)
+
+    def test_an_update_renders_the_node_groups_and_servers_to_remove(self):
+        import json
+
+        from magnum.db import cluster_api
+        bay = self._bay()
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        cluster_api.create_nodegroup(self.context, {
+            'name': 'gpu', 'cluster_id': bay.uuid,
+            'project_id': bay.project_id, 'role': 'worker',
+            'is_default': False, 'node_count': 3, 'min_node_count': 0,
+            'flavor_id': 'g1', 'image_id': 'img', 'docker_volume_size': 7,
+            'nodes_to_remove': ['s-9'], 'status': 'CREATE_IN_PROGRESS'})
+        calls = []
+        self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
+        self.provisioner.update(self.context, bay, self.model)
+        cluster = json.loads(calls[0]['files'][heat._CLUSTER_URL])
+        gpu = cluster['resources']['nodegroup-gpu']['properties']
+        self.assertEqual(3, gpu['count'])
+        self.assertEqual('g1', gpu['resource_def']['properties']['flavor'])
+        self.assertEqual([{'resource_list': ['s-9']}],
+                         gpu['removal_policies'])
+        self.assertNotIn('removal_policies',
+                         cluster['resources']['nodes']['properties'])
+
+    def test_outputs_of_extra_groups_become_their_nodes(self):
+        bay = self._bay()
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        server = {'id': 's7', 'name': 'b-gpu-0', 'role': 'node',
+                  'image': 'img', 'private_ip': '10.0.0.7',
+                  'public_ip': '172.24.4.7'}
+        stack.outputs = [
+            {'output_key': 'master_servers', 'output_value': []},
+            {'output_key': 'node_servers', 'output_value': []},
+            {'output_key': 'nodegroup_servers',
+             'output_value': {'gpu': [server]}}]
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual([('s7', 'gpu', ['10.0.0.7', '172.24.4.7'])],
+                         [(n['server_id'], n['nodegroup'], n['addresses'])
+                          for n in state.nodes])
+        self.assertEqual({'default-master': [], 'default-worker': [],
+                          'gpu': ['172.24.4.7']}, state.nodegroup_addresses)
