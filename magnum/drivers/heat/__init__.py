@@ -146,10 +146,12 @@ class HeatProvisioner(base.Provisioner):
         definition.BayDefinition(baymodel, bay_values)
 
     @staticmethod
-    def _certificates(bay):
-        """The hidden parameters that take the bay's CA certificate and its
-        server certificate and key to the nodes (fragments/write-certs.sh),
-        for a bay whose nodes serve them; none otherwise.
+    def _certificates(bay, baymodel):
+        """The hidden parameters that take the bay's certificates to its
+        servers (fragments/write-certs.sh): the CA certificate and the
+        server certificate and key; on a kubernetes bay also the CA's key,
+        which only the masters get (kubeadm makes the cluster's
+        certificates with it). None for a bay without a CA.
 
         NOTE: given at create only. An update leaves parameters it does not
         name as they are (``existing=True``), so they stay.
@@ -157,15 +159,19 @@ class HeatProvisioner(base.Provisioner):
         bundle = bay_tls.load(bay.uuid)
         if bundle is None or not bundle.endpoint_tls:
             return {}
-        return {'ca_cert': bundle.ca_cert, 'server_cert': bundle.server_cert,
-                'server_key': bundle.server_key}
+        certificates = {'ca_cert': bundle.ca_cert,
+                        'server_cert': bundle.server_cert,
+                        'server_key': bundle.server_key}
+        if baymodel.coe == 'kubernetes':
+            certificates['ca_key'] = bundle.ca_key
+        return certificates
 
     def serves_bay_certificates(self, bay, baymodel):
-        # NOTE (certificates): Docker and Swarm nodes serve the bay's
-        # server certificate (fragments/write-certs.sh, configure-docker.sh);
-        # kubeadm makes its own CA for a Kubernetes bay's API server, so
-        # the conductor keeps reaching those with [kubernetes] kubeconfig.
-        return baymodel.coe != 'kubernetes'
+        # NOTE (certificates): Docker on swarm and docker bays serves the
+        # bay's server certificate (configure-docker.sh); on kubernetes
+        # bays kubeadm signs the API server's with the bay's CA, naming
+        # the bay (kubernetes-master.sh).
+        return True
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -182,7 +188,8 @@ class HeatProvisioner(base.Provisioner):
         files, template = self._template()
         env_files, env = self._environment()
         files.update(env_files)
-        parameters = dict(spec.parameters(), **self._certificates(bay))
+        parameters = dict(spec.parameters(),
+                          **self._certificates(bay, baymodel))
         kwargs = dict(
             stack_name=spec.stack_name, template=template, files=files,
             environment=env, parameters=parameters,

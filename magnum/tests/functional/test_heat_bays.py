@@ -89,13 +89,30 @@ def _nodes_of(api, bay):
                   key=lambda n: n['name'])
 
 
-def test_kubernetes_bay_is_built_scaled_and_deleted(member, magnum, stacks):
+def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
+                                                   stacks):
     baymodel = _baymodel(member, 'kubernetes')
     bay = _bay(member, baymodel)
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
     assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    # kubeadm on the master gets the bay's CA and its key; a node only the
+    # CA, to pin when it joins.
+    heat_client = heat_mod.client(keystone)
+    ca = x509.load_pem_x509_certificate(member.get(
+        '/v1/certificates/%s' % bay['uuid']).json()['pem'].encode())
+    master = _certificates_part(heat_client, done['stack_id'], 'master')
+    ca_key = serialization.load_pem_private_key(
+        _heredoc(master, 'MAGNUM_CA_KEY_END').encode(), None)
+    assert ca_key.public_key().public_numbers() == (
+        ca.public_key().public_numbers())
+    node = _certificates_part(heat_client, done['stack_id'], 'node')
+    assert not _heredoc(node, 'MAGNUM_CA_KEY_END').strip()
+    assert x509.load_pem_x509_certificate(_heredoc(
+        node, 'MAGNUM_CA_CERT_END').encode()) == ca
+    assert heat_client.stacks.get(done['stack_id']).parameters[
+        'ca_key'] == '******'
     assert done['stack_id'] in stacks()
     assert stacks()[done['stack_id']].stack_name.endswith(bay['uuid'])
     assert done['api_address'].startswith('https://172.24.')
@@ -144,16 +161,17 @@ def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum):
     assert [n['type'] for n in _nodes_of(member, done)].count('master') == 2
 
 
-def _boot_parts(heat_client, stack_id):
+def _boot_parts(heat_client, stack_id, role='master'):
     """{file name: text} of the boot configuration that the first server
-    of the stack received, read from the server stand-in's own stack.
+    of ``role`` in the stack received, read from the server stand-in's own
+    stack (whose ``name`` parameter is ``<bay>-<role>-<index>``).
     """
-    servers = [r for r in heat_client.resources.list(stack_id,
-                                                     nested_depth=5)
+    servers = [heat_client.stacks.get(r.physical_resource_id).parameters
+               for r in heat_client.resources.list(stack_id, nested_depth=5)
                if r.resource_type == 'OS::Nova::Server']
-    assert servers, 'no server in stack %s' % stack_id
-    user_data = heat_client.stacks.get(
-        servers[0].physical_resource_id).parameters['user_data']
+    servers = [p for p in servers if '-%s-' % role in p['name']]
+    assert servers, 'no %s server in stack %s' % (role, stack_id)
+    user_data = servers[0]['user_data']
     parts = {}
 
     def add(text):
@@ -167,6 +185,15 @@ def _boot_parts(heat_client, stack_id):
                 parts[part.get_filename() or str(len(parts))] = payload
     add(user_data)
     return parts
+
+
+def _certificates_part(heat_client, stack_id, role='master'):
+    """The rendered fragments/write-certs.sh a server of ``role`` got."""
+    certs = [text for text in _boot_parts(heat_client, stack_id,
+                                          role).values()
+             if 'MAGNUM_CA_CERT_END' in text]
+    assert len(certs) == 1, 'no write-certs part in the boot configuration'
+    return certs[0]
 
 
 def _heredoc(text, marker):
@@ -190,23 +217,21 @@ def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum):
     heat_client = heat_mod.client(keystone)
     shown = heat_client.stacks.get(done['stack_id']).parameters
     assert shown['server_key'] == '******', 'Heat shows the key'
-    certs = [text for text in _boot_parts(heat_client,
-                                          done['stack_id']).values()
-             if 'MAGNUM_CA_CERT_END' in text]
-    assert len(certs) == 1, 'no write-certs part in the boot configuration'
-    assert _heredoc(certs[0], 'MAGNUM_CA_CERT_END').strip() == ca_pem.strip()
+    certs = _certificates_part(heat_client, done['stack_id'])
+    assert _heredoc(certs, 'MAGNUM_CA_CERT_END').strip() == ca_pem.strip()
     ca = x509.load_pem_x509_certificate(ca_pem.encode())
     server = x509.load_pem_x509_certificate(
-        _heredoc(certs[0], 'MAGNUM_SERVER_CERT_END').encode())
+        _heredoc(certs, 'MAGNUM_SERVER_CERT_END').encode())
     ca.public_key().verify(server.signature, server.tbs_certificate_bytes,
                            ec.ECDSA(server.signature_hash_algorithm))
     names = server.extensions.get_extension_for_class(
         x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert '%s.bay.magnum' % bay['uuid'] in names
     key = serialization.load_pem_private_key(
-        _heredoc(certs[0], 'MAGNUM_SERVER_KEY_END').encode(), None)
+        _heredoc(certs, 'MAGNUM_SERVER_KEY_END').encode(), None)
     assert key.public_key().public_numbers() == (
         server.public_key().public_numbers())
+    assert not _heredoc(certs, 'MAGNUM_CA_KEY_END').strip()
     # The key went to Heat, never back out of Magnum.
     assert 'PRIVATE KEY' not in member.get(
         '/v1/bays/%s' % bay['uuid']).text

@@ -18,6 +18,7 @@ import yaml
 
 from magnum.drivers.heat import definition
 from magnum.tests import base
+from magnum.tests.unit import utils
 
 TEMPLATES = os.path.dirname(definition.TEMPLATE)
 FRAGMENTS = os.path.join(TEMPLATES, 'fragments')
@@ -151,6 +152,68 @@ class TestBootScripts(base.TestCase):
                 cwd=scratch).stdout.rstrip('\n')
             self.assertEqual(expected, got, key)
         self.assertFalse(os.path.exists(os.path.join(scratch, 'PWNED')))
+
+    def _write_certs(self, scratch, bundle, ca_key):
+        """Run fragments/write-certs.sh as Heat renders it, in ``scratch``;
+        the directory it wrote."""
+        with open(os.path.join(FRAGMENTS, 'write-certs.sh')) as f:
+            template = f.read()
+        os.makedirs(scratch)
+        etc = os.path.join(scratch, 'etc-magnum')
+        script = _str_replace(template, {
+            '$CA_CERT': bundle.ca_cert, '$SERVER_CERT': bundle.server_cert,
+            '$SERVER_KEY': bundle.server_key, '$CA_KEY': ca_key,
+        }).replace('/etc/magnum', etc)
+        subprocess.run(['sh', '-c', script], check=True, cwd=scratch,
+                       timeout=30)
+        return os.path.join(etc, 'certs')
+
+    def test_certificates_reach_the_files_kubeadm_reads(self):
+        """The masters' copy has the CA's key (0600), the nodes' none; the
+        nodes pin the CA's public key when they join (kubeadm's hash)."""
+        from cryptography import x509 as crypto_x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives import serialization
+
+        from magnum.common import bay_tls
+        bundle = bay_tls._new(
+            utils.bay(self.context, utils.baymodel(self.context)),
+            utils.baymodel(self.context), True, 1)
+        scratch = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, scratch)
+        master = self._write_certs(os.path.join(scratch, 'master'),
+                                   bundle, bundle.ca_key)
+        node = self._write_certs(os.path.join(scratch, 'node'), bundle, '')
+        with open(os.path.join(master, 'ca.key')) as f:
+            self.assertEqual(bundle.ca_key.strip(), f.read().strip())
+        for name in ('ca.key', 'server.key'):
+            self.assertEqual(0o600, os.stat(os.path.join(
+                master, name)).st_mode & 0o777)
+        self.assertEqual(['ca.crt', 'server.crt', 'server.key'],
+                         sorted(os.listdir(node)))
+        functions = re.search(
+            r"<<'MAGNUM_FUNCTIONS_END'\n(.*)MAGNUM_FUNCTIONS_END\n",
+            self._render({}), re.S).group(1)
+        etc = os.path.dirname(node)
+        pinning = subprocess.run(
+            ['sh', '-c', functions.replace('/etc/magnum', etc)
+             + '\nmagnum_kube_ca_pinning'],
+            capture_output=True, text=True, check=True, timeout=30).stdout
+        spki = crypto_x509.load_pem_x509_certificate(
+            bundle.ca_cert.encode()).public_key().public_bytes(
+            serialization.Encoding.DER,
+            serialization.PublicFormat.SubjectPublicKeyInfo)
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(spki)
+        self.assertEqual('--discovery-token-ca-cert-hash sha256:%s'
+                         % digest.finalize().hex(), pinning.strip())
+        os.remove(os.path.join(node, 'ca.crt'))
+        pinning = subprocess.run(
+            ['sh', '-c', functions.replace('/etc/magnum', etc)
+             + '\nmagnum_kube_ca_pinning'],
+            capture_output=True, text=True, check=True, timeout=30).stdout
+        self.assertEqual('--discovery-token-unsafe-skip-ca-verification',
+                         pinning.strip())
 
     def test_distribution_families(self):
         scratch = tempfile.mkdtemp()

@@ -49,6 +49,17 @@ magnum_retry() {
         sleep 10
     done
 }
+magnum_kube_ca_pinning() {
+    # kubeadm join's discovery option: the hash of the bay's CA public key
+    # when Magnum gave the bay a CA, otherwise no pinning.
+    if [ -e /etc/magnum/certs/ca.crt ]; then
+        hash=$(openssl x509 -pubkey -noout -in /etc/magnum/certs/ca.crt |
+               openssl pkey -pubin -outform der | sha256sum | cut -d' ' -f1)
+        echo "--discovery-token-ca-cert-hash sha256:$hash"
+    else
+        echo "--discovery-token-unsafe-skip-ca-verification"
+    fi
+}
 magnum_install_kubernetes() {
     # kubelet, kubeadm and kubectl of KUBE_VERSION from the Kubernetes
     # project's package repository, kubelet started.
