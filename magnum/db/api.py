@@ -6,6 +6,7 @@ close to the cost of a raw select. Writes are single statements, so the
 per-bay lock is one conditional UPDATE.
 """
 
+import datetime
 import functools
 import threading
 
@@ -390,7 +391,13 @@ def update_bay(uuid, values, expected_statuses=None, unlocked=False,
     When a condition fails the reason is raised: BayNotFound, BayLocked or
     BayInProgress.
     """
-    values = dict(values, updated_at=timeutils.utcnow())
+    values = {k: timeutils.normalize_time(v) if isinstance(
+        v, datetime.datetime) else v for k, v in values.items()}
+    values['updated_at'] = timeutils.utcnow()
+    if unlocked and str(values.get('status')).endswith('_IN_PROGRESS'):
+        # NOTE: a new action asked (the API writes it, the bay unlocked):
+        # no conductor has driven it yet.
+        values['driven_at'] = None
     stmt = sa.update(BAY).where(BAY.c.uuid == uuid).values(**values)
     if expected_statuses is not None:
         stmt = stmt.where(BAY.c.status.in_(expected_statuses))

@@ -1,3 +1,4 @@
+from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
 from magnum.db import api as db_api
@@ -30,7 +31,8 @@ DELETABLE = tuple(s for s in STATUSES if s != DELETE_IN_PROGRESS)
 class Bay(base.MagnumObject):
     # Version 1.0: initial version
     # Version 1.1: the cluster era: keypair, flavors, labels, health...
-    VERSION = '1.1'
+    # Version 1.2: driven_at
+    VERSION = '1.2'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -68,7 +70,16 @@ class Bay(base.MagnumObject):
         # {field: value before} for a resize or upgrade asked with
         # ?rollback=True; a failure writes them back.
         'rollback': fields.DictOfNullableStringsField(nullable=True),
+        # When a conductor gave the current action to the provisioner; None
+        # while it waits for one (a provisioner's finished answer for the
+        # same kind of action is then an older one's).
+        'driven_at': fields.DateTimeField(nullable=True),
     })
+
+    def obj_make_compatible(self, primitive, target_version):
+        super().obj_make_compatible(primitive, target_version)
+        if versionutils.convert_version_to_tuple(target_version) < (1, 2):
+            primitive.pop('driven_at', None)
 
     @classmethod
     def get(cls, context, ident):

@@ -93,6 +93,7 @@ class BayHandler:
                                provisioner.serves_bay_certificates(
                                    bay, baymodel))
             state = getattr(provisioner, action)(context, bay, baymodel)
+            bay.driven_at = timeutils.utcnow()
         except Exception as e:
             LOG.exception('Provisioner %s failed to %s bay %s',
                           bay.provisioner, action, bay.uuid)

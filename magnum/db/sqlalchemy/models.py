@@ -130,6 +130,9 @@ class Bay(Base):
     # What a failed resize or upgrade asked with ?rollback=True restores
     # (the fields as they were); NULL when no rollback was asked.
     rollback = sa.Column(JSONEncoded)
+    # When a conductor handed the bay's current action to its provisioner;
+    # NULL from the API's request until then.
+    driven_at = sa.Column(sa.DateTime)
 
 
 class MagnumService(Base):

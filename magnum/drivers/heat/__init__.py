@@ -325,6 +325,12 @@ class HeatProvisioner(base.Provisioner):
         lost): the stack shows an earlier action, finished.
         """
         action, _, progress = stack.stack_status.partition('_')
+        if (bay.status == bay_status.UPDATE_IN_PROGRESS
+                and getattr(bay, 'driven_at', None) is None):
+            # NOTE: no conductor has sent this update yet (its message is
+            # on its way, or lost): a finished update or rollback of the
+            # stack is the one before, never this one's outcome.
+            return None if progress == 'IN_PROGRESS' else _REDO
         if (action == 'ROLLBACK' and bay.rollback is not None
                 and bay.status == bay_status.UPDATE_IN_PROGRESS):
             # NOTE: the update asked for Heat's rollback, and got it: the

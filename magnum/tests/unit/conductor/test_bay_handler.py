@@ -155,6 +155,32 @@ class TestLock(HandlerTestCase):
         self.assertIsNone(self.reload().reservation)
 
 
+class TestDrivenAt(HandlerTestCase):
+    """``driven_at``: whether a conductor has sent the current action."""
+
+    def test_a_conductor_stamps_it_and_the_next_request_clears_it(self):
+        self.assertIsNone(self.reload().driven_at)
+        self.handler.bay_create(self.context, self.bay)
+        self.assertIsNotNone(self.reload().driven_at)
+        # The API asks for an update (unlocked, a new *_IN_PROGRESS).
+        db_api.update_bay(self.bay.uuid,
+                          {'status': bay_obj.UPDATE_IN_PROGRESS},
+                          unlocked=True)
+        self.assertIsNone(self.reload().driven_at)
+        self.handler.bay_update(self.context, self.bay)
+        row = self.reload()
+        self.assertEqual('UPDATE_COMPLETE', row.status)
+        self.assertIsNotNone(row.driven_at)
+
+    def test_an_older_api_gets_bays_without_it(self):
+        bay = bay_obj.Bay.get_by_uuid_unscoped(self.context, self.bay.uuid)
+        for version, present in (('1.1', False), ('1.2', True)):
+            primitive = bay.obj_to_primitive(target_version=version)
+            data = next(v for k, v in primitive.items()
+                        if k.endswith('.data'))
+            self.assertEqual(present, 'driven_at' in data, version)
+
+
 class TestLostMessages(HandlerTestCase):
     """``redo``: the backend never saw the bay's action."""
 

@@ -10,6 +10,7 @@ import types
 
 import fixtures
 from heatclient import exc as heat_exc
+from oslo_utils import timeutils
 
 from magnum.common import bay_tls
 from magnum.common import context as magnum_context
@@ -208,6 +209,29 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual({}, self.provisioner.poll(
             self.admin, [(bay, self.model)]))
 
+    def test_an_update_no_conductor_sent_yet_is_not_the_last_ones_end(self):
+        """The API wrote UPDATE_IN_PROGRESS; its message is not yet with a
+        conductor, and the stack still shows the update before it."""
+        bay = self._bay()
+        stack = self._created(bay)
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        for earlier in ('UPDATE_COMPLETE', 'UPDATE_FAILED',
+                        'ROLLBACK_COMPLETE'):
+            stack.stack_status = earlier
+            state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+                bay.uuid]
+            self.assertTrue(state.redo, earlier)
+            self.assertIsNone(state.status, earlier)
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+        self.assertEqual({}, self.provisioner.poll(
+            self.admin, [(bay, self.model)]))
+        # Sent by a conductor: the stack's outcome is the update's.
+        bay.driven_at = timeutils.utcnow()
+        stack.stack_status = 'UPDATE_COMPLETE'
+        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+            bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_COMPLETE, state.status)
+
     def test_stack_gone_ends_a_delete_and_fails_anything_else(self):
         bay = self._bay()
         self._created(bay)
@@ -261,6 +285,7 @@ class TestHeatProvisioner(base.TestCase):
         bay = self._bay()
         stack = self._created(bay)
         bay.status = bay_obj.UPDATE_IN_PROGRESS
+        bay.driven_at = timeutils.utcnow()
         bay.rollback = {'node_count': '1'}
         stack.stack_status = 'ROLLBACK_IN_PROGRESS'
         self.assertEqual({}, self.provisioner.poll(self.admin,
