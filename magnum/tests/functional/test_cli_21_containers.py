@@ -39,10 +39,10 @@ def magnum(keystone, docker_engine):
 
 @pytest.fixture(scope='module')
 def member(keystone, magnum, client_venv):
-    person = tour21.Person(keystone, magnum, client_venv, 'member',
-                           ['member'])
+    person = tour21.person_with_cli(keystone, magnum, client_venv,
+                                    'member', ['member'])
     yield person
-    person.api.close()
+    person.close()
 
 
 @pytest.fixture(scope='module')

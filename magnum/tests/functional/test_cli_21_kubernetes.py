@@ -41,9 +41,10 @@ def magnum(keystone, kube, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def member(keystone, magnum, client_venv):
-    person = tour.Person(keystone, magnum, client_venv, 'k8s', ['member'])
+    person = tour.person_with_cli(keystone, magnum, client_venv, 'k8s',
+                                  ['member'])
     yield person
-    person.api.close()
+    person.close()
 
 
 @pytest.fixture(scope='module')

@@ -39,7 +39,7 @@ def magnum(keystone):
         yield magnum
 
 
-def _person(keystone, magnum, client_venv, who, roles):
+def person_with_cli(keystone, magnum, client_venv, who, roles):
     """A ``keystone.Person`` with their 2.1.0 CLI as ``cli``."""
     person = keystone_mod.Person(keystone, magnum, who, roles)
     person.cli = person.keystone_cli(client_venv)
@@ -48,14 +48,16 @@ def _person(keystone, magnum, client_venv, who, roles):
 
 @pytest.fixture(scope='module')
 def member(keystone, magnum, client_venv):
-    person = _person(keystone, magnum, client_venv, 'member', ['member'])
+    person = person_with_cli(keystone, magnum, client_venv, 'member',
+                             ['member'])
     yield person
     person.close()
 
 
 @pytest.fixture(scope='module')
 def admin(keystone, magnum, client_venv):
-    person = _person(keystone, magnum, client_venv, 'admin', ['admin'])
+    person = person_with_cli(keystone, magnum, client_venv, 'admin',
+                             ['admin'])
     yield person
     person.close()
 
