@@ -84,6 +84,14 @@ class _BusyHeat(heat_mod.Heat):
                             'convergence_engine = false\n', 1)
         text = text.replace('num_engine_workers = 1',
                             'num_engine_workers = 2')
+        # NOTE: each engine worker's pool would open up to 5 + 50
+        # connections; with a thousand threads at work they took the
+        # shared PostgreSQL past its max_connections (100). A small pool
+        # that threads wait for is enough.
+        text = text.replace('[database]\n', '[database]\n'
+                            'max_pool_size = 10\n'
+                            'max_overflow = 5\n'
+                            'pool_timeout = 300\n', 1)
         with open(self.config_file, 'w') as f:
             f.write(text)
 
@@ -110,6 +118,11 @@ def _heat_extra(keystone):
         'conductor': {'redo_after': REDO_AFTER,
                       'hash_ring_reset_interval': 1},
         'quotas': {'max_clusters_per_project': 1000},
+        # NOTE: four conductors and the API on the PostgreSQL that Heat
+        # and Keystone share: small pools, waited for (the admin guide's
+        # advice on sizing them).
+        'database': {'max_pool_size': 4, 'max_overflow': 4,
+                     'pool_timeout': 300},
         # NOTE: conductors behind Keystone refuse to start without it.
         'certificates': {'encryption_key': 'conductors-test-key-' * 3},
         'heat': {
