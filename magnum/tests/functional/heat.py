@@ -64,10 +64,11 @@ from heat.wsgi.api import application  # noqa: E402
 class Heat(fixtures.Fixture):
     """heat-engine and heat-api on RabbitMQ and PostgreSQL."""
 
-    def __init__(self, ks, transport_url=None):
+    def __init__(self, ks, transport_url=None, database_url=None):
         super().__init__()
         self.keystone = ks
         self.transport_url = transport_url
+        self.database_url = database_url
         self.processes = []
 
     def _setUp(self):
@@ -86,8 +87,9 @@ class Heat(fixtures.Fixture):
         else:
             self.work_dir = self.useFixture(fixtures.TempDir()).path
         self.addCleanup(lambda: processes.stop_all(self.processes))
-        self.database = self.useFixture(
-            db_servers.PostgresDatabase(prefix='heat_test'))
+        if self.database_url is None:
+            self.database_url = self.useFixture(
+                db_servers.PostgresDatabase(prefix='heat_test')).url
         self.username, self.password = self.keystone.service_user('heat')
         self.config_file = os.path.join(self.work_dir, 'heat.conf')
         self.policy_file = os.path.join(self.work_dir, 'policy.yaml')
@@ -133,7 +135,7 @@ class Heat(fixtures.Fixture):
                 'deferred_auth_method': 'trusts',
                 'periodic_interval': '5',
             },
-            'database': {'connection': self.database.url},
+            'database': {'connection': self.database_url},
             'keystone_authtoken': dict(
                 auth, www_authenticate_uri=ks.url,
                 project_name='service',

@@ -176,7 +176,7 @@ class PostgresCluster(fixtures.Fixture):
         self._run([self.pg_ctl, '-D', self.data, '-l', self.log_path,
                    '-w', '-t', str(START_TIMEOUT), '-o',
                    '-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off '
-                   '-c max_connections=300' % (self.port, self.work_dir),
+                   '-c max_connections=600' % (self.port, self.work_dir),
                    'start'])
         self.running = True
 

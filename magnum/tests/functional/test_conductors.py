@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 
 from magnum.conductor import hash_ring
-from magnum.tests.functional import db_servers
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import own_servers
@@ -84,20 +83,26 @@ class _BusyHeat(heat_mod.Heat):
                             'convergence_engine = false\n', 1)
         text = text.replace('num_engine_workers = 1',
                             'num_engine_workers = 2')
-        # NOTE: each engine worker's pool would open up to 5 + 50
-        # connections; with a thousand threads at work they took the
-        # shared PostgreSQL past its max_connections (100). A small pool
-        # that threads wait for is enough.
-        text = text.replace('[database]\n', '[database]\n'
-                            'max_pool_size = 10\n'
-                            'max_overflow = 5\n'
-                            'pool_timeout = 300\n', 1)
         with open(self.config_file, 'w') as f:
             f.write(text)
 
 
 @pytest.fixture(scope='module')
-def heat(keystone):
+def busy_database():
+    """A PostgreSQL of the test's own (max_connections 600) for Heat and
+    Magnum.
+
+    NOTE: two Heat engine workers with a thousand threads and pools of
+    5 + 50 each, beside four conductors, took the machine's PostgreSQL
+    past its 100 connections ('too many clients already'); pools small
+    enough to fit starved them instead.
+    """
+    with processes.running(own_servers.PostgresCluster()) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope='module')
+def heat(keystone, busy_database):
     """Heat on a broker of its own.
 
     NOTE: not the machine's broker: RabbitMQ queue names are the topics
@@ -107,7 +112,9 @@ def heat(keystone):
     """
     with processes.running(own_servers.RabbitMQ()) as heat_broker:
         with processes.running(_BusyHeat(
-                keystone, transport_url=heat_broker.transport_url)) as h:
+                keystone, transport_url=heat_broker.transport_url,
+                database_url=busy_database.create_database(
+                    'heat_faults'))) as h:
             yield h
 
 
@@ -118,11 +125,6 @@ def _heat_extra(keystone):
         'conductor': {'redo_after': REDO_AFTER,
                       'hash_ring_reset_interval': 1},
         'quotas': {'max_clusters_per_project': 1000},
-        # NOTE: four conductors and the API on the PostgreSQL that Heat
-        # and Keystone share: small pools, waited for (the admin guide's
-        # advice on sizing them).
-        'database': {'max_pool_size': 4, 'max_overflow': 4,
-                     'pool_timeout': 300},
         # NOTE: conductors behind Keystone refuse to start without it.
         'certificates': {'encryption_key': 'conductors-test-key-' * 3},
         'heat': {
@@ -140,33 +142,25 @@ def _heat_extra(keystone):
 
 
 class _Deployment:
-    def __init__(self, keystone, broker, conductors):
+    def __init__(self, keystone, broker, conductors, database):
         self.keystone = keystone
         self.broker = broker
         self.conductors = conductors
+        self.database_url = database.create_database(
+            processes.unique_name('magnum_faults').replace('-', '_'))
 
     def __enter__(self):
-        self._db = processes.running(db_servers.PostgresDatabase())
-        database = self._db.__enter__()
-        self.database_url = database.url
         self._magnum = processes.running(keystone_mod.MagnumServices(
-            self.keystone, database.url, extra=_heat_extra(self.keystone),
-            conductors=self.conductors,
+            self.keystone, self.database_url,
+            extra=_heat_extra(self.keystone), conductors=self.conductors,
             transport_url=self.broker.transport_url,
             periodic_interval=INTERVAL, service_down_time=DOWN_TIME))
-        try:
-            self.magnum = self._magnum.__enter__()
-        except BaseException:
-            self._db.__exit__(None, None, None)
-            raise
+        self.magnum = self._magnum.__enter__()
         self.keystone.register_magnum(self.magnum.endpoint)
         return self
 
     def __exit__(self, *exc):
-        try:
-            self._magnum.__exit__(*exc)
-        finally:
-            self._db.__exit__(*exc)
+        self._magnum.__exit__(*exc)
 
 
 @pytest.fixture(scope='module')
@@ -341,7 +335,7 @@ def _reservations(database_url, host):
 # -- the tests ---------------------------------------------------------------
 
 def test_conductors_share_bays_and_survive_kill_broker_restart_and_join(
-        keystone, broker, heat, heat_client, member):
+        keystone, broker, busy_database, heat, heat_client, member):
     """One deployment, every fault in turn while Heat works on the bays:
 
     1. BAYS bays created at once over three conductors, each owning some;
@@ -359,7 +353,7 @@ def test_conductors_share_bays_and_survive_kill_broker_restart_and_join(
     and every bay reaches CREATE_COMPLETE with one live stack in Heat, its
     create done by one conductor.
     """
-    with _Deployment(keystone, broker, 3) as deployment:
+    with _Deployment(keystone, broker, 3, busy_database) as deployment:
         magnum = deployment.magnum
         api = _client(keystone, magnum, member)
         admin = processes.Client(magnum, headers=magnum._auth_headers())
