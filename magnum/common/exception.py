@@ -128,6 +128,13 @@ class ProvisionerError(MagnumException):
     message = '%(reason)s'
 
 
+class CertificatePushFailed(ProvisionerError):
+    """The bay's backend refused its new certificates: a bad gateway."""
+    message = ('The new certificates of bay %(bay)s could not be pushed to '
+               'it: %(reason)s')
+    code = http_client.BAD_GATEWAY
+
+
 class ConductorUnavailable(ServiceUnavailable):
     message = ('No conductor answered %(method)s within %(timeout)s '
                'seconds; try again later.')

@@ -73,11 +73,19 @@ class Provisioner(abc.ABC):
     def rotate_certificates(self, context, bay, baymodel, bundle):
         """Push a new CA, server certificate and key (``bundle``) to the
         bay. Provisioners that cannot say so, and the API answers 400.
+
+        Returns None when the push is done, or, with ``rotates_by_update``,
+        a BayState: the push is a change of the bay that the reconciler
+        follows to its end (UPDATE_IN_PROGRESS until then).
         """
         raise exception.CertificateRotationUnsupported(
             provisioner=bay.provisioner, bay=bay.uuid)
 
     can_rotate_certificates = False
+    # True when rotate_certificates starts an update of the bay (the bay
+    # is UPDATE_IN_PROGRESS until its provisioner says it is done), and an
+    # ``update`` redone sends the current certificates again.
+    rotates_by_update = False
 
     @abc.abstractmethod
     def create(self, context, bay, baymodel):

@@ -5,6 +5,7 @@ a caller's bay configuration. Only the conductor holds the CA's key.
 import base64
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 import yaml
 
 from magnum.common import bay_tls
@@ -38,6 +39,12 @@ class CertificateHandler:
     def ca_rotate(self, context, bay_uuid):
         """A new CA for the bay, its new certificates pushed to the bay by
         its provisioner, under the bay's lock.
+
+        A provisioner that ``rotates_by_update`` (heat) pushes them in an
+        update of the bay: the bay is UPDATE_IN_PROGRESS, written before
+        the push so that a conductor dying in between leaves an update the
+        reconciler redoes (an update sends the current certificates), and
+        ends as an update does.
         """
         with locks.bay_lock(context, bay_uuid, self.host,
                             wait=LOCK_WAIT) as bay:
@@ -51,20 +58,54 @@ class CertificateHandler:
             baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
                 context, bay.baymodel_id)
             bundle = bay_tls.rotate(bay, baymodel)
+            if provisioner.rotates_by_update:
+                bay.status = bay_obj.UPDATE_IN_PROGRESS
+                bay.status_reason = ('Rotating the CA (generation %d).'
+                                     % bundle.generation)
+                bay.rollback = None
+                bay.driven_at = None
+                bay.save(holder=self.host)
             # NOTE: the database first: it is what the conductor speaks to
             # the bay with; a push that fails is an error the caller sees,
-            # and another rotation pushes again.
+            # and another rotation (or, after an update push, any update)
+            # pushes again.
             try:
-                provisioner.rotate_certificates(context, bay, baymodel,
-                                                bundle)
-            except exception.MagnumException:
+                state = provisioner.rotate_certificates(context, bay,
+                                                        baymodel, bundle)
+            except exception.MagnumException as e:
+                self._push_failed(bay, provisioner, str(e))
                 raise
             except Exception as e:
                 LOG.exception('Bay %s: could not push its new certificates',
                               bay.uuid)
-                raise exception.ProvisionerError(
-                    reason='the new certificates of bay %s could not be '
-                           'pushed to it: %s' % (bay.uuid, type(e).__name__))
+                self._push_failed(bay, provisioner, type(e).__name__)
+                raise exception.CertificatePushFailed(
+                    bay=bay.uuid, reason=type(e).__name__)
+            if state is None:
+                return
+            state.status = state.status or bay_obj.UPDATE_IN_PROGRESS
+            self._record(bay, state)
+            if state.status == bay_obj.UPDATE_FAILED:
+                raise exception.CertificatePushFailed(
+                    bay=bay.uuid, reason=state.status_reason)
+            LOG.info('Bay %s: its new certificates are on their way to it',
+                     bay.uuid)
+
+    def _push_failed(self, bay, provisioner, reason):
+        if provisioner.rotates_by_update:
+            self._record(bay, drivers.BayState(
+                status=bay_obj.UPDATE_FAILED,
+                status_reason='The new certificates could not be pushed to '
+                              'the bay: %s' % reason))
+
+    def _record(self, bay, state):
+        """The push's state written to the bay, still under its lock."""
+        if state.status == bay_obj.UPDATE_IN_PROGRESS:
+            bay.driven_at = timeutils.utcnow()
+        for name, value in state.changes().items():
+            if name != 'redo':
+                setattr(bay, name, value)
+        bay.save(holder=self.host)
 
     def bay_config(self, context, bay_uuid):
         """A ready configuration for the caller: a kubeconfig, or a Docker

@@ -153,8 +153,10 @@ class HeatProvisioner(base.Provisioner):
         which only the masters get (kubeadm makes the cluster's
         certificates with it). None for a bay without a CA.
 
-        NOTE: given at create only. An update leaves parameters it does not
-        name as they are (``existing=True``), so they stay.
+        NOTE: every create and update sends them as they are in Magnum's
+        database, so an update redone after a lost message, or any update
+        after a rotation that failed, takes the current ones to the
+        servers. Unchanged, they change no resource.
         """
         bundle = bay_tls.load(bay.uuid)
         if bundle is None or not bundle.endpoint_tls:
@@ -165,6 +167,19 @@ class HeatProvisioner(base.Provisioner):
         if baymodel.coe == 'kubernetes':
             certificates['ca_key'] = bundle.ca_key
         return certificates
+
+    # NOTE (CA rotation): the new certificates go to the servers in a stack
+    # update (their certificates deployments, common/server.yaml), which
+    # the conductor follows like any bay update.
+    can_rotate_certificates = True
+    rotates_by_update = True
+
+    def rotate_certificates(self, context, bay, baymodel, bundle):
+        """A stack update with the bay's new certificates (``bundle`` is
+        what the database holds now), without Heat's rollback: rolling
+        back would put the old CA back on servers that Magnum no longer
+        speaks to with it."""
+        return self._update(context, bay, baymodel, rollback=False)
 
     def serves_bay_certificates(self, bay, baymodel):
         # NOTE (certificates): Docker on swarm and docker bays serves the
@@ -222,6 +237,10 @@ class HeatProvisioner(base.Provisioner):
         rolls the stack back when the update fails (ROLLBACK_COMPLETE);
         otherwise the stack stays UPDATE_FAILED as it is.
         """
+        return self._update(context, bay, baymodel,
+                            rollback=bay.rollback is not None)
+
+    def _update(self, context, bay, baymodel, rollback):
         client = self._client_for(context, bay)
         if not bay.stack_id:
             return base.BayState(status=bay_status.UPDATE_FAILED,
@@ -237,9 +256,10 @@ class HeatProvisioner(base.Provisioner):
         try:
             client.stacks.update(
                 bay.stack_id, existing=True, template=template, files=files,
-                environment=env, parameters=spec.parameters(),
-                tags=CONF.heat.stack_tag,
-                disable_rollback=bay.rollback is None)
+                environment=env,
+                parameters=dict(spec.parameters(),
+                                **self._certificates(bay, baymodel)),
+                tags=CONF.heat.stack_tag, disable_rollback=not rollback)
         except heat_exc.HTTPException as e:
             return base.BayState(status=bay_status.UPDATE_FAILED,
                                  status_reason=_heat_error(e))

@@ -15,8 +15,10 @@ db_sync``, starts ``heat-engine`` (two workers, one a core) and the Heat API
 the virtualenv as ``[paste_deploy] api_paste_config``), registers a
 ``heat`` service user (also Heat's trustee: stacks are created with the
 ``trusts`` deferred-auth method, as in production) and the ``orchestration``
-service in the catalog, and waits until a stack list answers through the
-engine.
+service in the catalog, and a domain for the users Heat makes for the
+agents of servers and software deployments (``stack_user_domain_id``, as
+Heat's install guide has it), and waits until a stack list answers through
+the engine.
 
 Every fixture gets a RabbitMQ of its own (``own_servers.RabbitMQ``, a
 private broker on a free port) unless given a ``transport_url``: queues are
@@ -91,6 +93,7 @@ class Heat(fixtures.Fixture):
             self.database_url = self.useFixture(
                 db_servers.PostgresDatabase(prefix='heat_test')).url
         self.username, self.password = self.keystone.service_user('heat')
+        self._stack_user_domain()
         self.config_file = os.path.join(self.work_dir, 'heat.conf')
         self.policy_file = os.path.join(self.work_dir, 'policy.yaml')
         self.port = processes.free_port()
@@ -115,6 +118,25 @@ class Heat(fixtures.Fixture):
         processes.wait_for(self._engine_answers, 'heat stack-list',
                            self.processes, timeout=START_TIMEOUT)
 
+    def _stack_user_domain(self):
+        """Heat's domain for the users it makes for servers and software
+        deployments (their agents' credentials), with its admin, as
+        Heat's install guide sets it up; ``heat_stack_user`` is the role
+        Heat gives those users."""
+        ks = self.keystone
+        name = 'heat-%s' % uuid.uuid4().hex[:8]
+        self.stack_user_domain_id = ks._api('POST', '/domains', json={
+            'domain': {'name': name}})['domain']['id']
+        self.stack_domain_admin = 'heat_domain_admin'
+        self.stack_domain_admin_password = uuid.uuid4().hex
+        user_id = ks._api('POST', '/users', json={'user': {
+            'name': self.stack_domain_admin,
+            'password': self.stack_domain_admin_password,
+            'domain_id': self.stack_user_domain_id}})['user']['id']
+        ks._api('PUT', '/domains/%s/users/%s/roles/%s' % (
+            self.stack_user_domain_id, user_id, ks.role_id('admin')))
+        ks.role_id('heat_stack_user')
+
     def _write_config(self):
         ks = self.keystone
         auth = {
@@ -134,6 +156,10 @@ class Heat(fixtures.Fixture):
                 'region_name_for_services': keystone.REGION,
                 'deferred_auth_method': 'trusts',
                 'periodic_interval': '5',
+                'stack_user_domain_id': self.stack_user_domain_id,
+                'stack_domain_admin': self.stack_domain_admin,
+                'stack_domain_admin_password':
+                    self.stack_domain_admin_password,
             },
             'database': {'connection': self.database_url},
             'keystone_authtoken': dict(

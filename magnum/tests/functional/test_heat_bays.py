@@ -11,12 +11,18 @@ for real. The server stand-in's flavor steers it: ``m1.fail`` fails,
 """
 
 import email
+import json
+import os
+import subprocess
+import sys
+import time
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import serialization
 from cryptography import x509
 import pytest
 
+from magnum.drivers.heat import definition
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
@@ -236,6 +242,197 @@ def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum):
     assert 'PRIVATE KEY' not in member.get(
         '/v1/bays/%s' % bay['uuid']).text
     assert 'PRIVATE KEY' not in magnum.logs(100000)
+
+
+AGENT = os.path.join(os.path.dirname(definition.TEMPLATE), 'fragments',
+                     'heat-agent.py')
+_SYSTEMCTL = """#!/bin/sh
+echo "systemctl $*" >> "$(dirname "$0")/../systemctl.log"
+"""
+
+
+class _Server:
+    """One server of a bay, played by the test in a scratch directory:
+    it boots with the certificates Heat gave it (its boot configuration's
+    fragments/write-certs.sh, /etc/magnum being ``root/etc-magnum``) and
+    runs the shipped Magnum Heat agent with the credentials Heat made for
+    it (the stand-in is Heat's OS::Heat::DeployedServer). ``systemctl``
+    only records what it is asked.
+    """
+
+    def __init__(self, heat_client, resource, root):
+        self.heat = heat_client
+        self.stack_id = resource.physical_resource_id
+        stack = heat_client.stacks.get(self.stack_id, resolve_outputs=True)
+        self.name = stack.parameters['name']
+        self.root = root
+        self.etc = os.path.join(root, 'etc-magnum')
+        os.makedirs(os.path.join(root, 'bin'))
+        systemctl = os.path.join(root, 'bin', 'systemctl')
+        with open(systemctl, 'w') as f:
+            f.write(_SYSTEMCTL)
+        os.chmod(systemctl, 0o755)
+        outputs = {o['output_key']: o.get('output_value')
+                   for o in stack.outputs or ()}
+        occ = outputs['os_collect_config']
+        assert occ and occ.get('heat'), 'no agent credentials: %r' % occ
+        with open(os.path.join(root, 'cfn-init-data'), 'w') as f:
+            json.dump({'os-collect-config': occ}, f)
+        parts = _parts(stack.parameters['user_data'])
+        certs = [t for t in parts.values() if 'MAGNUM_CA_CERT_END' in t]
+        assert len(certs) == 1, sorted(parts)
+        subprocess.run(['sh', '-c', certs[0].replace('/etc/magnum',
+                                                     self.etc)],
+                       check=True, timeout=30)
+        self.instance = self._instance()
+
+    def _instance(self):
+        """The stand-in's own server resource: a new one is a rebuild."""
+        return self.heat.resources.get(self.stack_id,
+                                       'instance').physical_resource_id
+
+    def agent(self):
+        """One pass of the agent: what it said (stderr)."""
+        done = subprocess.run(
+            [sys.executable, AGENT,
+             '--credentials', os.path.join(self.root, 'cfn-init-data'),
+             '--state-dir', os.path.join(self.root, 'agent')],
+            env=dict(os.environ, MAGNUM_ETC=self.etc,
+                     PATH='%s:%s' % (os.path.join(self.root, 'bin'),
+                                     os.environ['PATH'])),
+            capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    def read(self, name):
+        with open(os.path.join(self.etc, 'certs', name)) as f:
+            return f.read()
+
+    def restarts(self):
+        path = os.path.join(self.root, 'systemctl.log')
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().splitlines()
+
+
+def _parts(user_data):
+    """{file name: text} of a boot configuration (a MIME message)."""
+    parts = {}
+    for part in email.message_from_string(user_data).walk():
+        if not part.is_multipart():
+            parts[part.get_filename() or str(len(parts))] = (
+                part.get_payload(decode=True).decode())
+    return parts
+
+
+def _servers(heat_client, stack_id, root):
+    found = [r for r in heat_client.resources.list(stack_id, nested_depth=5)
+             if r.resource_type == 'OS::Nova::Server']
+    servers = {}
+    for resource in found:
+        server = _Server(heat_client, resource, os.path.join(
+            root, resource.physical_resource_id))
+        servers[server.name] = server
+    return servers
+
+
+def _signed_by(ca_pem, cert_pem):
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    try:
+        ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                               ec.ECDSA(cert.signature_hash_algorithm))
+    except Exception:
+        return False
+    return cert.issuer == ca.subject
+
+
+def test_ca_rotation_reaches_the_servers_through_heat(
+        keystone, member, magnum, tmp_path):
+    """PATCH /v1/certificates on a Heat bay: the new certificates go out in
+    a stack update, each server's certificates deployment hands them to
+    its agent, which writes them and restarts Docker; Heat waits for the
+    agents' signals, and the bay is UPDATE_COMPLETE when they are all in.
+    No server is rebuilt, and a server added later boots with the new CA.
+    """
+    bay = _bay(member, _baymodel(member, 'docker'))
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+    heat_client = heat_mod.client(keystone)
+    servers = _servers(heat_client, done['stack_id'], str(tmp_path))
+    assert len(servers) == 2, sorted(servers)
+    old_ca = member.get('/v1/certificates/%s' % bay['uuid']).json()['pem']
+    for server in servers.values():
+        assert server.read('ca.crt').strip() == old_ca.strip()
+        # Nothing to run at create: the boot data had the certificates.
+        assert 'running' not in server.agent()
+
+    response = member.patch('/v1/certificates/%s' % bay['uuid'])
+    assert response.status_code == 202, response.text
+    shown = member.get('/v1/bays/%s' % bay['uuid']).json()
+    assert shown['status'] == 'UPDATE_IN_PROGRESS', shown
+    assert 'Rotating the CA' in shown['status_reason']
+    new_ca = member.get('/v1/certificates/%s' % bay['uuid']).json()['pem']
+    assert new_ca != old_ca
+    # The servers' agents poll Heat; the update waits for their signals.
+    ran = {name: 0 for name in servers}
+    deadline = time.monotonic() + SETTLE
+    while True:
+        for name, server in servers.items():
+            ran[name] += server.agent().count('running deployment')
+        shown = member.get('/v1/bays/%s' % bay['uuid']).json()
+        if shown['status'] != 'UPDATE_IN_PROGRESS':
+            break
+        assert time.monotonic() < deadline, (shown, ran, magnum.logs())
+        time.sleep(1)
+    assert shown['status'] == 'UPDATE_COMPLETE', shown['status_reason']
+    assert ran == {name: 1 for name in servers}, ran
+    for server in servers.values():
+        assert server.read('ca.crt').strip() == new_ca.strip(), server.name
+        assert _signed_by(new_ca, server.read('server.crt')), server.name
+        key = serialization.load_pem_private_key(
+            server.read('server.key').encode(), None)
+        cert = x509.load_pem_x509_certificate(
+            server.read('server.crt').encode())
+        assert key.public_key().public_numbers() == (
+            cert.public_key().public_numbers())
+        assert server.restarts() == ['systemctl restart docker']
+        assert server.instance == server._instance(), 'rebuilt'
+    # Heat has the agents' word for it; no key came back in it.
+    deployments = [r for r in heat_client.resources.list(
+        done['stack_id'], nested_depth=5)
+        if r.resource_type == 'OS::Heat::SoftwareDeployment']
+    assert len(deployments) == 2
+    for resource in deployments:
+        deployment = heat_client.software_deployments.get(
+            resource.physical_resource_id)
+        assert deployment.status == 'COMPLETE'
+        assert 'certificates replaced' in deployment.output_values[
+            'deploy_stdout']
+        assert 'PRIVATE KEY' not in json.dumps(deployment.output_values)
+    assert 'PRIVATE KEY' not in magnum.logs(100000)
+
+    # A server added now boots with the new CA; the others run nothing.
+    response = member.patch('/v1/bays/%s' % bay['uuid'], json=[
+        {'op': 'replace', 'path': '/node_count', 'value': 2}])
+    assert response.status_code == 202, response.text
+    done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                  ('UPDATE_COMPLETE', 'UPDATE_FAILED'),
+                                  timeout=SETTLE)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    grown = _servers(heat_client, done['stack_id'],
+                     str(tmp_path / 'grown'))
+    added = [s for name, s in grown.items() if name not in servers]
+    assert len(added) == 1, sorted(grown)
+    assert added[0].read('ca.crt').strip() == new_ca.strip()
+    for server in servers.values():
+        assert 'running' not in server.agent()
+    assert member.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
+    assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
+                                  timeout=SETTLE) is None
 
 
 def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(

@@ -164,6 +164,64 @@ class TestCertificates(base.APITestCase):
         self.assertEqual(2, pushed[0].generation)
         self.assertNotIn('key', repr(pushed[0]).replace('Bundle', ''))
 
+    def _rotating_by_update(self, answer):
+        """The provisioner pushes by an update of the bay (heat's way);
+        what it saw of the bay's row while it pushed."""
+        self.provisioner.can_rotate_certificates = True
+        self.provisioner.rotates_by_update = True
+        seen = []
+
+        def push(ctx, bay, model, bundle):
+            seen.append(db_api.get_bay_by_uuid_unscoped(bay.uuid))
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        self.provisioner.rotate_certificates = push
+        return seen
+
+    def test_rotation_by_an_update_leaves_the_bay_updating(self):
+        from magnum.drivers import base as drivers
+        seen = self._rotating_by_update(drivers.BayState())
+        before = bay_tls.ca_cert(self.bay.uuid)
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(202, response.status_int, response.text)
+        self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
+        # Written before the push, not yet driven: a conductor that dies
+        # in the push leaves an update that the reconciler redoes.
+        self.assertEqual('UPDATE_IN_PROGRESS', seen[0].status)
+        self.assertIsNone(seen[0].driven_at)
+        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+        self.assertEqual('UPDATE_IN_PROGRESS', row.status)
+        self.assertEqual('Rotating the CA (generation 2).', row.status_reason)
+        self.assertIsNotNone(row.driven_at)
+        self.assertIsNone(row.reservation)
+        # The rotation is the bay's change now: another one waits for it.
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(409, response.status_int, response.text)
+        self.assertIn('UPDATE_IN_PROGRESS', self.fault(response))
+
+    def test_rotation_the_backend_refuses_fails_the_update_with_a_502(self):
+        from magnum.drivers import base as drivers
+        self._rotating_by_update(drivers.BayState(
+            status='UPDATE_FAILED', status_reason='Heat says no'))
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(502, response.status_int, response.text)
+        self.assertIn('Heat says no', self.fault(response))
+        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+        self.assertEqual('UPDATE_FAILED', row.status)
+        self.assertEqual('Heat says no', row.status_reason)
+        self.assertIsNone(row.reservation)
+
+    def test_rotation_whose_push_breaks_fails_the_update_with_a_502(self):
+        self._rotating_by_update(RuntimeError('secret detail'))
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(502, response.status_int, response.text)
+        self.assertIn('RuntimeError', self.fault(response))
+        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+        self.assertEqual('UPDATE_FAILED', row.status)
+        self.assertIn('could not be pushed', row.status_reason)
+        self.assertIsNone(row.reservation)
+
     def test_config_is_a_kubeconfig_with_a_fresh_key(self):
         response = self.get('/v1/bays/%s/config' % self.bay.uuid)
         self.assertEqual(200, response.status_int, response.text)

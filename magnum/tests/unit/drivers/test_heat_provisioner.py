@@ -281,6 +281,31 @@ class TestHeatProvisioner(base.TestCase):
         self.provisioner.update(self.context, bay, self.model)
         self.assertFalse(calls[1]['disable_rollback'])
 
+    def test_updates_carry_the_current_certificates(self):
+        """An update (a redo too) sends what the database holds, so after
+        a rotation the servers get the new certificates; the rotation's
+        own update never asks Heat to roll back to the old ones."""
+        bay = self._bay(node_count=1)
+        bay_tls.ensure(bay, self.model, endpoint_tls=True)
+        stack = self._created(bay)
+        stack.stack_status = 'CREATE_COMPLETE'
+        calls = []
+        self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
+        bundle = bay_tls.rotate(bay, self.model)
+        bay.rollback = {'node_count': '1'}
+        self.assertTrue(self.provisioner.rotates_by_update)
+        state = self.provisioner.rotate_certificates(
+            self.context, bay, self.model, bundle)
+        self.assertIsNone(state.status)
+        sent = calls[0]
+        self.assertTrue(sent['disable_rollback'])
+        for name in ('ca_cert', 'server_cert', 'server_key', 'ca_key'):
+            self.assertEqual(getattr(bundle, name), sent['parameters'][name])
+        self.provisioner.update(self.context, bay, self.model)
+        self.assertEqual(bundle.server_key,
+                         calls[1]['parameters']['server_key'])
+        self.assertFalse(calls[1]['disable_rollback'])
+
     def test_a_rollback_heat_did_fails_the_update(self):
         bay = self._bay()
         stack = self._created(bay)

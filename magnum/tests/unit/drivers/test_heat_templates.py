@@ -340,3 +340,193 @@ class TestNodeGroupTemplate(base.TestCase):
         bay = _load(definition.TEMPLATE)
         self.assertEqual({'get_attr': ['cluster', 'nodegroup_servers']},
                          bay['outputs']['nodegroup_servers']['value'])
+
+
+_FAKE_COMMAND = '''#!/bin/sh
+# Records how it was called; answers what the rotation script reads.
+call=$(basename "$0")
+[ $# -eq 0 ] || call="$call $*"
+echo "$call" >> "%(log)s"
+case "$call" in
+    "hostname -I") echo "10.0.0.5 172.17.0.1" ;;
+    "hostname") echo "%(hostname)s" ;;
+    "crictl ps -q --name "*) echo "container-of-$4" ;;
+esac
+'''
+
+
+class TestRotationScript(base.TestCase):
+    """fragments/rotate-certs.sh as Heat renders it for the servers'
+    certificates deployment, run in a scratch directory with the
+    commands it restarts things with recorded (nothing here runs Docker
+    or kubeadm; the paths of /etc/magnum, /etc/kubernetes and
+    /var/lib/kubelet are the scratch directory's)."""
+
+    def setUp(self):
+        super().setUp()
+        from magnum.common import bay_tls
+        self.model = utils.baymodel(self.context, coe='kubernetes')
+        self.bay = utils.bay(self.context, self.model)
+        self.old = bay_tls._new(self.bay, self.model, True, 1)
+        self.new = bay_tls._new(self.bay, self.model, True, 2)
+        self.scratch = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.scratch)
+
+    def _server(self, name, role, coe, hostname):
+        """A server booted with the old certificates; (root, run), where
+        run() applies the rotation to the new ones and returns the
+        commands it ran."""
+        root = os.path.join(self.scratch, name)
+        etc = os.path.join(root, 'etc-magnum')
+        kube = os.path.join(root, 'etc-kubernetes')
+        kubelet = os.path.join(root, 'var-lib-kubelet')
+        fake_bin = os.path.join(root, 'bin')
+        log = os.path.join(root, 'commands.log')
+        for directory in (os.path.join(kube, 'pki'),
+                          os.path.join(kubelet, 'pki'), fake_bin):
+            os.makedirs(directory)
+        for command in ('systemctl', 'kubeadm', 'crictl', 'hostname'):
+            path = os.path.join(fake_bin, command)
+            with open(path, 'w') as f:
+                f.write(_FAKE_COMMAND % {'log': log, 'hostname': hostname})
+            os.chmod(path, 0o755)
+        for stale in (os.path.join(kube, 'kubelet.conf'),
+                      os.path.join(kubelet, 'pki',
+                                   'kubelet-client-current.pem')):
+            with open(stale, 'w') as f:
+                f.write('of the old CA\n')
+        params = TestBootScripts()._render({
+            '$BAY_UUID': self.bay.uuid, '$API_PORT': '6443',
+            '$KUBE_TOKEN': 'abcdef.0123456789abcdef'})
+        subprocess.run(['sh', '-c', params.replace('/etc/magnum', etc)],
+                       check=True, timeout=30)
+        with open(os.path.join(etc, 'masters.env'), 'w') as f:
+            f.write('MASTER_ADDRESS=10.0.0.9\n')
+        paths = {'/etc/magnum': etc, '/etc/kubernetes': kube,
+                 '/var/lib/kubelet': kubelet}
+
+        def render(template, bundle, ca_key, **extra):
+            text = _str_replace(template, dict({
+                '$CA_CERT': bundle.ca_cert,
+                '$SERVER_CERT': bundle.server_cert,
+                '$SERVER_KEY': bundle.server_key, '$CA_KEY': ca_key},
+                **extra))
+            for path, here in paths.items():
+                text = text.replace(path, here)
+            return text
+        with open(os.path.join(FRAGMENTS, 'write-certs.sh')) as f:
+            boot = render(f.read(), self.old,
+                          self.old.ca_key if role == 'master' else '')
+        subprocess.run(['sh', '-c', boot], check=True, timeout=30)
+
+        def run():
+            with open(os.path.join(FRAGMENTS, 'rotate-certs.sh')) as f:
+                script = render(
+                    f.read(), self.new,
+                    self.new.ca_key if role == 'master' else '',
+                    **{'$ROLE': role, '$COE': coe})
+            env = dict(os.environ,
+                       PATH='%s:%s' % (fake_bin, os.environ['PATH']))
+            done = subprocess.run(['sh', '-c', script], env=env,
+                                  capture_output=True, text=True,
+                                  timeout=60)
+            self.assertEqual(0, done.returncode, done.stderr)
+            self.assertNotIn('PRIVATE KEY', done.stdout + done.stderr)
+            with open(log) as f:
+                return f.read().splitlines()
+        return root, run
+
+    def _read(self, root, *path):
+        with open(os.path.join(root, *path)) as f:
+            return f.read().strip()
+
+    def test_docker_servers_get_the_new_files_and_restart_docker(self):
+        root, run = self._server('docker-node', 'node', 'docker',
+                                 'bay-node-0')
+        self.assertEqual(self.old.ca_cert.strip(),
+                         self._read(root, 'etc-magnum', 'certs', 'ca.crt'))
+        self.assertEqual(['systemctl restart docker'], run())
+        certs = os.path.join(root, 'etc-magnum', 'certs')
+        for name, text in (('ca.crt', self.new.ca_cert),
+                           ('server.crt', self.new.server_cert),
+                           ('server.key', self.new.server_key)):
+            self.assertEqual(text.strip(), self._read(certs, name), name)
+        self.assertEqual(['ca.crt', 'server.crt', 'server.key'],
+                         sorted(os.listdir(certs)))
+        self.assertEqual(0o600, os.stat(os.path.join(
+            certs, 'server.key')).st_mode & 0o777)
+
+    def test_a_kubernetes_master_renews_what_the_cluster_ca_signed(self):
+        root, run = self._server('master', 'master', 'kubernetes',
+                                 'bay-master-0')
+        commands = run()
+        pki = os.path.join(root, 'etc-kubernetes', 'pki')
+        self.assertEqual(self.new.ca_cert.strip(), self._read(pki, 'ca.crt'))
+        self.assertEqual(self.new.ca_key.strip(), self._read(pki, 'ca.key'))
+        self.assertEqual(0o600, os.stat(os.path.join(
+            pki, 'ca.key')).st_mode & 0o777)
+        self.assertEqual([
+            'hostname -I',
+            'kubeadm init phase certs apiserver '
+            '--apiserver-advertise-address 10.0.0.5 '
+            '--apiserver-cert-extra-sans %s.bay.magnum '
+            '--control-plane-endpoint 10.0.0.5:6443' % self.bay.uuid,
+            'kubeadm init phase certs apiserver-kubelet-client',
+            'hostname',
+            'kubeadm init phase kubeconfig all '
+            '--apiserver-advertise-address 10.0.0.5 '
+            '--apiserver-bind-port 6443 '
+            '--control-plane-endpoint 10.0.0.5:6443 '
+            '--node-name bay-master-0',
+            'crictl ps -q --name kube-apiserver',
+            'crictl stop container-of-kube-apiserver',
+            'crictl ps -q --name kube-controller-manager',
+            'crictl stop container-of-kube-controller-manager',
+            'crictl ps -q --name kube-scheduler',
+            'crictl stop container-of-kube-scheduler',
+            'systemctl restart kubelet',
+            'hostname',
+            'kubeadm init phase bootstrap-token '
+            '--kubeconfig /etc/kubernetes/admin.conf'.replace(
+                '/etc/kubernetes', os.path.join(root, 'etc-kubernetes')),
+        ], commands)
+        # The kubelet's certificates of the old CA are gone; kubeadm
+        # wrote its new kubeconfig.
+        self.assertFalse(os.path.exists(os.path.join(
+            root, 'var-lib-kubelet', 'pki', 'kubelet-client-current.pem')))
+        self.assertFalse(os.path.exists(os.path.join(
+            root, 'etc-kubernetes', 'kubelet.conf')))
+
+    def test_a_kubernetes_node_bootstraps_its_kubelet_pinning_the_new_ca(self):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives import serialization
+        from cryptography import x509 as crypto_x509
+        root, run = self._server('node', 'node', 'kubernetes', 'bay-node-0')
+        commands = run()
+        certs = os.path.join(root, 'etc-magnum', 'certs')
+        self.assertFalse(os.path.exists(os.path.join(certs, 'ca.key')))
+        self.assertEqual(self.new.ca_cert.strip(), self._read(
+            root, 'etc-kubernetes', 'pki', 'ca.crt'))
+        spki = crypto_x509.load_pem_x509_certificate(
+            self.new.ca_cert.encode()).public_key().public_bytes(
+            serialization.Encoding.DER,
+            serialization.PublicFormat.SubjectPublicKeyInfo)
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(spki)
+        # NOTE: magnum_kube_ca_pinning reads /etc/magnum/certs/ca.crt of
+        # the real server; here that file is the scratch one.
+        self.assertEqual(['systemctl stop kubelet',
+                          'kubeadm join phase kubelet-start 10.0.0.9:6443 '
+                          '--token abcdef.0123456789abcdef '
+                          '--discovery-token-ca-cert-hash sha256:%s'
+                          % digest.finalize().hex()], commands)
+        self.assertFalse(os.path.exists(os.path.join(
+            root, 'etc-kubernetes', 'kubelet.conf')))
+
+    def test_every_fragment_is_ascii(self):
+        """Heat's MultipartMime and SOFTWARE_CONFIG user data re-add each
+        part with its payload as it is: a part that is not ASCII would be
+        base64 there, and reach cloud-init as base64 text."""
+        for name in sorted(os.listdir(FRAGMENTS)):
+            with open(os.path.join(FRAGMENTS, name), 'rb') as f:
+                f.read().decode('ascii')
