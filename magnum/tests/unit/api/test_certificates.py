@@ -200,27 +200,25 @@ class TestCertificates(base.APITestCase):
         self.assertEqual(409, response.status_int, response.text)
         self.assertIn('UPDATE_IN_PROGRESS', self.fault(response))
 
-    def test_rotation_the_backend_refuses_fails_the_update_with_a_502(self):
+    def test_rotation_whose_push_fails_fails_the_update_with_a_502(self):
         from magnum.drivers import base as drivers
-        self._rotating_by_update(drivers.BayState(
-            status='UPDATE_FAILED', status_reason='Heat says no'))
-        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
-        self.assertEqual(502, response.status_int, response.text)
-        self.assertIn('Heat says no', self.fault(response))
-        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
-        self.assertEqual('UPDATE_FAILED', row.status)
-        self.assertEqual('Heat says no', row.status_reason)
-        self.assertIsNone(row.reservation)
-
-    def test_rotation_whose_push_breaks_fails_the_update_with_a_502(self):
-        self._rotating_by_update(RuntimeError('secret detail'))
-        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
-        self.assertEqual(502, response.status_int, response.text)
-        self.assertIn('RuntimeError', self.fault(response))
-        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
-        self.assertEqual('UPDATE_FAILED', row.status)
-        self.assertIn('could not be pushed', row.status_reason)
-        self.assertIsNone(row.reservation)
+        for answer, said, reason in (
+                (drivers.BayState(status='UPDATE_FAILED',
+                                  status_reason='Heat says no'),
+                 'Heat says no', 'Heat says no'),
+                (RuntimeError('secret detail'), 'RuntimeError',
+                 'could not be pushed')):
+            db_api.update_bay(self.bay.uuid, {'status': 'CREATE_COMPLETE'})
+            self._rotating_by_update(answer)
+            response = self.patch('/v1/certificates/%s' % self.bay.uuid,
+                                  None)
+            self.assertEqual(502, response.status_int, response.text)
+            self.assertIn(said, self.fault(response))
+            self.assertNotIn('secret detail', self.fault(response))
+            row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+            self.assertEqual('UPDATE_FAILED', row.status)
+            self.assertIn(reason, row.status_reason)
+            self.assertIsNone(row.reservation)
 
     def test_config_is_a_kubeconfig_with_a_fresh_key(self):
         response = self.get('/v1/bays/%s/config' % self.bay.uuid)
