@@ -1,13 +1,15 @@
 """Several conductors at once, and what survives when processes die.
 
-Real processes throughout: Keystone, heat-engine and heat-api (on the
-machine's broker), and Magnum's API and conductors on a RabbitMQ broker of
-the test's own (``own_servers.RabbitMQ``), so that restarting it disturbs
-nobody else. Bays are docker bays with one node whose servers take 3 s each
-to create in Heat (``m1.slow`` in ``heat_env/server.yaml``), so work is in
-flight when a process dies. Heat itself is the witness that each bay ends
-with one live stack, and that any second stack Heat made for a bay was
-deleted by Magnum (``_duplicates``).
+Real processes throughout: Keystone, heat-engine and heat-api (on a
+broker of their own), and Magnum's API and conductors on a RabbitMQ broker
+of the test's own (``own_servers.RabbitMQ``), so that restarting it
+disturbs nobody else. Bays are docker bays with one node whose servers take
+3 s each to create in Heat (``m1.slow`` in ``heat_env/server.yaml``), so
+work is in flight when a process dies; their network, volumes and load
+balancers are Heat's ``OS::Heat::None`` (``heat_env/light.yaml``): this is
+about conductors, and the bays' templates are tested elsewhere. Heat itself
+is the witness that each bay ends with one live stack, and that any second
+stack Heat made for a bay was deleted by Magnum (``_duplicates``).
 
 The database restart runs on a PostgreSQL cluster of the test's own
 (``own_servers.PostgresCluster``), with no Heat: it is about reads.
@@ -128,7 +130,7 @@ def _heat_extra(keystone):
         # NOTE: conductors behind Keystone refuse to start without it.
         'certificates': {'encryption_key': 'conductors-test-key-' * 3},
         'heat': {
-            'environment_files': heat_mod.ENVIRONMENT,
+            'environment_files': heat_mod.LIGHT_ENVIRONMENT,
             'auth_type': 'password',
             'auth_url': keystone.url,
             'username': username,

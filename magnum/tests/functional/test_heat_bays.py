@@ -71,6 +71,24 @@ def stacks(keystone, heat):
     return listing
 
 
+def _stack_gone(stacks, stack_id, timeout=30):
+    """True once Heat lists the stack no more.
+
+    NOTE: Heat marks a stack DELETE_COMPLETE, which ends the bay, a moment
+    before it drops the row (after deleting the stack's users and their
+    project in Keystone), and lists it meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = stacks().get(stack_id)
+        if stack is None:
+            return True
+        assert stack.stack_status == 'DELETE_COMPLETE', stack.stack_status
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
 def _baymodel(api, coe, flavor='m1.small', **fields):
     body = dict(name=processes.unique_name('bm-%s' % coe), coe=coe,
                 image_id='fedora-40', flavor_id=flavor,
@@ -153,7 +171,7 @@ def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
     assert response.status_code == 204, response.text
     assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
                                   timeout=SETTLE) is None
-    assert done['stack_id'] not in stacks()
+    assert _stack_gone(stacks, done['stack_id'])
     assert _nodes_of(member, done) == []
 
 
@@ -442,7 +460,7 @@ def test_ca_rotation_reaches_the_servers_through_heat(
     assert admin.delete('/v1/bays/%s' % bay['uuid']).status_code == 204
     assert processes.wait_for_bay(member, magnum, bay['uuid'], (None,),
                                   timeout=SETTLE) is None
-    assert done['stack_id'] not in stacks()
+    assert _stack_gone(stacks, done['stack_id'])
     admin.close()
 
 
