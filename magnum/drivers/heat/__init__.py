@@ -397,8 +397,12 @@ class HeatProvisioner(base.Provisioner):
                    for o in (stack.outputs or [])}
         spec = definition.BayDefinition(baymodel, bay)
         state.api_address = spec.api_address(outputs.get('api_ip'))
-        state.master_addresses = list(outputs.get('master_addresses') or [])
-        state.node_addresses = list(outputs.get('node_addresses') or [])
+        # NOTE: a server Heat knows no address of yet (a site's own server
+        # or network resource) lists None; it has no address to record.
+        state.master_addresses = [
+            a for a in outputs.get('master_addresses') or () if a]
+        state.node_addresses = [
+            a for a in outputs.get('node_addresses') or () if a]
         groups = [('default-master', outputs.get('master_servers')),
                   ('default-worker', outputs.get('node_servers'))]
         groups += sorted((outputs.get('nodegroup_servers') or {}).items())

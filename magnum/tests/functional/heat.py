@@ -51,9 +51,6 @@ SCRIPT = os.path.join(keystone.REPO, 'tools', 'heat.sh')
 ENVIRONMENT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                'heat_env')
 ENVIRONMENT = os.path.join(ENVIRONMENT_DIR, 'environment.yaml')
-# No network, volumes or load balancers (OS::Heat::None): for the tests of
-# conductors, which build many bays and read no address.
-LIGHT_ENVIRONMENT = os.path.join(ENVIRONMENT_DIR, 'light.yaml')
 START_TIMEOUT = 90
 
 _APP_MODULE = '''\

@@ -164,13 +164,15 @@ class TestHeatProvisioner(base.TestCase):
             {'output_key': 'api_ip', 'output_value': '172.24.4.5'},
             {'output_key': 'master_addresses',
              'output_value': ['172.24.4.5']},
-            {'output_key': 'node_addresses', 'output_value': []},
+            # A server Heat knows no address of yet says None.
+            {'output_key': 'node_addresses', 'output_value': [None]},
             {'output_key': 'master_servers', 'output_value': [server]},
             {'output_key': 'node_servers', 'output_value': []}]
         state = self.provisioner.poll(self.admin, [(bay, self.model)])[
             bay.uuid]
         self.assertEqual('https://172.24.4.5:6443', state.api_address)
         self.assertEqual(['172.24.4.5'], state.master_addresses)
+        self.assertEqual([], state.node_addresses)
         self.assertEqual([{'server_id': 's1', 'name': 'b-master-0',
                            'type': 'master', 'image_id': 'img',
                            'nodegroup': 'default-master',
