@@ -549,8 +549,10 @@ def wait_for_bay(api, magnum, ident, statuses, timeout=30):
         if bay['status'] in statuses:
             return bay
         if time.monotonic() > deadline:
-            raise AssertionError('bay %s is still %s after %ds, not %s\n%s' % (
-                ident, bay['status'], timeout, statuses, magnum.logs()))
+            raise AssertionError(
+                'bay %s is still %s (%s) after %ds, not %s\n%s' % (
+                    ident, bay['status'], bay.get('status_reason'), timeout,
+                    statuses, magnum.logs()))
         time.sleep(0.1)
 
 
