@@ -4,7 +4,9 @@ The schema is built by the real alembic chain once per test run into a
 SQLite file; each test starts from empty tables.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 
@@ -26,8 +28,21 @@ from magnum import objects
 CONF = cfg.CONF
 objects.register_all()
 
+# NOTE: SQLite in memory-backed files where there are some: each test
+# empties every table and commits, and on a disk each commit waits for
+# fsync (6 ms here, a quarter of the unit suite's time).
+_RAM = '/dev/shm' if os.path.isdir('/dev/shm') else None
 _SCHEMA_LOCK = threading.Lock()
 _SCHEMA_URL = None
+_DIRECTORIES = []
+
+
+@atexit.register
+def remove_schema():
+    """Remove the schema's file (pytest calls it too: its xdist workers
+    end without running atexit)."""
+    while _DIRECTORIES:
+        shutil.rmtree(_DIRECTORIES.pop(), ignore_errors=True)
 
 
 def _schema_url():
@@ -35,8 +50,9 @@ def _schema_url():
     global _SCHEMA_URL
     with _SCHEMA_LOCK:
         if _SCHEMA_URL is None:
-            path = os.path.join(tempfile.mkdtemp(prefix='magnum-unit-'),
-                                'magnum.sqlite')
+            directory = tempfile.mkdtemp(prefix='magnum-unit-', dir=_RAM)
+            _DIRECTORIES.append(directory)
+            path = os.path.join(directory, 'magnum.sqlite')
             url = 'sqlite:///%s' % path
             CONF.set_override('connection', url, 'database')
             db_api.reset()
