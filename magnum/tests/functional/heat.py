@@ -52,6 +52,16 @@ ENVIRONMENT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                'heat_env')
 ENVIRONMENT = os.path.join(ENVIRONMENT_DIR, 'environment.yaml')
 START_TIMEOUT = 90
+# RPC threads of each of the engine's two workers, by engine. NOTE: Heat
+# 27 runs native threads. Its convergence engine (the default) checks each
+# resource in an RPC thread and a nested stack's resource holds its thread
+# until the nested stack is done, so the pool must outnumber the resources
+# in progress at every level at once, or parents hold every thread while
+# their children wait for one; the default 64 a worker holds a dozen bays
+# at once. The legacy engine runs each stack in a thread of its own and
+# uses RPC threads only for short calls, so a few do. A thousand (as the
+# fault test once had) ran the load average to 80 on two cores.
+ENGINE_THREADS = {True: 64, False: 16}
 
 _APP_MODULE = '''\
 """gunicorn's entry to Heat's API: it parses sys.argv for its config."""
@@ -66,11 +76,14 @@ from heat.wsgi.api import application  # noqa: E402
 class Heat(fixtures.Fixture):
     """heat-engine and heat-api on RabbitMQ and PostgreSQL."""
 
-    def __init__(self, ks, transport_url=None, database_url=None):
+    def __init__(self, ks, transport_url=None, database_url=None,
+                 convergence=True, threads=None):
         super().__init__()
         self.keystone = ks
         self.transport_url = transport_url
         self.database_url = database_url
+        self.convergence = convergence
+        self.threads = threads or ENGINE_THREADS[convergence]
         self.processes = []
 
     def _setUp(self):
@@ -152,7 +165,11 @@ class Heat(fixtures.Fixture):
                 'transport_url': self.transport_url,
                 'control_exchange': 'heat-%s' % uuid.uuid4().hex[:12],
                 'host': 'heat-%d' % self.port,
+                # NOTE: a worker a core; threads: see ENGINE_THREADS.
                 'num_engine_workers': '2',
+                'executor_thread_pool_size': str(self.threads),
+                'convergence_engine': str(self.convergence).lower(),
+                'max_stacks_per_tenant': '1000',
                 'region_name_for_services': keystone.REGION,
                 'deferred_auth_method': 'trusts',
                 'periodic_interval': '5',

@@ -398,11 +398,15 @@ class MagnumServices(_Services):
             script('magnum-conductor'), '--config-file', self.config_file,
             '--config-file', own])
 
+    def next_conductor_host(self):
+        """The host name ``add_conductor`` gives the next conductor."""
+        return 'conductor-%s-%d' % (self.run, len(self.conductor_hosts))
+
     def add_conductor(self):
         """Start one more conductor; returns its ``Process`` once it is up
         in ``/v1/mservices`` (its host is ``process.name``).
         """
-        host = 'conductor-%s-%d' % (self.run, len(self.conductor_hosts))
+        host = self.next_conductor_host()
         self.conductor_hosts.append(host)
         process = self._start_conductor(host)
         self.conductors.append(process)

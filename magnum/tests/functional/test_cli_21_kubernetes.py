@@ -13,7 +13,6 @@ import kubernetes.client
 import pytest
 
 from magnum.tests.functional import keystone as keystone_mod
-from magnum.tests.functional import kube_apiserver as kube_mod
 from magnum.tests.functional import magnumclient
 from magnum.tests.functional import processes
 from magnum.tests.functional import test_cli_21_tour as tour
@@ -22,7 +21,6 @@ from magnum.tests.functional import test_kubernetes_objects as objects
 pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
               pytest.mark.keystone, pytest.mark.cli, pytest.mark.kubernetes]
 
-kube = pytest.fixture(scope='module')(kube_mod.secured_kube_apiserver)
 
 
 @pytest.fixture(scope='module')

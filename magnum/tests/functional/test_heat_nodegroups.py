@@ -68,8 +68,8 @@ def cluster(owner, magnum):
     done = _settled(owner, magnum, response.json()['uuid'], 'CREATE')
     assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
     yield done
-    # NOTE: the delete of a Heat bay is test_heat_bays.py's; Heat and its
-    # database go with the module.
+    # NOTE: the delete of a Heat bay is test_heat_bays.py's; Heat deletes
+    # this one while the session goes on, and goes with the session.
     owner.delete('/v1/clusters/%s' % done['uuid'])
 
 

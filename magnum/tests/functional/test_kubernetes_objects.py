@@ -1,8 +1,9 @@
 """Pods, services and replication controllers against a real Kubernetes.
 
-magnum-api and magnum-conductor (PostgreSQL, RabbitMQ) in front of a
-private kube-apiserver 1.20 with bearer tokens and RBAC (kube_apiserver.py,
-``auth='token'``). Magnum's credentials are the ``magnum`` user's token
+magnum-api and magnum-conductor (PostgreSQL, RabbitMQ) in front of the
+session's kube-apiserver 1.20 with bearer tokens and RBAC (conftest.py's
+``kube``; kube_apiserver.py, ``auth='token'``), in namespaces of this
+module's projects. Magnum's credentials are the ``magnum`` user's token
 file, named by ``[kubernetes] kubeconfig`` on the conductor; the bays are
 static kubernetes bays on that API. What Magnum says is checked against
 what Kubernetes holds, read with the Kubernetes admin's own client.
@@ -22,13 +23,11 @@ import kubernetes.client
 import pytest
 
 from magnum.tests.functional import db_servers
-from magnum.tests.functional import kube_apiserver as kube_mod
 from magnum.tests.functional import processes
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.postgresql,
               pytest.mark.rabbitmq]
 
-kube = pytest.fixture(scope='module')(kube_mod.secured_kube_apiserver)
 
 PROJECT_A = {'X-Project-Id': 'k8s-project-a', 'X-User-Id': 'user-a',
              'X-Roles': 'member'}
