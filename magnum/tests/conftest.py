@@ -119,23 +119,23 @@ def pytest_configure(config):
 
 # -- pytest-xdist: which tests go to one worker together ---------------------
 
-# NOTE: modules that share the session's Heat run on one worker, one after
-# another, so the session starts one Heat; they are the longest stretch of
-# the run, so they are handed out first.
-_HEAT_MODULES = ('test_conductors.py', 'test_heat_bays.py',
-                 'test_heat_nodegroups.py')
-# The groups handed out first, the longest first (measured: see README).
-_FIRST = ('heat',)
+# NOTE: each xdist worker has a session of its own, so a Heat of its own.
+# The Heat bay and node-group modules share one worker (one Heat); the
+# fault test, the longest module, has another (its dozen bays at once are
+# the heaviest load on a Heat). These two groups are the longest stretches
+# of the run and are handed out first, the longest first (see README).
+_GROUPS = {'test_heat_bays.py': 'heat', 'test_heat_nodegroups.py': 'heat'}
+_FIRST = ('heat', 'test_conductors.py')
 
 
 def _group(item):
-    """The xdist group of a functional test: its module's, or ``heat``;
-    None for a unit test (spread one by one)."""
+    """The xdist group of a functional test: its module's, or the one
+    ``_GROUPS`` names; None for a unit test (spread one by one)."""
     path = item.nodeid.split('::', 1)[0]
     if '/functional/' not in path:
         return None
     module = path.rsplit('/', 1)[-1]
-    return 'heat' if module in _HEAT_MODULES else module
+    return _GROUPS.get(module, module)
 
 
 # NOTE: a wrapper, whose part before ``yield`` runs before every other
@@ -144,8 +144,9 @@ def _group(item):
 def pytest_collection_modifyitems(config, items):
     """Marks every unit test ``unit``. With ``--dist loadgroup``, each
     functional module goes to one worker whole (its module-scoped Magnum,
-    Docker Engine... start once), the Heat modules to one worker together,
-    the slowest groups first; unit tests are spread one by one.
+    Docker Engine... start once), the Heat bay and node-group modules to
+    one worker together, the slowest groups first; unit tests are spread
+    one by one.
     """
     for item in items:
         if '/unit/' in item.nodeid.split('::', 1)[0]:

@@ -11,6 +11,7 @@ catalog names the module's Magnum while that module runs.
 
 import pytest
 
+from magnum.tests.functional import db_servers
 from magnum.tests.functional import docker_engine as docker_engine_mod
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
@@ -41,10 +42,18 @@ def api(magnum):
 
 @pytest.fixture(scope='session')
 def keystone():
-    """A real Keystone (its own cached virtualenv), one per test session.
+    """A real Keystone (its own cached virtualenv), one per test session,
+    on a PostgreSQL database of its own.
+
+    NOTE: on SQLite, its two workers' writes wait for each other's file
+    lock; Heat bays built at once create and delete their servers' agent
+    users together, and one such delete came back 500 from Heat.
     """
-    with processes.running(keystone_mod.Keystone()) as ks:
-        yield ks
+    with processes.running(db_servers.PostgresDatabase(
+            prefix='keystone_test')) as database:
+        with processes.running(keystone_mod.Keystone(
+                database_url=database.url)) as ks:
+            yield ks
 
 
 # -- Heat -------------------------------------------------------------------

@@ -53,13 +53,45 @@ def member(keystone, magnum):
     token = keystone.token_for(name, password, project)
     client = processes.Client(magnum, headers={'X-Auth-Token': token})
     client.project_id = project_id
-    # NOTE: the bay that must outlast its one-minute timeout starts now,
-    # so its minute passes while the other tests run.
-    client.stuck_bay = _bay(client, _baymodel(client, 'docker',
-                                              flavor='m1.stuck'),
-                            bay_create_timeout=1)
     yield client
     client.close()
+
+
+# The bay each test starts from: (coe, the baymodel's fields, the bay's).
+BAYS = {
+    'test_kubernetes_bay_is_built_scaled_and_deleted': ('kubernetes', {}, {}),
+    'test_swarm_bay_with_two_masters_gets_a_load_balancer': (
+        'swarm', {'tls_disabled': True}, {'master_count': 2}),
+    'test_docker_nodes_get_the_bays_certificates': ('docker', {}, {}),
+    'test_ca_rotation_reaches_the_servers_through_heat': ('docker', {}, {}),
+    'test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted': (
+        'docker', {'flavor': 'm1.fail'}, {}),
+    'test_create_slower_than_the_timeout_fails': (
+        'docker', {'flavor': 'm1.stuck'}, {'bay_create_timeout': 1}),
+    'test_python_magnumclient_11_node_calls': ('docker', {}, {}),
+}
+
+
+@pytest.fixture(scope='module')
+def bays(request, member):
+    """{test name: its bay, as POST answered}: the bays of every test of
+    this module that runs, asked for at once when the first needs one.
+
+    NOTE: Heat builds a bay in ~30 s, mostly waiting (each resource checks
+    on its nested stack once a second, ~7 s of the engine's CPU a bay);
+    four at once took ~1.3 times one. Asked for one test after another,
+    the module waited for seven builds end to end. Each test still checks
+    its bay from its creation on; the one that must outlast its
+    one-minute timeout spends that minute while the others run.
+    """
+    selected = {item.originalname for item in request.session.items
+                if item.module is request.module}
+    made = {}
+    for name, (coe, baymodel, fields) in BAYS.items():
+        if name in selected:
+            made[name] = _bay(member, _baymodel(member, coe, **baymodel),
+                              **fields)
+    return made
 
 
 @pytest.fixture(scope='module')
@@ -150,9 +182,8 @@ def _nodes_of(api, bay):
 
 
 def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
-                                                   stacks):
-    baymodel = _baymodel(member, 'kubernetes')
-    bay = _bay(member, baymodel)
+                                                   stacks, bays):
+    bay = bays['test_kubernetes_bay_is_built_scaled_and_deleted']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -197,9 +228,9 @@ def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
     assert _nodes_of(member, done) == []
 
 
-def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum):
-    baymodel = _baymodel(member, 'swarm', tls_disabled=True)
-    bay = _bay(member, baymodel, master_count=2)
+def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum,
+                                                        bays):
+    bay = bays['test_swarm_bay_with_two_masters_gets_a_load_balancer']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -253,13 +284,13 @@ def _heredoc(text, marker):
         '\n%s' % marker, 1)[0]
 
 
-def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum):
+def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum,
+                                                bays):
     """The CA and the server certificate and key of the bay reach its
     nodes through Heat (hidden parameters, fragments/write-certs.sh), and
     Heat's API shows the key to nobody.
     """
-    baymodel = _baymodel(member, 'docker')
-    bay = _bay(member, baymodel)
+    bay = bays['test_docker_nodes_get_the_bays_certificates']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -395,7 +426,7 @@ def _signed_by(ca_pem, cert_pem):
 
 
 def test_ca_rotation_reaches_the_servers_through_heat(
-        keystone, member, magnum, stacks, tmp_path):
+        keystone, member, magnum, stacks, tmp_path, bays):
     """PATCH /v1/certificates on a Heat bay: the new certificates go out in
     a stack update, each server's certificates deployment hands them to
     its agent, which writes them and restarts Docker; Heat waits for the
@@ -406,7 +437,7 @@ def test_ca_rotation_reaches_the_servers_through_heat(
     not the owner's token, Magnum's service credentials in the bay's
     project (Heat lets an admin change another project's stack only so).
     """
-    bay = _bay(member, _baymodel(member, 'docker'))
+    bay = bays['test_ca_rotation_reaches_the_servers_through_heat']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -485,9 +516,9 @@ def test_ca_rotation_reaches_the_servers_through_heat(
 
 
 def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(
-        member, magnum, stacks):
-    baymodel = _baymodel(member, 'docker', flavor='m1.fail')
-    bay = _bay(member, baymodel)
+        member, magnum, stacks, bays):
+    bay = bays[
+        'test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -504,8 +535,8 @@ def test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted(
     _delete(member, magnum, bay)
 
 
-def test_create_slower_than_the_timeout_fails(member, magnum):
-    bay = member.stuck_bay
+def test_create_slower_than_the_timeout_fails(member, magnum, bays):
+    bay = bays['test_create_slower_than_the_timeout_fails']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
@@ -550,15 +581,14 @@ print(json.dumps({
 
 
 @pytest.mark.cli
-def test_python_magnumclient_11_node_calls(member, magnum):
+def test_python_magnumclient_11_node_calls(member, magnum, bays):
     """The only release with node commands: its library, token and URL."""
     import json
     import subprocess
 
     from magnum.tests.functional import magnumclient
     venv = magnumclient.ClientVenv('1.1.0').ensure()
-    baymodel = _baymodel(member, 'docker')
-    bay = _bay(member, baymodel)
+    bay = bays['test_python_magnumclient_11_node_calls']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
                                   timeout=SETTLE)
