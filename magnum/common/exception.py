@@ -106,6 +106,15 @@ class BayInProgress(Conflict):
                'changing it.')
 
 
+class ActionNotFound(NotFound):
+    message = 'Action %(action)s could not be found.'
+
+
+class ActionUnsupported(Invalid):
+    message = ('Action %(action)s is not supported by the %(provisioner)s '
+               'provisioner of bay %(bay)s.')
+
+
 class NodeNotFound(NotFound):
     message = 'Node %(node)s could not be found.'
 

@@ -36,3 +36,24 @@ def validate(name, baymodel, bay_values):
     """
     from magnum.drivers import base
     base.get(name).validate(baymodel, bay_values)
+
+
+def check_action(bay, kind):
+    """Refuse (a 400 naming both) an action ``bay``'s provisioner cannot
+    do, before anything is written. NOTE: no call to any backend."""
+    from magnum.common import exception
+    from magnum.drivers import base
+    if not base.get(bay.provisioner).supports(kind):
+        if kind == 'rotate_ca':
+            raise exception.CertificateRotationUnsupported(
+                provisioner=bay.provisioner, bay=bay.uuid)
+        raise exception.ActionUnsupported(action=kind,
+                                          provisioner=bay.provisioner,
+                                          bay=bay.uuid)
+
+
+def rotates_by_update(bay):
+    """Whether a CA rotation of ``bay`` is an update of the bay (its
+    status UPDATE_IN_PROGRESS until the provisioner is done)."""
+    from magnum.drivers import base
+    return base.get(bay.provisioner).rotates_by_update

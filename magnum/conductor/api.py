@@ -29,13 +29,16 @@ class ConductorAPI:
     1.2 - kube_object_list, kube_object_show, kube_object_create,
           kube_object_update, kube_object_delete (kind: pod, service, rc)
     1.3 - ca_sign, ca_rotate, bay_config
+    1.4 - action_run (every change to a bay is an action); ca_rotate takes
+          the action's uuid. bay_create, bay_update and bay_delete stay for
+          the APIs of before.
 
     Every message about a bay goes to the conductor that owns the bay on
     the hash ring (its own queue, ``<topic>.<host>``); with no live
     conductor, or no ring to be read, to the topic (any conductor).
     """
 
-    RPC_API_VERSION = '1.3'
+    RPC_API_VERSION = '1.4'
 
     def __init__(self, topic=None, rings=None):
         target = messaging.Target(topic=topic or cfg.CONF.conductor.topic,
@@ -61,13 +64,16 @@ class ConductorAPI:
                                     retry=cfg.CONF.conductor.rpc_retry,
                                     **kwargs)
 
-    def _cast(self, context, method, bay):
+    def action_run(self, context, action):
+        """Ask the bay's conductor to run ``action`` (already written)."""
         try:
-            self._prepare(bay.uuid).cast(context, method, bay=bay)
+            self._prepare(action.bay_uuid).cast(
+                context, 'action_run', bay_uuid=action.bay_uuid,
+                action_uuid=action.uuid)
         except messaging.MessagingException:
-            LOG.warning('Could not send %s for bay %s; a conductor will '
-                        'finish it from the database.', method, bay.uuid,
-                        exc_info=True)
+            LOG.warning('Could not send action_run for bay %s (action %s); '
+                        'a conductor will finish it from the database.',
+                        action.bay_uuid, action.uuid, exc_info=True)
 
     def _call(self, context, method, route=None, **kwargs):
         """``route``: the uuid of the bay the call is about (None: any
@@ -90,15 +96,6 @@ class ConductorAPI:
             if type(e).__name__.endswith('_Remote'):
                 raise type(e).__bases__[0](e.msg, **e.kwargs) from None
             raise
-
-    def bay_create(self, context, bay):
-        self._cast(context, 'bay_create', bay)
-
-    def bay_update(self, context, bay):
-        self._cast(context, 'bay_update', bay)
-
-    def bay_delete(self, context, bay):
-        self._cast(context, 'bay_delete', bay)
 
     # -- containers (1.1): calls, answered with what the engine did --------
 
@@ -153,8 +150,9 @@ class ConductorAPI:
         return self._call(context, 'ca_sign', bay_uuid, bay_uuid=bay_uuid,
                           csr=csr)
 
-    def ca_rotate(self, context, bay_uuid):
-        self._call(context, 'ca_rotate', bay_uuid, bay_uuid=bay_uuid)
+    def ca_rotate(self, context, bay_uuid, action_uuid):
+        self._call(context, 'ca_rotate', bay_uuid, bay_uuid=bay_uuid,
+                   action_uuid=action_uuid)
 
     def bay_config(self, context, bay_uuid):
         return self._call(context, 'bay_config', bay_uuid,

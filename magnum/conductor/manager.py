@@ -16,7 +16,7 @@ _answers = messaging.expected_exceptions(exception.MagnumException)
 
 
 class ConductorManager:
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self, host, rings=None):
         self.bays = bay_handler.BayHandler(host, rings=rings)
@@ -25,14 +25,19 @@ class ConductorManager:
         self.kubernetes = kube_handler.KubernetesHandler()
         self.certificates = cert_handler.CertificateHandler(host)
 
+    def action_run(self, context, bay_uuid, action_uuid):
+        self.bays.action_run(context, bay_uuid, action_uuid)
+
+    # NOTE (1.0): the casts of an API of before actions.
+
     def bay_create(self, context, bay):
-        self.bays.bay_create(context, bay)
+        self.bays.bay_changed(context, bay)
 
     def bay_update(self, context, bay):
-        self.bays.bay_update(context, bay)
+        self.bays.bay_changed(context, bay)
 
     def bay_delete(self, context, bay):
-        self.bays.bay_delete(context, bay)
+        self.bays.bay_changed(context, bay)
 
     # -- containers (1.1) ----------------------------------------------------
 
@@ -89,8 +94,8 @@ class ConductorManager:
         return self.certificates.ca_sign(context, bay_uuid, csr)
 
     @_answers
-    def ca_rotate(self, context, bay_uuid):
-        self.certificates.ca_rotate(context, bay_uuid)
+    def ca_rotate(self, context, bay_uuid, action_uuid=None):
+        self.certificates.ca_rotate(context, bay_uuid, action_uuid)
 
     @_answers
     def bay_config(self, context, bay_uuid):

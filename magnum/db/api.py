@@ -307,8 +307,9 @@ def list_bays_by_status(statuses, unlocked_only=True):
         return session.execute(stmt.order_by(BAY.c.id)).all()
 
 
-def create_bay(context, values):
-    """Insert a bay and its two default node groups, within the quota.
+def create_bay(context, values, action=None):
+    """Insert a bay and its two default node groups, within the quota, and
+    ``action`` (the values of its create action) with them.
 
     NOTE: the project's quota row is locked (an UPDATE of itself) before
     its bays are counted, in the transaction of the insert, so concurrent
@@ -334,6 +335,10 @@ def create_bay(context, values):
                     'master' if role == 'master' else 'node')) or 1,
                 min_node_count=1, status=values.get('status'),
                 created_at=values['created_at']))
+        if action is not None:
+            session.execute(sa.insert(ACTION).values(**dict(
+                action, bay_uuid=values['uuid'],
+                created_at=values['created_at'])))
         return session.execute(
             sa.select(BAY).where(BAY.c.uuid == values['uuid'])).one()
 
@@ -341,6 +346,7 @@ def create_bay(context, values):
 # -- quotas ------------------------------------------------------------------
 
 CLUSTER_RESOURCE = 'Cluster'
+ACTION = models.Action.__table__
 NODEGROUP = models.NodeGroup.__table__
 QUOTA = models.Quota.__table__
 
@@ -391,13 +397,18 @@ def update_bay(uuid, values, expected_statuses=None, unlocked=False,
     When a condition fails the reason is raised: BayNotFound, BayLocked or
     BayInProgress.
     """
+    with writer() as session:
+        return update_bay_in(session, uuid, values, expected_statuses,
+                             unlocked, holder)
+
+
+def update_bay_in(session, uuid, values, expected_statuses=None,
+                  unlocked=False, holder=None):
+    """``update_bay`` inside the caller's transaction: a refusal raised
+    here rolls the whole transaction back."""
     values = {k: timeutils.normalize_time(v) if isinstance(
         v, datetime.datetime) else v for k, v in values.items()}
     values['updated_at'] = timeutils.utcnow()
-    if unlocked and str(values.get('status')).endswith('_IN_PROGRESS'):
-        # NOTE: a new action asked (the API writes it, the bay unlocked):
-        # no conductor has driven it yet.
-        values['driven_at'] = None
     stmt = sa.update(BAY).where(BAY.c.uuid == uuid).values(**values)
     if expected_statuses is not None:
         stmt = stmt.where(BAY.c.status.in_(expected_statuses))
@@ -405,12 +416,11 @@ def update_bay(uuid, values, expected_statuses=None, unlocked=False,
         stmt = stmt.where(BAY.c.reservation.is_(None))
     if holder is not None:
         stmt = stmt.where(BAY.c.reservation == holder)
-    with writer() as session:
-        if session.execute(stmt).rowcount:
-            return session.execute(
-                sa.select(BAY).where(BAY.c.uuid == uuid)).one()
-        current = session.execute(
-            sa.select(BAY).where(BAY.c.uuid == uuid)).first()
+    if session.execute(stmt).rowcount:
+        return session.execute(
+            sa.select(BAY).where(BAY.c.uuid == uuid)).one()
+    current = session.execute(
+        sa.select(BAY).where(BAY.c.uuid == uuid)).first()
     if current is None:
         raise exception.BayNotFound(bay=uuid)
     if holder is not None and current.reservation != holder:

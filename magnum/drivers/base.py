@@ -41,8 +41,9 @@ class BayState:
     # {node group name: the public addresses of its servers}, when the
     # provisioner knows them (the heat provisioner: from the stack).
     nodegroup_addresses: dict = None
-    # True when the backend never saw the bay's current action (its message
-    # was lost): the conductor drives the action again, under the lock.
+    # True when the backend never saw the action (its message was lost, or
+    # its conductor died handing it over): the conductor hands it over
+    # again, under the lock.
     redo: bool = None
 
     def changes(self):
@@ -50,17 +51,48 @@ class BayState:
                 if v is not None}
 
 
+# The verb of each kind of action (magnum/objects/action.py).
+VERBS = {'create': 'create', 'update': 'update', 'resize': 'resize',
+         'upgrade': 'upgrade', 'delete': 'delete',
+         'nodegroup_create': 'create_nodegroup',
+         'nodegroup_update': 'update_nodegroup',
+         'nodegroup_delete': 'delete_nodegroup',
+         'rotate_ca': 'rotate_ca', 'rotate_credential': 'rotate_credential'}
+
+
+def _unsupported(kind, bay):
+    return exception.ActionUnsupported(action=kind,
+                                       provisioner=bay.provisioner,
+                                       bay=bay.uuid)
+
+
 class Provisioner(abc.ABC):
-    """Drives one kind of bay. Every method must be safe to call again."""
+    """Drives one kind of bay: one verb an action, each safe to call again.
+
+    Every verb returns a BayState: the bay's new status when the work is
+    done inside the call (``static``), or only what changed so far while
+    the backend works on (``heat``: the reconciler's ``poll`` follows it).
+    A verb a provisioner does not define is an action it cannot do: the
+    API refuses it with a 400 before anything is written (``supports``).
+    """
 
     # True when the backend enforces bay_create_timeout itself (and says
     # why it failed); otherwise the conductor's reconciler does.
     handles_timeout = False
+    # True when rotate_ca starts an update of the bay (the bay is
+    # UPDATE_IN_PROGRESS until its provisioner says it is done).
+    rotates_by_update = False
 
     def validate(self, baymodel, bay_values):
         """Raise Invalid (a 400) if this provisioner cannot build the bay."""
 
-    # -- certificates (magnum/common/bay_tls.py) ---------------------------
+    def supports(self, kind):
+        """Whether this provisioner can do an action of ``kind``: it
+        defines the verb."""
+        verb = VERBS[kind]
+        # NOTE: a method of a subclass, or a function set on the instance.
+        defined = getattr(getattr(self, verb), '__func__', None)
+        return defined is not getattr(Provisioner, verb)
 
     def serves_bay_certificates(self, bay, baymodel):
         """True when the bay's endpoint will present the server certificate
@@ -70,41 +102,69 @@ class Provisioner(abc.ABC):
         """
         return False
 
-    def rotate_certificates(self, context, bay, baymodel, bundle):
-        """Push a new CA, server certificate and key (``bundle``) to the
-        bay. Provisioners that cannot say so, and the API answers 400.
-
-        Returns None when the push is done, or, with ``rotates_by_update``,
-        a BayState: the push is a change of the bay that the reconciler
-        follows to its end (UPDATE_IN_PROGRESS until then).
-        """
-        raise exception.CertificateRotationUnsupported(
-            provisioner=bay.provisioner, bay=bay.uuid)
-
-    can_rotate_certificates = False
-    # True when rotate_certificates starts an update of the bay (the bay
-    # is UPDATE_IN_PROGRESS until its provisioner says it is done), and an
-    # ``update`` redone sends the current certificates again.
-    rotates_by_update = False
+    # -- the verbs ---------------------------------------------------------
 
     @abc.abstractmethod
     def create(self, context, bay, baymodel):
-        """Start (or adopt) the bay's resources; returns a BayState."""
-
-    @abc.abstractmethod
-    def update(self, context, bay, baymodel):
-        """Bring the resources to ``bay.node_count``; returns a BayState."""
+        """Start (or adopt) the bay's resources."""
 
     @abc.abstractmethod
     def delete(self, context, bay, baymodel):
-        """Start removing the resources; returns a BayState."""
+        """Start removing the resources."""
+
+    def update(self, context, bay, baymodel, rollback=False):
+        """Bring the resources to the bay's row as it is now (a PATCH of
+        ``node_count``)."""
+        raise _unsupported('update', bay)
+
+    def resize(self, context, bay, baymodel, nodegroup, node_count,
+               nodes_to_remove=None, rollback=False):
+        """Bring ``nodegroup`` (a node-group row) to ``node_count``
+        servers, removing the servers ``nodes_to_remove`` (server ids)
+        first. The rows already say the new count."""
+        raise _unsupported('resize', bay)
+
+    def upgrade(self, context, bay, baymodel, template, nodegroup=None,
+                max_batch_size=None, rollback=False):
+        """Move the bay (or its extra ``nodegroup``) to ``template``, a
+        BayModel, at most ``max_batch_size`` servers at a time."""
+        raise _unsupported('upgrade', bay)
+
+    def create_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        """Build the servers of the new ``nodegroup`` (its row exists)."""
+        raise _unsupported('nodegroup_create', bay)
+
+    def update_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        """Bring ``nodegroup``'s servers to its row (its count)."""
+        raise _unsupported('nodegroup_update', bay)
+
+    def delete_nodegroup(self, context, bay, baymodel, name):
+        """Remove the servers of node group ``name`` (its row is gone)."""
+        raise _unsupported('nodegroup_delete', bay)
+
+    def rotate_ca(self, context, bay, baymodel, bundle):
+        """Push a new CA, server certificate and key (``bundle``, what the
+        database holds now) to the bay. Returns None when the push is
+        done, or, with ``rotates_by_update``, a BayState: the push is a
+        change of the bay that the reconciler follows to its end.
+        """
+        raise _unsupported('rotate_ca', bay)
+
+    def rotate_credential(self, context, bay, baymodel):
+        """Apply the bay again with the caller's current credentials."""
+        raise _unsupported('rotate_credential', bay)
 
     @abc.abstractmethod
-    def poll(self, context, bays):
-        """Current state of bays in progress: {uuid: BayState}.
+    def poll(self, context, items):
+        """Current state of unfinished actions: {action uuid: BayState}.
 
-        ``bays`` is a list of (bay, baymodel) pairs, so a provisioner can
-        answer for all of them with one call to its backend.
+        ``items`` is a list of (bay, baymodel, action) triples, so a
+        provisioner can answer for all of them with one call to its
+        backend. An answer about a PENDING action says the backend has it
+        (the action is IN_PROGRESS from then), or, with ``redo``, that it
+        never got it: the conductor hands it over again. None: no news.
         """
 
 

@@ -37,7 +37,7 @@ from magnum.common import bay_tls
 from magnum.common import kube_auth
 from magnum.common import tls_clients
 from magnum.drivers import base
-from magnum.objects import bay as bay_status
+from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -147,9 +147,12 @@ class StaticProvisioner(base.Provisioner):
         return bool(CONF.static.certificate_dir) and scheme in ('tcp',
                                                                  'https')
 
-    @property
-    def can_rotate_certificates(self):
-        return bool(CONF.static.certificate_dir)
+    def supports(self, kind):
+        # NOTE: a CA rotation is pushed as files where the endpoint reads
+        # them; without [static] certificate_dir there is nowhere to push.
+        if kind == 'rotate_ca':
+            return bool(CONF.static.certificate_dir)
+        return super().supports(kind)
 
     def _deliver(self, bay, bundle):
         """The bay's CA, server certificate and key where its endpoint
@@ -163,10 +166,9 @@ class StaticProvisioner(base.Provisioner):
                            ('server.key', bundle.server_key)):
             bay_tls.write_private(os.path.join(directory, name), text)
 
-    def rotate_certificates(self, context, bay, baymodel, bundle):
+    def rotate_ca(self, context, bay, baymodel, bundle):
         if not CONF.static.certificate_dir:
-            return super().rotate_certificates(context, bay, baymodel,
-                                               bundle)
+            return super().rotate_ca(context, bay, baymodel, bundle)
         self._deliver(bay, bundle)
         LOG.info('Bay %s: new certificates delivered to %s', bay.uuid,
                  _certificate_dir(bay))
@@ -188,7 +190,7 @@ class StaticProvisioner(base.Provisioner):
                                         'label for the static provisioner')
                 state = _docker_state(url, bay)
         except TLSPending as e:
-            if done == bay_status.CREATE_COMPLETE:
+            if done == states.CREATE_COMPLETE:
                 # NOTE: the operator is still pointing the endpoint at the
                 # delivered files; the reconciler asks again.
                 return base.BayState(status_reason=str(e))
@@ -211,23 +213,61 @@ class StaticProvisioner(base.Provisioner):
                                                                  baymodel))
             if bundle.endpoint_tls:
                 self._deliver(bay, bundle)
-        return self._check(baymodel, bay_status.CREATE_COMPLETE,
-                           bay_status.CREATE_FAILED, bay)
+        return self._check(baymodel, states.CREATE_COMPLETE,
+                           states.CREATE_FAILED, bay)
 
-    def update(self, context, bay, baymodel):
-        return self._check(baymodel, bay_status.UPDATE_COMPLETE,
-                           bay_status.UPDATE_FAILED, bay)
+    # NOTE (every change but create and delete): the endpoint's nodes are
+    # managed outside Magnum; the rows already say what was asked, and the
+    # endpoint is asked again, so the bay shows whether it still answers.
+
+    def _recheck(self, bay, baymodel):
+        return self._check(baymodel, states.UPDATE_COMPLETE,
+                           states.UPDATE_FAILED, bay)
+
+    def update(self, context, bay, baymodel, rollback=False):
+        return self._recheck(bay, baymodel)
+
+    def resize(self, context, bay, baymodel, nodegroup, node_count,
+               nodes_to_remove=None, rollback=False):
+        return self._recheck(bay, baymodel)
+
+    def upgrade(self, context, bay, baymodel, template, nodegroup=None,
+                max_batch_size=None, rollback=False):
+        return self._recheck(bay, baymodel)
+
+    def create_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._recheck(bay, baymodel)
+
+    def update_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._recheck(bay, baymodel)
+
+    def delete_nodegroup(self, context, bay, baymodel, name):
+        return self._recheck(bay, baymodel)
+
+    def rotate_credential(self, context, bay, baymodel):
+        return self._recheck(bay, baymodel)
 
     def delete(self, context, bay, baymodel):
         if CONF.static.certificate_dir:
             shutil.rmtree(_certificate_dir(bay), ignore_errors=True)
-        return base.BayState(status=bay_status.DELETE_COMPLETE)
+        return base.BayState(status=states.DELETE_COMPLETE)
 
-    def poll(self, context, bays):
-        # NOTE: static work finishes inside create/update/delete, so a bay
-        # still in progress here lost its RPC message: do the work now.
-        actions = {bay_status.CREATE_IN_PROGRESS: self.create,
-                   bay_status.UPDATE_IN_PROGRESS: self.update,
-                   bay_status.DELETE_IN_PROGRESS: self.delete}
-        return {bay.uuid: actions[bay.status](context, bay, baymodel)
-                for bay, baymodel in bays if bay.status in actions}
+    def poll(self, context, items):
+        """Static work is done inside the verb: an action still PENDING
+        lost its message (or its conductor), and is handed over again
+        (``redo``), on the conductor's redo pool once ``redo_after`` has
+        passed. A create IN_PROGRESS waits for its endpoint to serve the
+        bay's certificates: the endpoint is asked again."""
+        answers = {}
+        for bay, baymodel, action in items:
+            if action.status == 'PENDING':
+                answers[action.uuid] = base.BayState(redo=True)
+            elif action.kind == 'create':
+                answers[action.uuid] = self._check(
+                    baymodel, states.CREATE_COMPLETE, states.CREATE_FAILED,
+                    bay)
+            else:
+                answers[action.uuid] = base.BayState(redo=True)
+        return answers

@@ -2,6 +2,7 @@
 
 
 def register_all():
+    __import__('magnum.objects.action')
     __import__('magnum.objects.bay')
     __import__('magnum.objects.baymodel')
     __import__('magnum.objects.container')

@@ -1,30 +1,17 @@
 from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
+from magnum.db import actions as db_actions
 from magnum.db import api as db_api
 from magnum.objects import base
-
-CREATE_IN_PROGRESS = 'CREATE_IN_PROGRESS'
-CREATE_COMPLETE = 'CREATE_COMPLETE'
-CREATE_FAILED = 'CREATE_FAILED'
-UPDATE_IN_PROGRESS = 'UPDATE_IN_PROGRESS'
-UPDATE_COMPLETE = 'UPDATE_COMPLETE'
-UPDATE_FAILED = 'UPDATE_FAILED'
-DELETE_IN_PROGRESS = 'DELETE_IN_PROGRESS'
-DELETE_COMPLETE = 'DELETE_COMPLETE'
-DELETE_FAILED = 'DELETE_FAILED'
-
-STATUSES = (CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED,
-            UPDATE_IN_PROGRESS, UPDATE_COMPLETE, UPDATE_FAILED,
-            DELETE_IN_PROGRESS, DELETE_COMPLETE, DELETE_FAILED)
-IN_PROGRESS = (CREATE_IN_PROGRESS, UPDATE_IN_PROGRESS, DELETE_IN_PROGRESS)
-# A CA is rotated only on a bay that is up, and not while it changes.
-CA_ROTATABLE = (CREATE_COMPLETE, UPDATE_COMPLETE)
-# A bay in one of these may be updated. Failed bays may always be retried.
-UPDATABLE = (CREATE_COMPLETE, UPDATE_COMPLETE, CREATE_FAILED, UPDATE_FAILED,
-             DELETE_FAILED)
-# Everything but an ongoing delete may be deleted, so nothing stays stuck.
-DELETABLE = tuple(s for s in STATUSES if s != DELETE_IN_PROGRESS)
+from magnum.objects import states
+# NOTE: the statuses and their sets live in magnum/objects/states.py; the
+# names stay here too, where the callers of before find them.
+from magnum.objects.states import (  # noqa: F401
+    CA_ROTATABLE, CREATE_COMPLETE, CREATE_FAILED, CREATE_IN_PROGRESS,
+    DELETABLE, DELETE_COMPLETE, DELETE_FAILED, DELETE_IN_PROGRESS,
+    IN_PROGRESS, STATUSES, UPDATABLE, UPDATE_COMPLETE, UPDATE_FAILED,
+    UPDATE_IN_PROGRESS)
 
 
 @base.MagnumObjectRegistry.register
@@ -32,7 +19,9 @@ class Bay(base.MagnumObject):
     # Version 1.0: initial version
     # Version 1.1: the cluster era: keypair, flavors, labels, health...
     # Version 1.2: driven_at
-    VERSION = '1.2'
+    # Version 1.3: status typed; rollback and driven_at gone (the bay's
+    #              actions hold what was asked)
+    VERSION = '1.3'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -46,7 +35,7 @@ class Bay(base.MagnumObject):
         'master_count': fields.IntegerField(),
         'bay_create_timeout': fields.IntegerField(nullable=True),
         'discovery_url': fields.StringField(nullable=True),
-        'status': fields.StringField(),
+        'status': states.BayStatusField(),
         'status_reason': fields.StringField(nullable=True),
         'api_address': fields.StringField(nullable=True),
         'node_addresses': fields.ListOfStringsField(nullable=True),
@@ -67,19 +56,15 @@ class Bay(base.MagnumObject):
             nullable=True),
         'coe_version': fields.StringField(nullable=True),
         'container_version': fields.StringField(nullable=True),
-        # {field: value before} for a resize or upgrade asked with
-        # ?rollback=True; a failure writes them back.
-        'rollback': fields.DictOfNullableStringsField(nullable=True),
-        # When a conductor gave the current action to the provisioner; None
-        # while it waits for one (a provisioner's finished answer for the
-        # same kind of action is then an older one's).
-        'driven_at': fields.DateTimeField(nullable=True),
     })
 
     def obj_make_compatible(self, primitive, target_version):
         super().obj_make_compatible(primitive, target_version)
-        if versionutils.convert_version_to_tuple(target_version) < (1, 2):
-            primitive.pop('driven_at', None)
+        version = versionutils.convert_version_to_tuple(target_version)
+        if (1, 2) <= version < (1, 3):
+            # NOTE: a conductor of before drives the bay's current action
+            # again: what it finds in the row is the whole desired state.
+            primitive['driven_at'] = None
 
     @classmethod
     def get(cls, context, ident):
@@ -106,10 +91,12 @@ class Bay(base.MagnumObject):
     def record(context, ident):
         return db_api.get_bay(context, ident)
 
-    def create(self, context=None):
+    def create(self, context=None, action=None):
+        """Insert the bay (and ``action``, the values of its create
+        action, in the same transaction)."""
         self._context = context or self._context
         self._refresh(db_api.create_bay(self._context,
-                                        self.obj_get_changes()))
+                                        self.obj_get_changes(), action))
 
     def save(self, expected_statuses=None, unlocked=False, holder=None):
         """Write the changed fields with one conditional UPDATE."""
@@ -118,6 +105,14 @@ class Bay(base.MagnumObject):
             self._refresh(db_api.update_bay(
                 self.uuid, changes, expected_statuses=expected_statuses,
                 unlocked=unlocked, holder=holder))
+
+    def save_with_action(self, action_uuid, action_values, nodegroups=(),
+                         holder=None):
+        """Write the changed fields, the action's progress and node-group
+        changes in one transaction, while ``holder`` holds the bay."""
+        self._refresh(db_actions.record(
+            self.uuid, holder, self.obj_get_changes(), action_uuid,
+            action_values, nodegroups))
 
     def destroy(self, holder=None):
         db_api.destroy_bay(self.uuid, holder=holder)

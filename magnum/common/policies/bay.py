@@ -23,6 +23,13 @@ rules = [
           'Update (scale) a bay.'),
     _rule('delete', base.ADMIN_OR_OWNER, 'DELETE', _PATH + '/{bay_ident}',
           'Delete a bay.'),
+    _rule('action:get_all', base.ADMIN_OR_READER, 'GET',
+          _PATH + '/{bay_ident}/actions',
+          "List a bay's actions: what was done to it, by whom, how it "
+          'ended.'),
+    _rule('action:get', base.ADMIN_OR_READER, 'GET',
+          _PATH + '/{bay_ident}/actions/{action_uuid}',
+          "Show one of a bay's actions."),
 ]
 
 

@@ -54,6 +54,13 @@ rules = [
           'Upgrade a cluster to another ClusterTemplate.'),
     _rule('cluster:delete', 'rule:bay:delete', 'DELETE',
           _CL + '/{cluster_ident}', 'Delete a cluster.'),
+    _rule('cluster:action:get_all', 'rule:bay:action:get_all', 'GET',
+          _CL + '/{cluster_ident}/actions',
+          "List a cluster's actions: what was done to it, by whom, how it "
+          'ended.'),
+    _rule('cluster:action:get', 'rule:bay:action:get', 'GET',
+          _CL + '/{cluster_ident}/actions/{action_uuid}',
+          "Show one of a cluster's actions."),
     _rule('nodegroup:get', 'rule:cluster:get', 'GET',
           _NG + '/{nodegroup_ident}', 'Show a node group.'),
     _rule('nodegroup:get_all', 'rule:cluster:get', 'GET', _NG,

@@ -1,9 +1,12 @@
-"""Bay lifecycle on the conductor: drive the bay's provisioner under its lock.
+"""Bay lifecycle on the conductor: hand each action to its provisioner's
+verb under the bay's lock, and follow it to its end.
 
-The API writes the wanted change to the row first (status *_IN_PROGRESS),
-then casts. Every entry point here looks at the row under the lock and does
-only what the row still asks for, so a duplicate message, a lost one (the
-reconciler redoes it) and a restart mid-way all end in the same place.
+The API writes the action (PENDING) with the bay's new status, then casts
+the action's uuid. Every entry point here looks at the action under the
+lock and hands it over only while it is still PENDING, so a duplicate
+message, a lost one (the reconciler redoes it) and a restart mid-way all
+end in the same place. The reconciler follows the actions that are not
+finished, never a state guessed from rows (magnum/lifecycle/actions.py).
 """
 
 import collections
@@ -19,27 +22,64 @@ from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor import locks
+from magnum.conductor.handlers import certificate
 from magnum.conductor import periodic
-from magnum.conductor.handlers import cluster as cluster_handler
+from magnum.db import actions as db_actions
 from magnum.db import api as db_api
 from magnum.drivers import base as drivers
+from magnum.lifecycle import actions
+from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
-from magnum.objects import node as node_obj
+from magnum.objects import nodegroup as nodegroup_obj
+from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-_FAILED = {bay_obj.CREATE_IN_PROGRESS: bay_obj.CREATE_FAILED,
-           bay_obj.UPDATE_IN_PROGRESS: bay_obj.UPDATE_FAILED,
-           bay_obj.DELETE_IN_PROGRESS: bay_obj.DELETE_FAILED}
 # NOTE: the reconciler holds a bay's lock only for a moment at a time, so a
 # message that arrives meanwhile waits for it rather than being dropped.
 LOCK_WAIT = 10
 
-_ACTION = {bay_obj.CREATE_IN_PROGRESS: 'create',
-           bay_obj.UPDATE_IN_PROGRESS: 'update',
-           bay_obj.DELETE_IN_PROGRESS: 'delete'}
+
+def call_verb(provisioner, context, bay, baymodel, action):
+    """The provisioner's verb for ``action``, with what the action asked."""
+    kind, param = action.kind, action.param
+    rollback = bool(param('rollback'))
+    if not provisioner.supports(kind):
+        raise exception.ActionUnsupported(action=kind,
+                                          provisioner=bay.provisioner,
+                                          bay=bay.uuid)
+    if kind in (action_obj.CREATE, action_obj.DELETE):
+        return getattr(provisioner, kind)(context, bay, baymodel)
+    if kind == action_obj.UPDATE:
+        return provisioner.update(context, bay, baymodel, rollback=rollback)
+    if kind == action_obj.ROTATE_CREDENTIAL:
+        return provisioner.rotate_credential(context, bay, baymodel)
+    if kind == action_obj.NODEGROUP_DELETE:
+        return provisioner.delete_nodegroup(context, bay, baymodel,
+                                            param('name'))
+    group = None
+    if param('nodegroup'):
+        group = nodegroup_obj.NodeGroup.record(bay.uuid, param('nodegroup'))
+    if kind == action_obj.RESIZE:
+        return provisioner.resize(context, bay, baymodel, group,
+                                  param('node_count'),
+                                  param('nodes_to_remove'), rollback)
+    if kind == action_obj.UPGRADE:
+        template = baymodel_obj.BayModel.get_by_uuid_unscoped(
+            context, param('cluster_template') or bay.baymodel_id)
+        return provisioner.upgrade(context, bay, baymodel, template, group,
+                                   param('max_batch_size'), rollback)
+    if kind == action_obj.NODEGROUP_CREATE:
+        return provisioner.create_nodegroup(context, bay, baymodel, group,
+                                            rollback)
+    if kind == action_obj.NODEGROUP_UPDATE:
+        return provisioner.update_nodegroup(context, bay, baymodel, group,
+                                            rollback)
+    raise exception.ActionUnsupported(action=kind,
+                                      provisioner=bay.provisioner,
+                                      bay=bay.uuid)
 
 
 class BayHandler:
@@ -57,104 +97,106 @@ class BayHandler:
 
     # -- RPC entry points --------------------------------------------------
 
-    def bay_create(self, context, bay):
-        self._act(context, bay.uuid, bay_obj.CREATE_IN_PROGRESS)
+    def action_run(self, context, bay_uuid, action_uuid):
+        self._run(context, bay_uuid, action_uuid, (action_obj.PENDING,))
 
-    def bay_update(self, context, bay):
-        self._act(context, bay.uuid, bay_obj.UPDATE_IN_PROGRESS)
+    def bay_changed(self, context, bay):
+        """RPC 1.0 (bay_create, bay_update, bay_delete), from an API of
+        before actions: the bay's row says the change; it becomes the
+        bay's action here, then runs as any other."""
+        action = action_obj.Action.open_of(context, bay.uuid)
+        if action is None:
+            try:
+                current = bay_obj.Bay.get_by_uuid_unscoped(context, bay.uuid)
+            except exception.BayNotFound:
+                return
+            if not states.is_busy(current.status):
+                return
+            row, _ = db_actions.start(
+                context, bay.uuid, states.operation(current.status), {},
+                {}, (current.status,))
+            action = action_obj.Action.from_row(context, row)
+        self._run(context, bay.uuid, action.uuid, (action_obj.PENDING,))
 
-    def bay_delete(self, context, bay):
-        self._act(context, bay.uuid, bay_obj.DELETE_IN_PROGRESS)
-
-    def _act(self, context, uuid, status):
+    def _run(self, context, bay_uuid, action_uuid, expected):
+        """Hand the action over, under the bay's lock, if it is still in
+        one of the ``expected`` statuses."""
         try:
-            with locks.bay_lock(context, uuid, self.host,
+            with locks.bay_lock(context, bay_uuid, self.host,
                                 wait=LOCK_WAIT) as bay:
-                if bay.status != status:
-                    LOG.debug('Bay %s is %s, not %s: nothing to do',
-                              uuid, bay.status, status)
+                action = action_obj.Action.get(context, action_uuid)
+                if action.status not in expected:
+                    LOG.debug('Action %s of bay %s is %s: nothing to do',
+                              action_uuid, bay_uuid, action.status)
                     return
-                self._drive(context, bay, _ACTION[status])
+                self._hand_over(context, bay, action)
         except exception.BayLocked as e:
             # The holder, or the reconciler after it, finishes the work.
             LOG.info('%s', e)
-        except exception.BayNotFound:
-            LOG.info('Bay %s is gone; nothing to do', uuid)
+        except (exception.BayNotFound, exception.ActionNotFound):
+            LOG.info('Bay %s (action %s) is gone; nothing to do', bay_uuid,
+                     action_uuid)
 
-    def _drive(self, context, bay, action):
+    def _hand_over(self, context, bay, action):
+        if action.kind == action_obj.ROTATE_CA:
+            try:
+                certificate.rotate(context, self.host, bay, action)
+            except exception.MagnumException as e:
+                LOG.warning('Bay %s: CA rotation %s failed: %s', bay.uuid,
+                            action.uuid, e)
+            return
         try:
             provisioner = drivers.get(bay.provisioner)
             baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
                 context, bay.baymodel_id)
-            if action == 'create' and bay_tls.wants_ca(bay, baymodel):
+            if action.kind == action_obj.CREATE and bay_tls.wants_ca(
+                    bay, baymodel):
                 # NOTE: before the provisioner, which hands the bay its
                 # certificates; a create redone keeps the first CA.
                 bay_tls.ensure(bay, baymodel,
                                provisioner.serves_bay_certificates(
                                    bay, baymodel))
-            state = getattr(provisioner, action)(context, bay, baymodel)
-            bay.driven_at = timeutils.utcnow()
+            state = call_verb(provisioner, context, bay, baymodel, action)
         except Exception as e:
             LOG.exception('Provisioner %s failed to %s bay %s',
-                          bay.provisioner, action, bay.uuid)
-            state = drivers.BayState(status=_FAILED[bay.status],
+                          bay.provisioner, action.kind, bay.uuid)
+            state = drivers.BayState(status=states.failed(bay.status),
                                      status_reason=str(e))
-        self._apply(bay, state)
-
-    def _apply(self, bay, state):
-        """Write the provisioner's answer; the last step under the lock.
-
-        NOTE: the reservation is given back in the same UPDATE, so nobody
-        who sees the new status can find the bay still locked.
-        """
-        if state.status == bay_obj.DELETE_COMPLETE:
-            bay.destroy(holder=self.host)
-            LOG.info('Bay %s deleted', bay.uuid)
-            return
-        changes = state.changes()
-        changes.pop('redo', None)
-        nodes = changes.pop('nodes', None)
-        if nodes is not None:
-            node_obj.Node.replace_for_bay(bay.uuid, nodes)
-        cluster_handler.record_addresses(
-            bay.uuid, changes.pop('nodegroup_addresses', None))
-        for name, value in changes.items():
-            setattr(bay, name, value)
-        cluster_handler.finish(bay, state)
-        bay.reservation = None
-        bay.save(holder=self.host)
-        if state.status:
-            LOG.info('Bay %s is %s', bay.uuid, state.status)
+        actions.record(context, self.host, bay, action, state)
 
     # -- reconciler --------------------------------------------------------
 
     @periodic.periodic()
     def reconcile_bays(self):
-        """Bring the bays in progress up to date with their provisioners.
+        """Bring the unfinished actions up to date with their provisioners.
 
-        One ``poll`` per provisioner answers for all of its bays (the heat
-        provisioner makes one list call to Heat per pass, however many bays
-        there are); each bay's answer is then written under the bay's lock,
-        only if its status has not moved meanwhile.
+        One ``poll`` per provisioner answers for all of its actions (the
+        heat provisioner makes one list call to Heat per pass, however many
+        bays there are); each answer is then written under the bay's lock,
+        only if the action has not moved meanwhile. An action the
+        provisioner never got is handed over again on the redo pool.
         """
         context = magnum_context.make_admin_context()
         ring = self.rings.get() if self.rings is not None else None
         batches = collections.defaultdict(list)
         baymodels = {}
-        for bay in bay_obj.Bay.list_by_status(context, bay_obj.IN_PROGRESS):
-            if ring is not None and not ring.owns(self.host, bay.uuid):
+        for row, bay_row in db_actions.open_actions():
+            if ring is not None and not ring.owns(self.host, row.bay_uuid):
                 continue  # another conductor's
+            bay = bay_obj.Bay.from_row(context, bay_row)
             try:
                 if bay.baymodel_id not in baymodels:
                     baymodels[bay.baymodel_id] = (
                         baymodel_obj.BayModel.get_by_uuid_unscoped(
                             context, bay.baymodel_id))
-                batches[bay.provisioner].append(
-                    (bay, baymodels[bay.baymodel_id]))
             except exception.BayModelNotFound:
                 LOG.warning('Bay %s has no BayModel', bay.uuid)
-        for name, pairs in batches.items():
-            self._reconcile_batch(context, name, pairs)
+                continue
+            batches[bay.provisioner].append(
+                (bay, baymodels[bay.baymodel_id],
+                 action_obj.Action.from_row(context, row)))
+        for name, items in batches.items():
+            self._reconcile_batch(context, name, items)
 
     def take_over(self):
         """Free the bays of conductors that are down (the heartbeat thread
@@ -179,78 +221,80 @@ class BayHandler:
             LOG.warning('Took over %d bay reservation(s) of the conductor(s) '
                         'down: %s', cleared, ', '.join(down))
 
-    def _reconcile_batch(self, context, name, pairs):
-        states = {}
+    def _reconcile_batch(self, context, name, items):
+        answers = {}
         try:
             provisioner = drivers.get(name)
             if not provisioner.handles_timeout:
-                for bay, _ in pairs:
-                    if self._timed_out(bay):
-                        states[bay.uuid] = drivers.BayState(
-                            status=bay_obj.CREATE_FAILED,
+                for bay, _, action in items:
+                    if self._timed_out(bay, action):
+                        answers[action.uuid] = drivers.BayState(
+                            status=states.CREATE_FAILED,
                             status_reason='Bay creation timed out after %d '
                                           'minute(s).'
                                           % bay.bay_create_timeout)
-            polled = [pair for pair in pairs if pair[0].uuid not in states]
+            polled = [item for item in items if item[2].uuid not in answers]
             if polled:
-                states.update(provisioner.poll(context, polled))
+                answers.update(provisioner.poll(context, polled))
         except Exception:
             # NOTE: a backend that does not answer is no news about the
             # bays: they are polled again next pass (and a create still
             # times out).
-            LOG.exception('Could not poll %d bay(s) of provisioner %s',
-                          len(pairs), name)
-        for bay, baymodel in pairs:
-            state = states.get(bay.uuid)
+            LOG.exception('Could not poll %d action(s) of provisioner %s',
+                          len(items), name)
+        for bay, baymodel, action in items:
+            state = answers.get(action.uuid)
             if state is None:
                 continue
-            if state.redo and self._recent(bay):
-                # NOTE: its message may still be on its way. Read before the
-                # lock: taking the reservation stamps updated_at.
-                continue
             if state.redo:
-                self._redo_soon(context, bay)
+                if not self._recent(action):
+                    self._redo_soon(context, bay, action)
                 continue
             try:
                 with locks.bay_lock(context, bay.uuid, self.host) as locked:
-                    if locked.status != bay.status:
+                    current = action_obj.Action.get(context, action.uuid)
+                    if (current.status != action.status
+                            or locked.status != bay.status):
                         continue  # someone acted meanwhile; next pass
-                    self._apply(locked, state)
-            except (exception.BayLocked, exception.BayNotFound):
+                    actions.record(context, self.host, locked, current,
+                                   state)
+            except (exception.BayLocked, exception.BayNotFound,
+                    exception.ActionNotFound):
                 continue
             except Exception:
                 LOG.exception('Could not reconcile bay %s', bay.uuid)
 
-    def _redo_soon(self, context, bay):
-        """Drive ``bay``'s action again, its message being lost, on the
-        redo pool (``[conductor] redo_workers``), once at a time per bay.
+    def _redo_soon(self, context, bay, action):
+        """Hand ``action`` over again, its message (or its conductor) being
+        lost, on the redo pool (``[conductor] redo_workers``), once at a
+        time per action, whatever the provisioner.
 
-        NOTE: not inline in the reconcile pass: a provisioner's action can
+        NOTE: not inline in the reconcile pass: a provisioner's verb can
         take seconds (a Heat create validates the whole template before it
-        answers), and a pass redoing the dozen bays of a dead conductor one
-        after another held every other bay's finished status back for
-        minutes.
+        answers, a static endpoint may be slow), and a pass redoing the
+        dozen bays of a dead conductor one after another held every other
+        bay's finished status back for minutes.
         """
         with self._redo_lock:
-            if bay.uuid in self._redoing:
+            if action.uuid in self._redoing:
                 return
-            self._redoing.add(bay.uuid)
+            self._redoing.add(action.uuid)
             if self._redo_pool is None:
                 self._redo_pool = futures.ThreadPoolExecutor(
                     CONF.conductor.redo_workers,
                     thread_name_prefix='magnum-redo')
-        LOG.info('Bay %s: %s again (its message was lost)', bay.uuid,
-                 _ACTION[bay.status])
-        self._redo_pool.submit(self._redo, context, bay.uuid, bay.status)
+        LOG.info('Bay %s: action %s (%s) again (the provisioner never got '
+                 'it)', bay.uuid, action.uuid, action.kind)
+        self._redo_pool.submit(self._redo, context, bay.uuid, action)
 
-    def _redo(self, context, uuid, status):
+    def _redo(self, context, bay_uuid, action):
         try:
-            self._act(context, uuid, status)
+            self._run(context, bay_uuid, action.uuid, (action.status,))
         except Exception:
-            LOG.exception('Could not drive bay %s again', uuid)
+            LOG.exception('Could not hand action %s over again', action.uuid)
         finally:
             with self._redo_lock:
-                self._redoing.discard(uuid)
+                self._redoing.discard(action.uuid)
 
     def wait_for_redos(self):
         """Let the actions being redone finish (a conductor draining)."""
@@ -260,17 +304,18 @@ class BayHandler:
             pool.shutdown(wait=True)
 
     @staticmethod
-    def _recent(bay):
-        """Changed less than ``[conductor] redo_after`` seconds ago."""
-        changed = bay.updated_at or bay.created_at
+    def _recent(action):
+        """Asked, or handed over, less than ``[conductor] redo_after``
+        seconds ago: its message may still be on its way."""
+        changed = action.updated_at or action.created_at
         if changed is None:
             return False
         age = timeutils.utcnow() - changed.replace(tzinfo=None)
         return age < datetime.timedelta(seconds=CONF.conductor.redo_after)
 
     @staticmethod
-    def _timed_out(bay):
-        if bay.status != bay_obj.CREATE_IN_PROGRESS:
+    def _timed_out(bay, action):
+        if action.kind != action_obj.CREATE:
             return False
         if not bay.bay_create_timeout or bay.created_at is None:
             return False

@@ -5,7 +5,6 @@ a caller's bay configuration. Only the conductor holds the CA's key.
 import base64
 
 from oslo_log import log as logging
-from oslo_utils import timeutils
 import yaml
 
 from magnum.common import bay_tls
@@ -13,8 +12,11 @@ from magnum.common import exception
 from magnum.common import x509
 from magnum.conductor import locks
 from magnum.drivers import base as drivers
+from magnum.lifecycle import actions
+from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
 LOCK_WAIT = 10
@@ -36,76 +38,22 @@ class CertificateHandler:
                  context.project_id)
         return pem
 
-    def ca_rotate(self, context, bay_uuid):
-        """A new CA for the bay, its new certificates pushed to the bay by
-        its provisioner, under the bay's lock.
-
-        A provisioner that ``rotates_by_update`` (heat) pushes them in an
-        update of the bay: the bay is UPDATE_IN_PROGRESS, written before
-        the push so that a conductor dying in between leaves an update the
-        reconciler redoes (an update sends the current certificates), and
-        ends as an update does.
+    def ca_rotate(self, context, bay_uuid, action_uuid=None):
+        """Run the bay's rotate_ca action (``action_uuid``, written by the
+        API), under the bay's lock; a push that fails is raised to the
+        caller. None: an API of before asked, with no action recorded.
         """
         with locks.bay_lock(context, bay_uuid, self.host,
                             wait=LOCK_WAIT) as bay:
-            if bay.status not in bay_obj.CA_ROTATABLE:
+            action = None
+            if action_uuid is not None:
+                action = action_obj.Action.get(context, action_uuid)
+                if action.status != action_obj.PENDING:
+                    return  # done already (a redo, a duplicate message)
+            elif bay.status not in states.CA_ROTATABLE:
                 raise exception.BayInProgress(bay=bay.uuid,
                                               status=bay.status)
-            provisioner = drivers.get(bay.provisioner)
-            if not provisioner.can_rotate_certificates:
-                raise exception.CertificateRotationUnsupported(
-                    provisioner=bay.provisioner, bay=bay.uuid)
-            baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
-                context, bay.baymodel_id)
-            bundle = bay_tls.rotate(bay, baymodel)
-            if provisioner.rotates_by_update:
-                bay.status = bay_obj.UPDATE_IN_PROGRESS
-                bay.status_reason = ('Rotating the CA (generation %d).'
-                                     % bundle.generation)
-                bay.rollback = None
-                bay.driven_at = None
-                bay.save(holder=self.host)
-            # NOTE: the database first: it is what the conductor speaks to
-            # the bay with; a push that fails is an error the caller sees,
-            # and another rotation (or, after an update push, any update)
-            # pushes again.
-            try:
-                state = provisioner.rotate_certificates(context, bay,
-                                                        baymodel, bundle)
-            except exception.MagnumException as e:
-                self._push_failed(bay, provisioner, str(e))
-                raise
-            except Exception as e:
-                LOG.exception('Bay %s: could not push its new certificates',
-                              bay.uuid)
-                self._push_failed(bay, provisioner, type(e).__name__)
-                raise exception.CertificatePushFailed(
-                    bay=bay.uuid, reason=type(e).__name__)
-            if state is None:
-                return
-            state.status = state.status or bay_obj.UPDATE_IN_PROGRESS
-            self._record(bay, state)
-            if state.status == bay_obj.UPDATE_FAILED:
-                raise exception.CertificatePushFailed(
-                    bay=bay.uuid, reason=state.status_reason)
-            LOG.info('Bay %s: its new certificates are on their way to it',
-                     bay.uuid)
-
-    def _push_failed(self, bay, provisioner, reason):
-        if provisioner.rotates_by_update:
-            self._record(bay, drivers.BayState(
-                status=bay_obj.UPDATE_FAILED,
-                status_reason='The new certificates could not be pushed to '
-                              'the bay: %s' % reason))
-
-    def _record(self, bay, state):
-        """The push's state written to the bay, still under its lock."""
-        if state.status == bay_obj.UPDATE_IN_PROGRESS:
-            bay.driven_at = timeutils.utcnow()
-        for name, value in state.changes().items():
-            if name != 'redo':
-                setattr(bay, name, value)
-        bay.save(holder=self.host)
+            rotate(context, self.host, bay, action)
 
     def bay_config(self, context, bay_uuid):
         """A ready configuration for the caller: a kubeconfig, or a Docker
@@ -146,3 +94,74 @@ class CertificateHandler:
                 'docker': {'host': bay.api_address, 'tls_verify': True,
                            'server_name': server_name,
                            'ca.pem': ca, 'cert.pem': cert, 'key.pem': key}}
+
+
+def rotate(context, host, bay, action):
+    """A new CA for ``bay``, its new certificates pushed to the bay by its
+    provisioner's ``rotate_ca``, while ``host`` holds the bay.
+
+    A provisioner that ``rotates_by_update`` (heat) pushes them in an
+    update of the bay: the bay is UPDATE_IN_PROGRESS (the API wrote it with
+    the action, so a conductor dying here leaves an action the reconciler
+    hands over again), and the action ends as the update does. Otherwise
+    the push is done inside the call, and the action ends with it.
+    """
+    provisioner = drivers.get(bay.provisioner)
+    if not provisioner.supports(action_obj.ROTATE_CA):
+        error = exception.CertificateRotationUnsupported(
+            provisioner=bay.provisioner, bay=bay.uuid)
+        _push_failed(context, host, bay, action, provisioner, str(error))
+        raise error
+    baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+        context, bay.baymodel_id)
+    bundle = bay_tls.rotate(bay, baymodel)
+    if provisioner.rotates_by_update:
+        bay.status = states.UPDATE_IN_PROGRESS
+        bay.status_reason = ('Rotating the CA (generation %d).'
+                             % bundle.generation)
+    # NOTE: the database first: it is what the conductor speaks to the bay
+    # with; a push that fails is an error the caller sees, and another
+    # rotation (or, after an update push, any update) pushes again.
+    try:
+        state = provisioner.rotate_ca(context, bay, baymodel, bundle)
+    except exception.MagnumException as e:
+        _push_failed(context, host, bay, action, provisioner, str(e))
+        raise
+    except Exception as e:
+        LOG.exception('Bay %s: could not push its new certificates',
+                      bay.uuid)
+        _push_failed(context, host, bay, action, provisioner,
+                     type(e).__name__)
+        raise exception.CertificatePushFailed(bay=bay.uuid,
+                                              reason=type(e).__name__)
+    if state is None:
+        if action is not None:
+            actions.complete(context, host, action)
+        return
+    state.status = state.status or states.UPDATE_IN_PROGRESS
+    _record(context, host, bay, action, state)
+    if state.status == states.UPDATE_FAILED:
+        raise exception.CertificatePushFailed(bay=bay.uuid,
+                                              reason=state.status_reason)
+    LOG.info('Bay %s: its new certificates are on their way to it',
+             bay.uuid)
+
+
+def _push_failed(context, host, bay, action, provisioner, reason):
+    reason = 'The new certificates could not be pushed to the bay: %s' % (
+        reason)
+    if provisioner.rotates_by_update and states.is_busy(bay.status):
+        _record(context, host, bay, action, drivers.BayState(
+            status=states.UPDATE_FAILED, status_reason=reason))
+    elif action is not None:
+        actions.fail(context, host, bay, action, reason)
+
+
+def _record(context, host, bay, action, state):
+    if action is not None:
+        actions.record(context, host, bay, action, state)
+        return
+    for name, value in state.changes().items():
+        if name != 'redo':
+            setattr(bay, name, value)
+    bay.save(holder=host)

@@ -13,10 +13,8 @@ from magnum.conductor.coe import kubernetes as kube
 from magnum.conductor import manifest as manifests
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
+from magnum.objects import states
 
-# A bay's Kubernetes objects can be used once its API has been found.
-_READY = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_IN_PROGRESS,
-          bay_obj.UPDATE_COMPLETE, bay_obj.UPDATE_FAILED)
 
 
 def _kind(name):
@@ -36,7 +34,7 @@ class KubernetesHandler:
         if baymodel.coe != 'kubernetes':
             raise exception.BayNotKubernetes(bay=bay.uuid, coe=baymodel.coe,
                                              kind=kind.kind)
-        if bay.status not in _READY:
+        if bay.status not in states.READY_FOR_KUBE_OBJECTS:
             raise exception.BayNotReady(bay=bay.uuid, status=bay.status,
                                         kind=kind.kind)
         return kube.KubernetesClient(bay, baymodel)

@@ -127,12 +127,6 @@ class Bay(Base):
     health_status_reason = sa.Column(JSONEncoded)
     coe_version = sa.Column(sa.String(255))
     container_version = sa.Column(sa.String(255))
-    # What a failed resize or upgrade asked with ?rollback=True restores
-    # (the fields as they were); NULL when no rollback was asked.
-    rollback = sa.Column(JSONEncoded)
-    # When a conductor handed the bay's current action to its provisioner;
-    # NULL from the API's request until then.
-    driven_at = sa.Column(sa.DateTime)
 
 
 class MagnumService(Base):
@@ -263,9 +257,6 @@ class NodeGroup(Base):
     node_addresses = sa.Column(JSONEncoded)
     status = sa.Column(sa.String(20))
     status_reason = sa.Column(sa.Text)
-    # The server ids a resize asked to remove first, until the cluster's
-    # update ends (0006).
-    nodes_to_remove = sa.Column(JSONEncoded)
 
 
 class Quota(Base):
@@ -317,3 +308,39 @@ class BayCertificate(Base):
     client_cert = sa.Column(sa.Text, nullable=False)
     client_key = sa.Column(sa.Text, nullable=False)
     endpoint_tls = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class Action(Base):
+    """A change a user asked of a bay: what, with which parameters, who
+    asked, and how it ended (0008).
+
+    ``params`` holds what was asked (counts, the servers to remove, the
+    target template, whether to roll back and what a rollback restores),
+    as JSON with its types. A bay has at most one action that is not
+    finished (PENDING or IN_PROGRESS) changing its status at a time.
+    """
+
+    __tablename__ = 'action'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('uuid', name='uniq_action0uuid'),
+        sa.Index('action_bay_uuid_idx', 'bay_uuid'),
+        sa.Index('action_status_idx', 'status'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    bay_uuid = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('bay.uuid', name='action_bay_fk', ondelete='CASCADE'),
+        nullable=False)
+    kind = sa.Column(sa.String(32), nullable=False)
+    params = sa.Column(JSONEncoded)
+    request_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255))
+    status = sa.Column(sa.String(20), nullable=False)
+    status_reason = sa.Column(sa.Text)
+    # The conductor that handed the action to the provisioner.
+    conductor = sa.Column(sa.String(255))
+    started_at = sa.Column(sa.DateTime)
+    finished_at = sa.Column(sa.DateTime)

@@ -35,8 +35,8 @@ from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.drivers import base
 from magnum.drivers.heat import definition
-from magnum.objects import bay as bay_status
 from magnum.objects import nodegroup as nodegroup_obj
+from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -44,20 +44,17 @@ CONF = cfg.CONF
 # Heat's stack status (ACTION_STATE) as a bay status; anything else (e.g.
 # ROLLBACK_*, SUSPEND_*) is reported as the failure of the bay's action.
 _STATUS = {
-    'CREATE_IN_PROGRESS': bay_status.CREATE_IN_PROGRESS,
-    'CREATE_COMPLETE': bay_status.CREATE_COMPLETE,
-    'CREATE_FAILED': bay_status.CREATE_FAILED,
-    'UPDATE_IN_PROGRESS': bay_status.UPDATE_IN_PROGRESS,
-    'UPDATE_COMPLETE': bay_status.UPDATE_COMPLETE,
-    'UPDATE_FAILED': bay_status.UPDATE_FAILED,
-    'DELETE_IN_PROGRESS': bay_status.DELETE_IN_PROGRESS,
-    'DELETE_COMPLETE': bay_status.DELETE_COMPLETE,
-    'DELETE_FAILED': bay_status.DELETE_FAILED,
+    'CREATE_IN_PROGRESS': states.CREATE_IN_PROGRESS,
+    'CREATE_COMPLETE': states.CREATE_COMPLETE,
+    'CREATE_FAILED': states.CREATE_FAILED,
+    'UPDATE_IN_PROGRESS': states.UPDATE_IN_PROGRESS,
+    'UPDATE_COMPLETE': states.UPDATE_COMPLETE,
+    'UPDATE_FAILED': states.UPDATE_FAILED,
+    'DELETE_IN_PROGRESS': states.DELETE_IN_PROGRESS,
+    'DELETE_COMPLETE': states.DELETE_COMPLETE,
+    'DELETE_FAILED': states.DELETE_FAILED,
 }
-_FAILED = {bay_status.CREATE_IN_PROGRESS: bay_status.CREATE_FAILED,
-           bay_status.UPDATE_IN_PROGRESS: bay_status.UPDATE_FAILED,
-           bay_status.DELETE_IN_PROGRESS: bay_status.DELETE_FAILED}
-_COMPLETE = (bay_status.CREATE_COMPLETE, bay_status.UPDATE_COMPLETE)
+_COMPLETE = (states.CREATE_COMPLETE, states.UPDATE_COMPLETE)
 _REDO = object()
 # How many finished stacks' outputs one reconcile pass reads at once.
 _OUTPUT_READERS = 8
@@ -171,10 +168,9 @@ class HeatProvisioner(base.Provisioner):
     # NOTE (CA rotation): the new certificates go to the servers in a stack
     # update (their certificates deployments, common/server.yaml), which
     # the conductor follows like any bay update.
-    can_rotate_certificates = True
     rotates_by_update = True
 
-    def rotate_certificates(self, context, bay, baymodel, bundle):
+    def rotate_ca(self, context, bay, baymodel, bundle):
         """A stack update with the bay's new certificates (``bundle`` is
         what the database holds now), without Heat's rollback: rolling
         back would put the old CA back on servers that Magnum no longer
@@ -219,36 +215,60 @@ class HeatProvisioner(base.Provisioner):
             found = self._find_by_name(client, bay)
             if found is not None:
                 return base.BayState(stack_id=found)
-            return base.BayState(status=bay_status.CREATE_FAILED,
+            return base.BayState(status=states.CREATE_FAILED,
                                  status_reason=_heat_error(e))
         except heat_exc.HTTPException as e:
-            return base.BayState(status=bay_status.CREATE_FAILED,
+            return base.BayState(status=states.CREATE_FAILED,
                                  status_reason=_heat_error(e))
         LOG.info('Bay %s: stack %s created', bay.uuid, created['stack']['id'])
         return base.BayState(stack_id=created['stack']['id'])
 
-    def update(self, context, bay, baymodel):
-        """Send Heat the whole desired state: the template with a resource
-        group for each node group, every parameter (an upgrade's image and
-        kube_tag) and the servers a resize removes; a node group deleted
-        is gone from the template, so Heat deletes its servers.
+    # NOTE (every change): Heat is sent the whole desired state, the
+    # template with a resource group for each node group, every parameter
+    # (an upgrade's image and kube_tag) and the servers a resize removes;
+    # a node group deleted is gone from the template, so Heat deletes its
+    # servers. With ``rollback`` (``?rollback=True``), Heat rolls the
+    # stack back when the update fails (ROLLBACK_COMPLETE); otherwise the
+    # stack stays UPDATE_FAILED as it is.
 
-        NOTE: with ``?rollback=True`` (the row's ``rollback`` set), Heat
-        rolls the stack back when the update fails (ROLLBACK_COMPLETE);
-        otherwise the stack stays UPDATE_FAILED as it is.
-        """
-        return self._update(context, bay, baymodel,
-                            rollback=bay.rollback is not None)
+    def update(self, context, bay, baymodel, rollback=False):
+        return self._update(context, bay, baymodel, rollback)
 
-    def _update(self, context, bay, baymodel, rollback):
+    def resize(self, context, bay, baymodel, nodegroup, node_count,
+               nodes_to_remove=None, rollback=False):
+        removals = {nodegroup.name: nodes_to_remove} if nodes_to_remove \
+            else None
+        return self._update(context, bay, baymodel, rollback, removals)
+
+    def upgrade(self, context, bay, baymodel, template, nodegroup=None,
+                max_batch_size=None, rollback=False):
+        # NOTE: the resource groups replace their servers as Heat decides
+        # (one batch); max_batch_size is recorded on the action.
+        return self._update(context, bay, baymodel, rollback)
+
+    def create_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._update(context, bay, baymodel, rollback)
+
+    def update_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._update(context, bay, baymodel, rollback)
+
+    def delete_nodegroup(self, context, bay, baymodel, name):
+        return self._update(context, bay, baymodel, rollback=False)
+
+    def rotate_credential(self, context, bay, baymodel):
+        """The stack updated with the caller's token (Magnum makes no
+        trust per bay): Heat's work from then on is done as the caller."""
+        return self._update(context, bay, baymodel, rollback=False)
+
+    def _update(self, context, bay, baymodel, rollback, removals=None):
         client = self._client_for(context, bay)
         if not bay.stack_id:
-            return base.BayState(status=bay_status.UPDATE_FAILED,
+            return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason='The bay has no stack.')
         spec = definition.BayDefinition(baymodel, bay)
         groups = nodegroup_obj.NodeGroup.all_of(bay.uuid)
-        removals = {row.name: row.nodes_to_remove for row in groups
-                    if row.nodes_to_remove}
         files, template = self._template(
             [row for row in groups if not row.is_default], removals)
         env_files, env = self._environment()
@@ -261,7 +281,7 @@ class HeatProvisioner(base.Provisioner):
                                 **self._certificates(bay, baymodel)),
                 tags=CONF.heat.stack_tag, disable_rollback=not rollback)
         except heat_exc.HTTPException as e:
-            return base.BayState(status=bay_status.UPDATE_FAILED,
+            return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason=_heat_error(e))
         return base.BayState()
 
@@ -269,19 +289,19 @@ class HeatProvisioner(base.Provisioner):
         client = self._client_for(context, bay)
         stack_id = bay.stack_id or self._find_by_name(client, bay)
         if not stack_id:
-            return base.BayState(status=bay_status.DELETE_COMPLETE)
+            return base.BayState(status=states.DELETE_COMPLETE)
         try:
             client.stacks.delete(stack_id)
         except heat_exc.HTTPNotFound:
-            return base.BayState(status=bay_status.DELETE_COMPLETE)
+            return base.BayState(status=states.DELETE_COMPLETE)
         except heat_exc.HTTPException as e:
-            return base.BayState(status=bay_status.DELETE_FAILED,
+            return base.BayState(status=states.DELETE_FAILED,
                                  status_reason=_heat_error(e))
         return base.BayState(stack_id=stack_id)
 
     # -- reconciler --------------------------------------------------------
 
-    def poll(self, context, bays):
+    def poll(self, context, items):
         """One paginated list of Magnum's stacks answers for every bay."""
         client = service_client()
         stacks = {s.id: s for s in client.stacks.list(
@@ -289,9 +309,9 @@ class HeatProvisioner(base.Provisioner):
         by_name = collections.defaultdict(list)
         for stack in stacks.values():
             by_name[stack.stack_name].append(stack)
-        states = {}
+        answers = {}
         finished = []
-        for bay, baymodel in bays:
+        for bay, baymodel, action in items:
             named = by_name.get(definition.stack_name(bay), ())
             if not bay.stack_id:
                 # NOTE: a conductor that died inside create may have made
@@ -300,74 +320,99 @@ class HeatProvisioner(base.Provisioner):
                 # create never reached Heat (its message was lost), and the
                 # conductor drives it again.
                 found = min(named, key=_created_at, default=None)
-                states[bay.uuid] = (base.BayState(stack_id=found.id)
-                                    if found else base.BayState(redo=True))
+                answers[action.uuid] = (
+                    base.BayState(stack_id=found.id) if found
+                    else base.BayState(redo=True))
                 continue
             self._delete_duplicates(bay, named)
             stack = stacks.get(bay.stack_id)
             if stack is None:
-                if bay.status == bay_status.DELETE_IN_PROGRESS:
-                    states[bay.uuid] = base.BayState(
-                        status=bay_status.DELETE_COMPLETE)
+                if bay.status == states.DELETE_IN_PROGRESS:
+                    answers[action.uuid] = base.BayState(
+                        status=states.DELETE_COMPLETE)
                 else:
-                    states[bay.uuid] = base.BayState(
-                        status=_FAILED.get(bay.status,
-                                           bay_status.CREATE_FAILED),
+                    answers[action.uuid] = base.BayState(
+                        status=states.failed(bay.status),
                         status_reason='Stack %s is gone from Heat.'
                                       % bay.stack_id)
                 continue
-            state = self._translate(bay, stack)
+            state = self._translate(bay, stack, action)
             if state is _REDO:
-                LOG.info('Bay %s is %s but its stack never started that',
-                         bay.uuid, bay.status)
+                LOG.info('Bay %s: its stack never started action %s (%s)',
+                         bay.uuid, action.uuid, action.kind)
                 state = base.BayState(redo=True)
             if state is not None:
                 if state.status in _COMPLETE:
                     finished.append((bay, baymodel, state))
-                states[bay.uuid] = state
-        self._add_all_outputs(client, finished, states)
-        return states
+                if stack.stack_status == 'ROLLBACK_COMPLETE':
+                    state.status_reason = self._failure_reason(
+                        client, stack) or state.status_reason
+                answers[action.uuid] = state
+        by_bay = {action.bay_uuid: action.uuid for _, _, action in items}
+        self._add_all_outputs(client, finished, answers, by_bay)
+        return answers
 
     def _state_of(self, client, bay):
         try:
             stack = client.stacks.get(bay.stack_id)
         except heat_exc.HTTPNotFound:
-            return base.BayState(status=bay_status.CREATE_FAILED,
+            return base.BayState(status=states.CREATE_FAILED,
                                  status_reason='Stack %s is gone from Heat.'
                                                % bay.stack_id)
         state = self._translate(bay, stack)
         return state if isinstance(state, base.BayState) else base.BayState()
 
     @staticmethod
-    def _translate(bay, stack):
+    def _translate(bay, stack, action=None):
         """The bay's new state from its stack's, None when unchanged, or
-        _REDO when Heat never saw the bay's current action (its message was
-        lost): the stack shows an earlier action, finished.
+        _REDO when Heat never saw the action (its message was lost): the
+        stack shows an earlier operation, finished.
         """
-        action, _, progress = stack.stack_status.partition('_')
-        if (bay.status == bay_status.UPDATE_IN_PROGRESS
-                and getattr(bay, 'driven_at', None) is None):
-            # NOTE: no conductor has sent this update yet (its message is
-            # on its way, or lost): a finished update or rollback of the
-            # stack is the one before, never this one's outcome.
+        operation, _, progress = stack.stack_status.partition('_')
+        ours = states.operation(bay.status).upper()
+        pending = action is not None and action.status == 'PENDING'
+        if pending and ours == 'UPDATE':
+            # NOTE: no conductor has handed this update over yet (its
+            # message is on its way, or lost): a finished update or
+            # rollback of the stack is the one before, never this one's
+            # outcome.
             return None if progress == 'IN_PROGRESS' else _REDO
-        if (action == 'ROLLBACK' and bay.rollback is not None
-                and bay.status == bay_status.UPDATE_IN_PROGRESS):
+        if (operation == 'ROLLBACK' and ours == 'UPDATE'
+                and action is not None and action.param('rollback')):
             # NOTE: the update asked for Heat's rollback, and got it: the
             # stack is back as it was, and the update failed.
             if progress == 'IN_PROGRESS':
                 return None
-            return base.BayState(status=bay_status.UPDATE_FAILED,
+            return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason=stack.stack_status_reason)
-        if action != bay.status.split('_')[0]:
+        if operation != ours:
             return None if progress == 'IN_PROGRESS' else _REDO
-        status = _STATUS.get(stack.stack_status) or _FAILED[bay.status]
+        status = _STATUS.get(stack.stack_status) or states.failed(bay.status)
         if status == bay.status:
             return None
         return base.BayState(status=status,
                              status_reason=stack.stack_status_reason)
 
-    def _add_all_outputs(self, client, finished, states):
+    @staticmethod
+    def _failure_reason(client, stack):
+        """Why the update Heat rolled back failed, in Heat's words: the
+        reason of the stack's last failure event (the rollback's own
+        reason says only that it rolled back). None if it cannot be read.
+        """
+        try:
+            events = client.events.list(stack.id, sort_dir='desc', limit=20)
+        except heat_exc.HTTPException as e:
+            LOG.warning('Could not read the events of stack %s: %s',
+                        stack.id, _heat_error(e))
+            return None
+        for event in events:
+            status = getattr(event, 'resource_status', '') or ''
+            if (status.endswith('_FAILED')
+                    and event.resource_name == stack.stack_name):
+                return event.resource_status_reason
+        return None
+
+    def _add_all_outputs(self, client, finished, answers, by_bay):
         """Read the outputs of the stacks that finished, a few at a time.
 
         NOTE: one ``get`` with resolved outputs a stack, which Heat answers
@@ -389,7 +434,7 @@ class HeatProvisioner(base.Provisioner):
                 except Exception:
                     LOG.exception('Could not read the outputs of bay %s',
                                   bay.uuid)
-                    states.pop(bay.uuid, None)
+                    answers.pop(by_bay[bay.uuid], None)
 
     def _add_outputs(self, client, bay, baymodel, state):
         stack = client.stacks.get(bay.stack_id, resolve_outputs=True)

@@ -152,6 +152,11 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
     assert [n['server_id'] for n in _nodes(owner, cluster, 'extra')] == [
         kept['server_id']]
     assert _group(owner, cluster, 'extra')['node_count'] == 1
+    # ... as its action says: what was asked, the server by its id.
+    resize = _newest_action(owner, uuid)
+    assert (resize['kind'], resize['status']) == ('resize', 'COMPLETE')
+    assert resize['params']['nodes_to_remove'] == [removed['server_id']]
+    assert resize['params']['node_count'] == 1
 
     # The cluster upgraded to another image: Heat's default servers have
     # it; an extra group keeps its own until it is upgraded by name (the
@@ -183,6 +188,12 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
     assert sorted(_members(owner, cluster, 'nodes')) == ['0']
 
 
+def _newest_action(client, uuid):
+    response = client.get('/v1/clusters/%s/actions?limit=1' % uuid)
+    assert response.status_code == 200, response.text
+    return response.json()['actions'][0]
+
+
 def test_failed_resize_with_rollback_is_rolled_back_by_heat(
         owner, magnum, cluster):
     uuid = cluster['uuid']
@@ -210,3 +221,10 @@ def test_failed_resize_with_rollback_is_rolled_back_by_heat(
     assert group['status'] == 'UPDATE_FAILED'
     assert done['node_count'] == 1
     assert sorted(_members(owner, cluster, 'nodes')) == ['0']
+    # The resize's action: rolled back, with Heat's reason for the failure
+    # (the failed server's), not only that Heat rolled back.
+    action = _newest_action(owner, uuid)
+    assert (action['kind'], action['status']) == ('resize', 'ROLLED_BACK')
+    assert action['status_reason'] == done['status_reason']
+    assert 'Test Resource failed' in action['status_reason'], (
+        action['status_reason'])

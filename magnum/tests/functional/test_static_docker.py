@@ -18,6 +18,7 @@ from magnum.conductor import api as conductor_api
 from magnum.conductor import service as conductor_service
 from magnum.db import api as db_api
 from magnum.drivers import static
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.tests import base
@@ -152,7 +153,8 @@ class TestConductorStaticDocker(base.TestCase):
                           provisioner=provisioning.provisioner_for(labels),
                           node_count=1, master_count=1,
                           status=bay_obj.CREATE_IN_PROGRESS)
-        bay.create(self.context)
+        # NOTE: as the API writes it: the bay with its create action.
+        self.created = actions.create(self.context, bay)
         self.assertEqual('static', bay.provisioner)
         return bay
 
@@ -182,17 +184,14 @@ class TestConductorStaticDocker(base.TestCase):
 
     def _delete(self, uuid):
         bay = bay_obj.Bay.get_by_uuid_unscoped(self.context, uuid)
-        bay.status = bay_obj.DELETE_IN_PROGRESS
-        bay.status_reason = None
-        bay.save(expected_statuses=bay_obj.DELETABLE, unlocked=True)
-        self.api.bay_delete(self.context, bay)
+        self.api.action_run(self.context, actions.delete(self.context, bay))
         self._wait_until_gone(uuid)
 
     def test_create_then_delete(self):
         url = self.docker_engine.url
         bay = self._bay(url)
 
-        self.api.bay_create(self.context, bay)
+        self.api.action_run(self.context, self.created)
 
         done = self._wait_for_status(
             bay.uuid, (bay_obj.CREATE_COMPLETE, bay_obj.CREATE_FAILED))
@@ -216,7 +215,7 @@ class TestConductorStaticDocker(base.TestCase):
         url = 'unix://%s' % os.path.join(directory, 'docker.sock')
         bay = self._bay(url)
 
-        self.api.bay_create(self.context, bay)
+        self.api.action_run(self.context, self.created)
 
         done = self._wait_for_status(
             bay.uuid, (bay_obj.CREATE_COMPLETE, bay_obj.CREATE_FAILED))

@@ -5,7 +5,9 @@ from magnum.objects import bay as bay_obj
 
 
 class FakeProvisioner(base.Provisioner):
-    """Records its calls; each action answers the state set for it."""
+    """Records its calls; each verb answers the state set for it (every
+    change but create and delete answers what ``update`` is set to, unless
+    a test sets the verb's own answer)."""
 
     def __init__(self):
         self.calls = []
@@ -18,9 +20,9 @@ class FakeProvisioner(base.Provisioner):
             'poll': None,
         }
 
-    def _answer(self, action, bay):
-        self.calls.append((action, bay.uuid))
-        answer = self.answers[action]
+    def _answer(self, verb, bay):
+        self.calls.append((verb, bay.uuid))
+        answer = self.answers.get(verb, self.answers['update'])
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -28,11 +30,34 @@ class FakeProvisioner(base.Provisioner):
     def create(self, context, bay, baymodel):
         return self._answer('create', bay)
 
-    def update(self, context, bay, baymodel):
+    def update(self, context, bay, baymodel, rollback=False):
         return self._answer('update', bay)
+
+    def resize(self, context, bay, baymodel, nodegroup, node_count,
+               nodes_to_remove=None, rollback=False):
+        return self._answer('resize', bay)
+
+    def upgrade(self, context, bay, baymodel, template, nodegroup=None,
+                max_batch_size=None, rollback=False):
+        return self._answer('upgrade', bay)
+
+    def create_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._answer('create_nodegroup', bay)
+
+    def update_nodegroup(self, context, bay, baymodel, nodegroup,
+                         rollback=False):
+        return self._answer('update_nodegroup', bay)
+
+    def delete_nodegroup(self, context, bay, baymodel, name):
+        return self._answer('delete_nodegroup', bay)
+
+    def rotate_credential(self, context, bay, baymodel):
+        return self._answer('rotate_credential', bay)
 
     def delete(self, context, bay, baymodel):
         return self._answer('delete', bay)
 
-    def poll(self, context, bays):
-        return {bay.uuid: self._answer('poll', bay) for bay, _ in bays}
+    def poll(self, context, items):
+        return {action.uuid: self._answer('poll', bay)
+                for bay, _, action in items}

@@ -5,12 +5,14 @@ from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
 from magnum.common import provisioning
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 
@@ -31,6 +33,7 @@ class BayFields(wtypes.Base):
     discovery_url = types.URLType()
 
 
+ACTIONS = action_api.Actions('bay', 'bays')
 # Only the node count changes after create: it scales the bay.
 WRITABLE = ('node_count',)
 
@@ -95,15 +98,24 @@ def prepare(context, values):
 
 
 def create(context, baymodel, values):
-    """Check the bay with its provisioner and insert it (within quota)."""
+    """Check the bay with its provisioner and insert it (within quota)
+    with its create action; returns (bay, action)."""
     provisioner = provisioning.provisioner_for(baymodel.labels)
     provisioning.validate(provisioner, baymodel, values)
     bay = bay_obj.Bay(
         context, baymodel_id=baymodel.uuid, provisioner=provisioner,
         status=bay_obj.CREATE_IN_PROGRESS,
         **{k: v for k, v in values.items() if k != 'baymodel_id'})
-    bay.create(context)
-    return bay
+    action = actions.create(context, bay)
+    return bay, action
+
+
+def delete(context, bay):
+    """Start deleting ``bay`` (again, if it is being deleted) and ask its
+    conductor."""
+    action = actions.delete(context, bay)
+    if action is not None:
+        pecan.request.rpcapi.action_run(context, action)
 
 
 def _target(bay):
@@ -137,10 +149,10 @@ class BaysController(collection.ListedCollectionController):
         baymodel, values = prepare(context, values)
         # The cluster era shows these; a bay gets its template's.
         inherit(values, baymodel)
-        bay = create(context, baymodel, values)
+        bay, action = create(context, baymodel, values)
         # NOTE: read back before the cast: a fast conductor may finish first.
         body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
-        pecan.request.rpcapi.bay_create(context, bay)
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 201
         return body
 
@@ -158,15 +170,12 @@ class BaysController(collection.ListedCollectionController):
                 field='node_count', reason='the field is required')
         if bay.status not in bay_obj.UPDATABLE:
             raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
-        for name, value in changes.items():
-            bay[name] = value
-        bay.status = bay_obj.UPDATE_IN_PROGRESS
-        bay.status_reason = None
-        # NOTE: one conditional UPDATE: a bay that is locked, or whose status
+        # NOTE: one transaction: a bay that is locked, or whose status
         # changed since we read it, is a 409 and stays as it was.
-        bay.save(expected_statuses=bay_obj.UPDATABLE, unlocked=True)
+        action = actions.start(context, bay, 'update', params=changes,
+                               changes=changes)
         body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
-        pecan.request.rpcapi.bay_update(context, bay)
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return body
 
@@ -175,11 +184,7 @@ class BaysController(collection.ListedCollectionController):
         context = pecan.request.context
         bay = bay_obj.Bay.get(context, ident)
         policy.authorize(context, 'bay:delete', _target(bay))
-        if bay.status != bay_obj.DELETE_IN_PROGRESS:
-            bay.status = bay_obj.DELETE_IN_PROGRESS
-            bay.status_reason = None
-            bay.save(expected_statuses=bay_obj.DELETABLE, unlocked=True)
-        pecan.request.rpcapi.bay_delete(context, bay)
+        delete(context, bay)
         pecan.response.status = 204
         return ''
 
@@ -190,6 +195,8 @@ class BaysController(collection.ListedCollectionController):
             if request.method not in ('GET', 'HEAD'):
                 return self._handler({'GET': 'config'}, request), args[:1]
             return self.config, args[:1]
+        if args[1] == 'actions' and len(args) <= 3:
+            return ACTIONS.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
 
     @pecan.expose('json')

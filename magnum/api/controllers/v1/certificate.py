@@ -22,7 +22,9 @@ from magnum.api.controllers.v1 import types
 from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.common import policy
+from magnum.common import provisioning
 from magnum.common import x509
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 
 CONF = cfg.CONF
@@ -101,7 +103,10 @@ class CertificatesController(collection.CollectionController):
         if bay.status not in bay_obj.CA_ROTATABLE:
             raise exception.BayCANotRotatable(bay=bay.uuid,
                                               status=bay.status)
-        pecan.request.rpcapi.ca_rotate(pecan.request.context, bay.uuid)
+        context = pecan.request.context
+        action = actions.start(context, bay, 'rotate_ca',
+                               moves_bay=provisioning.rotates_by_update(bay))
+        pecan.request.rpcapi.ca_rotate(context, bay.uuid, action.uuid)
         pecan.response.status = 202
         return _body(bay)
 

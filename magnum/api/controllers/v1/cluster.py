@@ -12,6 +12,7 @@ conductor, which does it under the cluster's lock.
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import bay as bay_api
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import microversion
@@ -20,9 +21,11 @@ from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
+from magnum.objects import states
 
 
 class ClusterFields(wtypes.Base):
@@ -59,6 +62,7 @@ class UpgradeFields(wtypes.Base):
     nodegroup = types.string()
 
 
+ACTIONS = action_api.Actions('cluster', 'clusters')
 # The column behind each name the cluster era shows differently.
 RENAMES = {'cluster_template_id': 'baymodel_id',
            'create_timeout': 'bay_create_timeout'}
@@ -136,24 +140,9 @@ def render(row, detail=True, base=None, templates=None):
                                 if k not in theirs}
         body['labels_skipped'] = {k: v for k, v in theirs.items()
                                   if k not in mine}
-        body['faults'] = ({} if not row.status.endswith('FAILED')
+        body['faults'] = ({} if not states.is_failed(row.status)
                           else {'cluster': row.status_reason})
     return body
-
-
-def mark_updating(bay, changes, rollback, restore):
-    """Write ``changes`` with status UPDATE_IN_PROGRESS in one conditional
-    UPDATE (409 if the cluster is busy or locked); ``restore`` is what a
-    rollback writes back."""
-    if bay.status not in bay_obj.UPDATABLE:
-        raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
-    for name, value in changes.items():
-        bay[name] = value
-    bay.status = bay_obj.UPDATE_IN_PROGRESS
-    bay.status_reason = None
-    bay.rollback = ({k: None if v is None else str(v)
-                     for k, v in restore.items()} if rollback else None)
-    bay.save(expected_statuses=bay_obj.UPDATABLE, unlocked=True)
 
 
 class ClustersController(collection.ListedCollectionController):
@@ -203,8 +192,8 @@ class ClustersController(collection.ListedCollectionController):
                     reason=e.kwargs['reason'])
             raise
         bay_api.inherit(values, baymodel, merge_labels)
-        bay = bay_api.create(context, baymodel, values)
-        pecan.request.rpcapi.bay_create(context, bay)
+        bay, action = bay_api.create(context, baymodel, values)
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
 
@@ -224,8 +213,10 @@ class ClustersController(collection.ListedCollectionController):
         if changes.get('node_count', 0) is None:
             raise exception.InvalidParameterValue(
                 field='node_count', reason='the field is required')
-        mark_updating(bay, changes, rollback, before)
-        pecan.request.rpcapi.bay_update(context, bay)
+        action = actions.start(context, bay, 'update', params=changes,
+                               changes=changes, rollback=rollback,
+                               restore={'bay': before})
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
 
@@ -236,11 +227,7 @@ class ClustersController(collection.ListedCollectionController):
         context = pecan.request.context
         bay = bay_obj.Bay.get(context, ident)
         policy.authorize(context, 'cluster:delete', _target(bay))
-        if bay.status != bay_obj.DELETE_IN_PROGRESS:
-            bay.status = bay_obj.DELETE_IN_PROGRESS
-            bay.status_reason = None
-            bay.save(expected_statuses=bay_obj.DELETABLE, unlocked=True)
-        pecan.request.rpcapi.bay_delete(context, bay)
+        bay_api.delete(context, bay)
         pecan.response.status = 204
         return ''
 
@@ -250,6 +237,8 @@ class ClustersController(collection.ListedCollectionController):
         if len(args) == 3 and args[1] == 'actions' and args[2] in (
                 'resize', 'upgrade'):
             return self._handler({'POST': args[2]}, request), [args[0]]
+        if args[1] == 'actions' and len(args) <= 3:
+            return ACTIONS.route(args[0], args[2:], request)
         if args[1] == 'nodegroups' and len(args) <= 3:
             return self.nodegroups.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
@@ -270,9 +259,10 @@ class ClustersController(collection.ListedCollectionController):
         if values.get('nodegroup'):
             group = nodegroup_obj.NodeGroup.record(bay.uuid,
                                                    values['nodegroup'])
-        nodegroup_api.resize(context, bay, group, values['node_count'],
-                             rollback, values.get('nodes_to_remove'))
-        pecan.request.rpcapi.bay_update(context, bay)
+        action = nodegroup_api.resize(context, bay, group,
+                                      values['node_count'], rollback,
+                                      values.get('nodes_to_remove'))
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
 
@@ -303,6 +293,9 @@ class ClustersController(collection.ListedCollectionController):
                 field='cluster_template',
                 reason='its coe is %s, the cluster runs %s'
                        % (new.coe, current.coe))
+        params = {'cluster_template': new.uuid,
+                  'nodegroup': group.uuid if group is not None else None,
+                  'max_batch_size': values.get('max_batch_size')}
         if group is not None and not group.is_default:
             # NOTE: an extra node group follows its cluster's template:
             # the cluster is upgraded first, then each extra group to it.
@@ -312,12 +305,14 @@ class ClustersController(collection.ListedCollectionController):
                     reason='node group %s can only be upgraded to its '
                            "cluster's template %s; upgrade the cluster "
                            'first' % (group.name, bay.baymodel_id))
-            mark_updating(bay, {}, rollback, {
-                'nodegroup': group.uuid, 'nodegroup_image': group.image_id})
-            nodegroup_obj.NodeGroup.update(group.uuid, {
-                'image_id': new.image_id,
-                'status': bay_obj.UPDATE_IN_PROGRESS})
-            pecan.request.rpcapi.bay_update(context, bay)
+            action = actions.start(
+                context, bay, 'upgrade', params,
+                nodegroups=[('update', group.uuid, {
+                    'image_id': new.image_id,
+                    'status': bay_obj.UPDATE_IN_PROGRESS})],
+                rollback=rollback, restore={'nodegroup': {
+                    'uuid': group.uuid, 'image_id': group.image_id}})
+            pecan.request.rpcapi.action_run(context, action)
             pecan.response.status = 202
             return {'uuid': bay.uuid}
         changes = {'baymodel_id': new.uuid,
@@ -325,7 +320,9 @@ class ClustersController(collection.ListedCollectionController):
                        'kube_tag', bay.coe_version)}
         restore = {'baymodel_id': bay.baymodel_id,
                    'coe_version': bay.coe_version}
-        mark_updating(bay, changes, rollback, restore)
-        pecan.request.rpcapi.bay_update(context, bay)
+        action = actions.start(context, bay, 'upgrade', params,
+                               changes=changes, rollback=rollback,
+                               restore={'bay': restore})
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}

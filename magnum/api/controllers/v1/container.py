@@ -21,14 +21,12 @@ from magnum import objects
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import container as container_obj
+from magnum.objects import states
 
 objects.register_all()
 
 COES = ('docker', 'swarm')
-# A bay takes containers in these states (what python-magnumclient 2.1.0
-# checks before it asks).
-READY = (bay_obj.CREATE_COMPLETE, bay_obj.UPDATE_IN_PROGRESS,
-         bay_obj.UPDATE_COMPLETE)
+READY = states.READY_FOR_CONTAINERS
 ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
 RESERVED_LABEL_PREFIX = 'magnum.'
 HIDDEN = '******'

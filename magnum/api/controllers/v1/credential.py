@@ -9,9 +9,9 @@ its stack. The answer is 202 with the cluster's uuid.
 
 import pecan
 
-from magnum.api.controllers.v1 import cluster as cluster_api
 from magnum.api.controllers.v1 import collection
 from magnum.common import policy
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 
 
@@ -29,7 +29,7 @@ class CredentialsController(collection.CollectionController):
         policy.authorize(context, 'credential:rotate',
                          {'project_id': bay.project_id,
                           'user_id': bay.user_id})
-        cluster_api.mark_updating(bay, {}, False, {})
-        pecan.request.rpcapi.bay_update(context, bay)
+        action = actions.start(context, bay, 'rotate_credential')
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}

@@ -8,6 +8,7 @@ the cluster: written with the cluster's status UPDATE_IN_PROGRESS (one
 conditional UPDATE that refuses a busy or locked cluster), then cast.
 """
 
+from oslo_utils import uuidutils
 import pecan
 import webob.exc
 from wsme import types as wtypes
@@ -18,6 +19,7 @@ from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
+from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import node as node_obj
@@ -119,32 +121,41 @@ def _check_counts(node_count, minimum, maximum):
                                        % (node_count, maximum))
 
 
-def resize(context, bay, group, node_count, rollback, nodes_to_remove=None):
-    """Set the node count of ``group`` (None: default-worker), removing
-    the servers ``nodes_to_remove`` names (ids or names) first."""
-    from magnum.api.controllers.v1 import cluster as cluster_api
+def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
+           kind='resize', limits=None):
+    """Start an action (``resize``, or ``nodegroup_update`` for a PATCH
+    of the group) that sets the node count of ``group`` (None:
+    default-worker), removing the servers ``nodes_to_remove`` names (ids
+    or names) first; ``limits``: the group's new min/max counts, written
+    with it. Returns the action."""
     if group is not None and group.name == DEFAULT_MASTER:
         raise exception.InvalidParameterValue(
             field='nodegroup', reason='the masters of a cluster cannot be '
                                       'resized')
     if group is None:
         group = nodegroup_obj.NodeGroup.record(bay.uuid, DEFAULT_WORKER)
+    limits = dict(limits or {})
+    minimum = limits.get('min_node_count', group.min_node_count)
+    maximum = limits.get('max_node_count', group.max_node_count)
     removed = servers_of(bay, group, nodes_to_remove)
+    params = {'nodegroup': group.uuid, 'node_count': node_count,
+              'nodes_to_remove': removed or None}
     if group.name == DEFAULT_WORKER:
-        _check_counts(node_count, max(group.min_node_count, 1),
-                      group.max_node_count)
-        cluster_api.mark_updating(bay, {'node_count': node_count}, rollback,
-                                  {'node_count': bay.node_count})
-        if removed:
-            nodegroup_obj.NodeGroup.update(group.uuid,
-                                           {'nodes_to_remove': removed})
-        return
-    _check_counts(node_count, group.min_node_count, group.max_node_count)
-    cluster_api.mark_updating(bay, {}, rollback, {
-        'nodegroup': group.uuid, 'nodegroup_count': group.node_count})
-    nodegroup_obj.NodeGroup.update(group.uuid, {
-        'node_count': node_count, 'status': bay_obj.UPDATE_IN_PROGRESS,
-        'nodes_to_remove': removed or None})
+        _check_counts(node_count, max(minimum, 1), maximum)
+        return actions.start(
+            context, bay, kind, params, changes={'node_count': node_count},
+            nodegroups=[('update', group.uuid, limits)] if limits else (),
+            rollback=rollback,
+            restore={'bay': {'node_count': bay.node_count}})
+    _check_counts(node_count, minimum, maximum)
+    return actions.start(
+        context, bay, kind, params,
+        nodegroups=[('update', group.uuid, dict(
+            limits, node_count=node_count,
+            status=bay_obj.UPDATE_IN_PROGRESS))],
+        rollback=rollback,
+        restore={'nodegroup': {'uuid': group.uuid,
+                               'node_count': group.node_count}})
 
 
 def servers_of(bay, group, names):
@@ -273,8 +284,10 @@ class NodeGroupsController:
         else:
             raise exception.NodeGroupAlreadyExists(cluster=bay.uuid,
                                                    name=values['name'])
-        cluster_api.mark_updating(bay, {}, rollback, {})
-        row = nodegroup_obj.NodeGroup.create(context, {
+        uuid = uuidutils.generate_uuid()
+        action = actions.start(context, bay, 'nodegroup_create', {
+            'nodegroup': uuid}, nodegroups=[('insert', {
+            'uuid': uuid, 'user_id': context.user_id,
             'name': values['name'], 'cluster_id': bay.uuid,
             'project_id': bay.project_id, 'role': role, 'is_default': False,
             'node_count': node_count, 'min_node_count': minimum,
@@ -283,8 +296,10 @@ class NodeGroupsController:
             'image_id': values.get('image_id') or template.image_id,
             'docker_volume_size': values.get('docker_volume_size')
             or bay.docker_volume_size,
-            'labels': labels, 'status': bay_obj.CREATE_IN_PROGRESS})
-        pecan.request.rpcapi.bay_update(context, bay)
+            'labels': labels, 'status': bay_obj.CREATE_IN_PROGRESS})],
+            rollback=rollback)
+        row = nodegroup_obj.NodeGroup.record(bay.uuid, uuid)
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return render(row, bay, template)
 
@@ -305,25 +320,29 @@ class NodeGroupsController:
         if changes.get('node_count', 0) is None:
             raise exception.InvalidParameterValue(
                 field='node_count', reason='the field is required')
-        limits = {name: changes.get(name, before[name])
-                  for name in ('min_node_count', 'max_node_count')}
-        limits.pop('node_count', None)
-        if set(limits) & set(changes):
-            _check_counts(changes.get('node_count', before['node_count']),
-                          limits['min_node_count'], limits['max_node_count'])
-            nodegroup_obj.NodeGroup.update(row.uuid, limits)
-            row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
+        limits = {name: changes[name] for name in ('min_node_count',
+                                                   'max_node_count')
+                  if name in changes}
+        _check_counts(changes.get('node_count', before['node_count']),
+                      limits.get('min_node_count', before['min_node_count']),
+                      limits.get('max_node_count', before['max_node_count']))
         if 'node_count' in changes:
-            resize(context, bay, row, changes['node_count'], rollback)
-            pecan.request.rpcapi.bay_update(context, bay)
-            row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
+            # NOTE: the new limits and the new count in one transaction:
+            # a busy cluster refuses both.
+            action = resize(context, bay, row, changes['node_count'],
+                            rollback, kind='nodegroup_update',
+                            limits=limits)
+            pecan.request.rpcapi.action_run(context, action)
+        elif limits:
+            # NOTE: the autoscaler's bounds alone: nothing to build.
+            nodegroup_obj.NodeGroup.update(row.uuid, limits)
+        row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
         pecan.response.status = 202
         return render(row, bay_obj.Bay.record(context, bay.uuid), template)
 
     @pecan.expose()
     def delete(self, cluster_ident, ident, **params):
         params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_api
         collection.refuse_query(params)
         context, bay, template = self._cluster(cluster_ident, 'delete')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
@@ -331,8 +350,9 @@ class NodeGroupsController:
             raise exception.InvalidParameterValue(
                 field='nodegroup', reason='%s is a default node group; it '
                                           'goes with its cluster' % row.name)
-        cluster_api.mark_updating(bay, {}, False, {})
-        nodegroup_obj.NodeGroup.destroy(row.uuid)
-        pecan.request.rpcapi.bay_update(context, bay)
+        action = actions.start(context, bay, 'nodegroup_delete', {
+            'nodegroup': row.uuid, 'name': row.name},
+            nodegroups=[('delete', row.uuid)])
+        pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 204
         return ''

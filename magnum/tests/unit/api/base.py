@@ -28,10 +28,11 @@ class APITestCase(base.TestCase):
         drivers._LOADED['fake'] = self.provisioner
         self.addCleanup(drivers._LOADED.pop, 'fake', None)
         self.casts = []
+        # NOTE: (the kind of the action cast, its bay's uuid)
         self.mock_out(
-            'magnum.conductor.api.ConductorAPI._cast',
-            side_effect=lambda ctx, method, bay: self.casts.append(
-                (method, bay.uuid)), autospec=False)
+            'magnum.conductor.api.ConductorAPI.action_run',
+            side_effect=lambda ctx, action: self.casts.append(
+                (action.kind, action.bay_uuid)), autospec=False)
         self.app = app.load_app()
 
     def mock_out(self, target, **kwargs):

@@ -15,6 +15,7 @@ from magnum.common import kube_auth
 from magnum.common import x509
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor.handlers import certificate as cert_handler
+from magnum.db import actions as db_actions
 from magnum.db import api as db_api
 from magnum.tests.unit.api import base
 from magnum.tests.unit import utils
@@ -40,7 +41,7 @@ class TestCertificates(base.APITestCase):
                               ctx, *a, **k), autospec=False)
         self.baymodel = utils.baymodel(self.context, coe='kubernetes')
         self.bay = utils.bay(self.context, self.baymodel)
-        bay_handler.BayHandler('test-host').bay_create(self.context,
+        bay_handler.BayHandler('test-host').bay_changed(self.context,
                                                        self.bay)
 
     def test_create_makes_a_ca_with_encrypted_keys(self):
@@ -52,7 +53,7 @@ class TestCertificates(base.APITestCase):
     def test_tls_disabled_bay_has_no_ca(self):
         model = utils.baymodel(self.context, name='plain', tls_disabled=True)
         bay = utils.bay(self.context, model, name='plain')
-        bay_handler.BayHandler('test-host').bay_create(self.context, bay)
+        bay_handler.BayHandler('test-host').bay_changed(self.context, bay)
         self.assertIsNone(db_api.get_bay_certificate(bay.uuid))
         response = self.get('/v1/certificates/%s' % bay.uuid)
         self.assertEqual(404, response.status_int)
@@ -130,7 +131,6 @@ class TestCertificates(base.APITestCase):
             self.assertFalse(sign.called)
 
     def test_rotation_of_a_failed_bay_is_409_naming_its_status(self):
-        self.provisioner.can_rotate_certificates = True
         before = db_api.get_bay_certificate(self.bay.uuid)
         db_api.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
         with mock.patch('magnum.conductor.api.ConductorAPI.ca_rotate') as rot:
@@ -147,15 +147,14 @@ class TestCertificates(base.APITestCase):
     def test_rotation_of_a_bay_without_ca_is_404(self):
         model = utils.baymodel(self.context, name='plain', tls_disabled=True)
         bay = utils.bay(self.context, model, name='plain')
-        bay_handler.BayHandler('test-host').bay_create(self.context, bay)
+        bay_handler.BayHandler('test-host').bay_changed(self.context, bay)
         response = self.patch('/v1/certificates/%s' % bay.uuid, None)
         self.assertEqual(404, response.status_int, response.text)
         self.assertIn('no certificate authority', self.fault(response))
 
     def test_rotation_gives_a_new_ca(self):
-        self.provisioner.can_rotate_certificates = True
         pushed = []
-        self.provisioner.rotate_certificates = (
+        self.provisioner.rotate_ca = (
             lambda ctx, bay, model, bundle: pushed.append(bundle))
         before = bay_tls.ca_cert(self.bay.uuid)
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
@@ -167,16 +166,16 @@ class TestCertificates(base.APITestCase):
     def _rotating_by_update(self, answer):
         """The provisioner pushes by an update of the bay (heat's way);
         what it saw of the bay's row while it pushed."""
-        self.provisioner.can_rotate_certificates = True
         self.provisioner.rotates_by_update = True
         seen = []
 
         def push(ctx, bay, model, bundle):
             seen.append(db_api.get_bay_by_uuid_unscoped(bay.uuid))
+            seen.append(db_actions.open_of(bay.uuid))
             if isinstance(answer, Exception):
                 raise answer
             return answer
-        self.provisioner.rotate_certificates = push
+        self.provisioner.rotate_ca = push
         return seen
 
     def test_rotation_by_an_update_leaves_the_bay_updating(self):
@@ -186,14 +185,15 @@ class TestCertificates(base.APITestCase):
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
         self.assertEqual(202, response.status_int, response.text)
         self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
-        # Written before the push, not yet driven: a conductor that dies
-        # in the push leaves an update that the reconciler redoes.
+        # Written before the push, not yet handed over: a conductor that
+        # dies in the push leaves an action that the reconciler redoes.
         self.assertEqual('UPDATE_IN_PROGRESS', seen[0].status)
-        self.assertIsNone(seen[0].driven_at)
+        self.assertEqual(('rotate_ca', 'PENDING'),
+                         (seen[1].kind, seen[1].status))
         row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
         self.assertEqual('UPDATE_IN_PROGRESS', row.status)
         self.assertEqual('Rotating the CA (generation 2).', row.status_reason)
-        self.assertIsNotNone(row.driven_at)
+        self.assertEqual('IN_PROGRESS', db_actions.get(seen[1].uuid).status)
         self.assertIsNone(row.reservation)
         # The rotation is the bay's change now: another one waits for it.
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)

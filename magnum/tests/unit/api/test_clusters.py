@@ -1,5 +1,6 @@
 """/v1/clustertemplates and /v1/clusters: the same rows as the bay era."""
 
+from magnum.db import actions as db_actions
 from magnum.db import api as db_api
 from magnum.tests.unit.api import base
 
@@ -119,7 +120,7 @@ class TestClusterCreate(ClusterTestCase):
         response = self.create(node_count=2)
         self.assertEqual({'uuid'}, set(response.json))
         uuid = response.json['uuid']
-        self.assertEqual([('bay_create', uuid)], self.casts)
+        self.assertEqual([('create', uuid)], self.casts)
         shown = self.get('/v1/clusters/%s' % uuid).json
         self.assertEqual(self.template['uuid'], shown['cluster_template_id'])
         self.assertEqual(60, shown['create_timeout'])
@@ -254,7 +255,7 @@ class TestClusterChanges(ClusterTestCase):
         self.assertEqual(202, response.status_int, response.body)
         self.assertEqual({'uuid': self.uuid}, response.json)
         self.assertEqual(3, self.shown()['node_count'])
-        self.assertEqual([('bay_update', self.uuid)], self.casts)
+        self.assertEqual([('update', self.uuid)], self.casts)
 
     def test_patch_other_field_is_400(self):
         response = self.request('PATCH', '/v1/clusters/%s' % self.uuid,
@@ -270,7 +271,7 @@ class TestClusterChanges(ClusterTestCase):
         shown = self.shown()
         self.assertEqual(4, shown['node_count'])
         self.assertEqual('UPDATE_IN_PROGRESS', shown['status'])
-        self.assertEqual([('bay_update', self.uuid)], self.casts)
+        self.assertEqual([('resize', self.uuid)], self.casts)
 
     def test_resize_needs_version_1_7(self):
         response = self.action(self.uuid, 'resize', {'node_count': 4},
@@ -311,8 +312,11 @@ class TestClusterChanges(ClusterTestCase):
         response = self.action(self.uuid, 'resize', {'node_count': 5},
                                query='?rollback=True')
         self.assertEqual(202, response.status_int, response.body)
-        row = db_api.get_bay_by_uuid_unscoped(self.uuid)
-        self.assertEqual({'node_count': '2'}, row.rollback)
+        action = db_actions.open_of(self.uuid)
+        self.assertEqual('resize', action.kind)
+        self.assertTrue(action.params['rollback'])
+        self.assertEqual({'bay': {'node_count': 2}},
+                         action.params['restore'])
         response = self.action(self.uuid, 'resize', {'node_count': 5},
                                query='?rollback=perhaps')
         self.assertEqual(400, response.status_int)
@@ -347,13 +351,13 @@ class TestClusterChanges(ClusterTestCase):
         response = self.delete('/v1/clusters/%s' % self.uuid)
         self.assertEqual(204, response.status_int)
         self.assertEqual('DELETE_IN_PROGRESS', self.shown()['status'])
-        self.assertEqual([('bay_delete', self.uuid)], self.casts)
+        self.assertEqual([('delete', self.uuid)], self.casts)
 
     def test_credential_rotate_is_202(self):
         response = self.request('PATCH', '/v1/credentials/%s' % self.uuid,
                                 headers=LATEST)
         self.assertEqual(202, response.status_int, response.body)
         self.assertEqual({'uuid': self.uuid}, response.json)
-        self.assertEqual([('bay_update', self.uuid)], self.casts)
+        self.assertEqual([('rotate_credential', self.uuid)], self.casts)
         response = self.request('PATCH', '/v1/credentials/nope')
         self.assertEqual(404, response.status_int)

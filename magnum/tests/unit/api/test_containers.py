@@ -3,7 +3,6 @@ the in-process RPC transport, and an in-memory Docker Engine.
 """
 
 import threading
-import time
 
 from oslo_config import cfg
 import oslo_messaging as messaging
@@ -28,6 +27,20 @@ class ContainerTestCase(base.APITestCase):
         manager = conductor_manager.ConductorManager('test-host')
         manager.containers.engine_for = self.engine
         self.handler = manager.containers
+        # NOTE: a create whose image must be pulled ends on a thread of the
+        # handler's; the tests wait for that thread to finish (an event per
+        # container), not for a clock.
+        self.created = {}
+        pull_and_create = self.handler._pull_and_create
+
+        def pull_and_create_then_tell(engine, container):
+            try:
+                pull_and_create(engine, container)
+            finally:
+                self.created.setdefault(container.uuid,
+                                        threading.Event()).set()
+
+        self.handler._pull_and_create = pull_and_create_then_tell
         server = rpc.get_server(
             messaging.Target(topic=cfg.CONF.conductor.topic,
                              server='test-host'), [manager])
@@ -64,14 +77,12 @@ class ContainerTestCase(base.APITestCase):
     def put(self, path, **kwargs):
         return self.request('PUT', path, **kwargs)
 
-    def wait_for_status(self, uuid, statuses, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.get('/v1/containers/%s' % uuid).json
-            if body['status'] in statuses:
-                return body
-            self.assertLess(time.monotonic(), deadline, body)
-            time.sleep(0.02)
+    def wait_for_create(self, uuid, timeout=5):
+        """The container once its pull-and-create thread has ended."""
+        done = self.created.setdefault(uuid, threading.Event())
+        self.assertTrue(done.wait(timeout),
+                        'container %s is still being created' % uuid)
+        return self.get('/v1/containers/%s' % uuid).json
 
 
 class TestCreate(ContainerTestCase):
@@ -115,7 +126,7 @@ class TestCreate(ContainerTestCase):
         body = self.create(image='alpine:3').json
         self.assertEqual('Creating', body['status'])
         self.engine.pull_gate.set()
-        done = self.wait_for_status(body['uuid'], ('Stopped', 'Error'))
+        done = self.wait_for_create(body['uuid'])
         self.assertEqual('Stopped', done['status'], done)
 
     def test_missing_image_is_error_with_the_engines_message(self):
@@ -123,7 +134,7 @@ class TestCreate(ContainerTestCase):
         body = self.create(image='nosuchimage').json
         self.assertEqual('Creating', body['status'])
         self.engine.pull_gate.set()
-        done = self.wait_for_status(body['uuid'], ('Stopped', 'Error'))
+        done = self.wait_for_create(body['uuid'])
         self.assertEqual('Error', done['status'])
         self.assertIn('pull access denied for nosuchimage',
                       done['status_reason'])
@@ -287,10 +298,18 @@ class TestLife(ContainerTestCase):
                          self.put('/v1/containers/nope/start').status_int)
 
     def test_action_on_a_creating_container_is_409(self):
+        # NOTE: the pull is held, so the row is Creating (and has no engine
+        # id) until the test lets it go; the create ends before the next
+        # test.
+        self.engine.pull_gate.clear()
         uuid = self.create(image='nosuchimage').json['uuid']
-        db_api.update_container(uuid, {'status': 'Creating'})
+        self.addCleanup(self.wait_for_create, uuid)
+        self.addCleanup(self.engine.pull_gate.set)
         response = self.put('/v1/containers/%s/start' % uuid)
-        self.assertIn(response.status_int, (409,))
+        self.assertEqual(409, response.status_int, response.body)
+        self.assertIn('%s is Creating' % uuid, self.fault(response))
+        self.assertIn('wait until it is created', self.fault(response))
+        self.assertNotIn('start', self.engine.calls)
 
     def test_unreachable_engine_on_an_action_is_503(self):
         self.create()

@@ -41,7 +41,7 @@ class TestNodeGroups(test_clusters.ClusterTestCase):
         self.assertEqual('worker', created['role'])
         self.assertFalse(created['is_default'])
         self.assertEqual('CREATE_IN_PROGRESS', created['status'])
-        self.assertEqual([('bay_update', self.uuid)], self.casts)
+        self.assertEqual([('nodegroup_create', self.uuid)], self.casts)
         shown = self.get('/v1/clusters/%s' % self.uuid).json
         self.assertEqual('UPDATE_IN_PROGRESS', shown['status'])
         self.assertEqual('g1', self.ng('GET', '/gpu').json['flavor_id'])
@@ -258,8 +258,15 @@ class TestNodeGroupServers(test_clusters.ClusterTestCase):
         self.casts.clear()
 
     def removal(self, name):
+        """The servers the newest resize of group ``name`` removes."""
+        from magnum.db import actions as db_actions
         from magnum.db import cluster_api
-        return cluster_api.get_nodegroup(self.uuid, name).nodes_to_remove
+        group = cluster_api.get_nodegroup(self.uuid, name)
+        for action in db_actions.list_of(self.uuid):
+            if action.kind == 'resize' and (
+                    action.params['nodegroup'] == group.uuid):
+                return action.params.get('nodes_to_remove')
+        return None
 
     def test_nodes_to_remove_by_name_or_id_are_kept_as_server_ids(self):
         response = self.action(self.uuid, 'resize', {
@@ -307,7 +314,11 @@ class TestNodeGroupServers(test_clusters.ClusterTestCase):
         group = self.ng('GET', '/gpu').json
         self.assertEqual('img-2', group['image_id'])
         self.assertEqual('UPDATE_IN_PROGRESS', group['status'])
-        from magnum.db import api as db_api
-        self.assertEqual({'nodegroup': group['uuid'],
-                          'nodegroup_image': before},
-                         db_api.get_bay_by_uuid_unscoped(self.uuid).rollback)
+        from magnum.db import actions as db_actions
+        action = db_actions.open_of(self.uuid)
+        self.assertEqual(('upgrade', group['uuid'], other['uuid']),
+                         (action.kind, action.params['nodegroup'],
+                          action.params['cluster_template']))
+        self.assertEqual({'nodegroup': {'uuid': group['uuid'],
+                                        'image_id': before}},
+                         action.params['restore'])

@@ -1,4 +1,4 @@
-import time
+import threading
 from unittest import mock
 
 import oslo_messaging as messaging
@@ -19,21 +19,38 @@ class TestConductorAPI(base.TestCase):
         self.use_fake_rpc()
         self.api = conductor_api.ConductorAPI()
         self.bay = utils.bay(self.context, utils.baymodel(self.context))
+        self.action = mock.Mock(uuid='a1', bay_uuid=self.bay.uuid)
 
     def test_changes_are_casts_never_calls(self):
         with mock.patch.object(self.api._client, 'prepare') as prepare:
-            for method in ('bay_create', 'bay_update', 'bay_delete'):
-                getattr(self.api, method)(self.context, self.bay)
-                prepare.return_value.cast.assert_called_with(
-                    self.context, method, bay=self.bay)
+            self.api.action_run(self.context, self.action)
+            prepare.return_value.cast.assert_called_with(
+                self.context, 'action_run', bay_uuid=self.bay.uuid,
+                action_uuid='a1')
             prepare.return_value.call.assert_not_called()
 
     def test_unsendable_cast_is_logged_not_raised(self):
-        """The row is already written; the reconciler finishes the work."""
+        """The row is already written; the reconciler finishes the work.
+
+        The operator is told which message was lost, for which bay, and why.
+        """
         with mock.patch.object(self.api._client, 'prepare') as prepare:
-            prepare.return_value.cast.side_effect = (
-                messaging.MessageDeliveryFailure('broker down'))
-            self.api.bay_create(self.context, self.bay)
+            cast = prepare.return_value.cast
+            cast.side_effect = messaging.MessageDeliveryFailure('broker down')
+            with self.assertLogs('magnum.conductor.api', 'WARNING') as logs:
+                # Nothing is raised: the change was accepted.
+                self.assertIsNone(
+                    self.api.action_run(self.context, self.action))
+        cast.assert_called_once_with(self.context, 'action_run',
+                                     bay_uuid=self.bay.uuid,
+                                     action_uuid='a1')
+        self.assertEqual(1, len(logs.records), logs.output)
+        record = logs.records[0]
+        self.assertEqual('WARNING', record.levelname)
+        self.assertIn('Could not send action_run for bay %s (action a1)'
+                      % self.bay.uuid, record.getMessage())
+        self.assertTrue(record.exc_info, 'no traceback in the log')
+        self.assertIs(messaging.MessageDeliveryFailure, record.exc_info[0])
 
     def test_bay_messages_go_to_the_owner_on_the_ring(self):
         for host in ('c1', 'c2', 'c3'):
@@ -41,7 +58,7 @@ class TestConductorAPI(base.TestCase):
         owner = hash_ring.Ring(['c1', 'c2', 'c3']).owner(self.bay.uuid)
         api = conductor_api.ConductorAPI()
         with mock.patch.object(api._client, 'prepare') as prepare:
-            api.bay_delete(self.context, self.bay)
+            api.action_run(self.context, self.action)
             api.kube_object_list(self.context, 'pod', self.bay.uuid)
         self.assertEqual(
             [mock.call(server=owner, retry=1),
@@ -50,7 +67,7 @@ class TestConductorAPI(base.TestCase):
 
     def test_no_live_conductor_means_the_topic(self):
         with mock.patch.object(self.api._client, 'prepare') as prepare:
-            self.api.bay_create(self.context, self.bay)
+            self.api.action_run(self.context, self.action)
         prepare.assert_called_once_with(server=None, retry=1)
 
     def test_unreadable_ring_means_the_topic(self):
@@ -65,6 +82,7 @@ class TestConductorAPI(base.TestCase):
             db_api.report_service(host, 'magnum-conductor')
         owner = hash_ring.Ring(['c1', 'c2']).owner(self.bay.uuid)
         got = {}
+        delivered = threading.Event()
         servers = []
 
         class Endpoint:
@@ -74,8 +92,9 @@ class TestConductorAPI(base.TestCase):
             def __init__(self, host):
                 self.host = host
 
-            def bay_create(self, context, bay):
-                got[self.host] = bay.uuid
+            def action_run(self, context, bay_uuid, action_uuid):
+                got[self.host] = bay_uuid
+                delivered.set()
 
         for host in ('c1', 'c2'):
             server = rpc.get_server(
@@ -84,12 +103,11 @@ class TestConductorAPI(base.TestCase):
             server.start()
             servers.append(server)
         try:
-            conductor_api.ConductorAPI(topic='ring-test').bay_create(
-                self.context, self.bay)
-            for _ in range(100):
-                if got:
-                    break
-                time.sleep(0.05)
+            conductor_api.ConductorAPI(topic='ring-test').action_run(
+                self.context, self.action)
+            # NOTE: the servers' threads are real: wait for the delivery
+            # itself (bounded), not for a clock.
+            self.assertTrue(delivered.wait(5), 'no server got the cast')
         finally:
             for server in servers:
                 server.stop()

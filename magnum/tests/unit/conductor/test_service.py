@@ -8,6 +8,7 @@ from magnum.conductor import periodic
 from magnum.conductor import service
 from magnum.db import api as db_api
 from magnum.drivers import base as drivers
+from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 from magnum.tests import base
 from magnum.tests.unit import fake_provisioner
@@ -56,7 +57,8 @@ class TestConductorService(base.TestCase):
     def test_cast_reaches_the_handler(self):
         self.start()
         bay = utils.bay(self.context, utils.baymodel(self.context))
-        conductor_api.ConductorAPI().bay_create(self.context, bay)
+        conductor_api.ConductorAPI().action_run(
+            self.context, action_obj.Action.open_of(self.context, bay.uuid))
         self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
             bay.uuid).status == 'CREATE_COMPLETE')
 

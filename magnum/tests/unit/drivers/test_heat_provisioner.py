@@ -10,7 +10,6 @@ import types
 
 import fixtures
 from heatclient import exc as heat_exc
-from oslo_utils import timeutils
 
 from magnum.common import bay_tls
 from magnum.common import context as magnum_context
@@ -60,11 +59,22 @@ class FakeStacks:
         self._stack(ident).stack_status = 'DELETE_IN_PROGRESS'
 
 
+class FakeEvents:
+    """Events by stack id, newest first, as Heat lists them."""
+
+    def __init__(self):
+        self.events = {}
+
+    def list(self, stack_id, **kwargs):
+        return list(self.events.get(stack_id, []))
+
+
 class TestHeatProvisioner(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.heat = types.SimpleNamespace(stacks=FakeStacks())
+        self.heat = types.SimpleNamespace(stacks=FakeStacks(),
+                                          events=FakeEvents())
         for name in ('service_client', 'user_client'):
             self.useFixture(fixtures.MockPatchObject(
                 heat, name, lambda *a: self.heat))
@@ -78,6 +88,20 @@ class TestHeatProvisioner(base.TestCase):
     def _bay(self, **values):
         return utils.bay(self.context, self.model, provisioner='heat',
                          name=values.pop('name', 'b'), **values)
+
+    def poll(self, *bays, status='IN_PROGRESS', **params):
+        """Poll for the bays' current actions (each action's uuid is its
+        bay's, so answers are read by bay); ``status`` PENDING: no
+        conductor has handed them over yet."""
+        items = []
+        for bay in bays:
+            action = types.SimpleNamespace(
+                uuid=bay.uuid, bay_uuid=bay.uuid, kind='update',
+                status=status, params=params,
+                param=lambda name, default=None, p=params: p.get(
+                    name, default))
+            items.append((bay, self.model, action))
+        return self.provisioner.poll(self.admin, items)
 
     def _created(self, bay):
         state = self.provisioner.create(self.context, bay, self.model)
@@ -134,8 +158,7 @@ class TestHeatProvisioner(base.TestCase):
         for bay in bays:
             self._created(bay)
         self.heat.stacks.calls.clear()
-        states = self.provisioner.poll(self.admin,
-                                       [(b, self.model) for b in bays])
+        states = self.poll(*bays)
         self.assertEqual({}, states)  # all still in progress
         self.assertEqual(['list'],
                          [c[0] for c in self.heat.stacks.calls])
@@ -147,7 +170,7 @@ class TestHeatProvisioner(base.TestCase):
         stack = self._created(bay)
         stack.stack_status = 'CREATE_FAILED'
         stack.stack_status_reason = 'Resource CREATE failed: Boom: x'
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertEqual(bay_obj.CREATE_FAILED, state.status)
         self.assertEqual('Resource CREATE failed: Boom: x',
@@ -168,7 +191,7 @@ class TestHeatProvisioner(base.TestCase):
             {'output_key': 'node_addresses', 'output_value': [None]},
             {'output_key': 'master_servers', 'output_value': [server]},
             {'output_key': 'node_servers', 'output_value': []}]
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertEqual('https://172.24.4.5:6443', state.api_address)
         self.assertEqual(['172.24.4.5'], state.master_addresses)
@@ -191,8 +214,7 @@ class TestHeatProvisioner(base.TestCase):
             return get(ident, **kwargs)
 
         self.heat.stacks.get = get_or_fail
-        states = self.provisioner.poll(self.admin,
-                                       [(b, self.model) for b in bays])
+        states = self.poll(*bays)
         self.assertEqual({b.uuid for b in bays} - {bays[3].uuid},
                          set(states))
         self.assertTrue(all(s.status == 'CREATE_COMPLETE'
@@ -203,13 +225,12 @@ class TestHeatProvisioner(base.TestCase):
         stack = self._created(bay)
         stack.stack_status = 'CREATE_COMPLETE'
         bay.status = bay_obj.UPDATE_IN_PROGRESS
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertTrue(state.redo)
         # Heat busy with an earlier action: wait for it.
         stack.stack_status = 'CREATE_IN_PROGRESS'
-        self.assertEqual({}, self.provisioner.poll(
-            self.admin, [(bay, self.model)]))
+        self.assertEqual({}, self.poll(bay))
 
     def test_an_update_no_conductor_sent_yet_is_not_the_last_ones_end(self):
         """The API wrote UPDATE_IN_PROGRESS; its message is not yet with a
@@ -220,18 +241,14 @@ class TestHeatProvisioner(base.TestCase):
         for earlier in ('UPDATE_COMPLETE', 'UPDATE_FAILED',
                         'ROLLBACK_COMPLETE'):
             stack.stack_status = earlier
-            state = self.provisioner.poll(self.admin, [(bay, self.model)])[
-                bay.uuid]
+            state = self.poll(bay, status='PENDING')[bay.uuid]
             self.assertTrue(state.redo, earlier)
             self.assertIsNone(state.status, earlier)
         stack.stack_status = 'UPDATE_IN_PROGRESS'
-        self.assertEqual({}, self.provisioner.poll(
-            self.admin, [(bay, self.model)]))
-        # Sent by a conductor: the stack's outcome is the update's.
-        bay.driven_at = timeutils.utcnow()
+        self.assertEqual({}, self.poll(bay, status='PENDING'))
+        # Handed over by a conductor: the stack's outcome is the update's.
         stack.stack_status = 'UPDATE_COMPLETE'
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
-            bay.uuid]
+        state = self.poll(bay)[bay.uuid]
         self.assertEqual(bay_obj.UPDATE_COMPLETE, state.status)
 
     def test_stack_gone_ends_a_delete_and_fails_anything_else(self):
@@ -239,11 +256,11 @@ class TestHeatProvisioner(base.TestCase):
         self._created(bay)
         self.heat.stacks.stacks.clear()
         bay.status = bay_obj.DELETE_IN_PROGRESS
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertEqual(bay_obj.DELETE_COMPLETE, state.status)
         bay.status = bay_obj.UPDATE_IN_PROGRESS
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
         self.assertIn('gone from Heat', state.status_reason)
@@ -279,8 +296,8 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual('img', sent['parameters']['image'])
         self.assertIn('cluster', sent['template']['resources'])
         self.assertTrue(sent['disable_rollback'])  # no ?rollback=True
-        bay.rollback = {'node_count': '1'}
-        self.provisioner.update(self.context, bay, self.model)
+        self.provisioner.update(self.context, bay, self.model,
+                                rollback=True)
         self.assertFalse(calls[1]['disable_rollback'])
 
     def test_updates_carry_the_current_certificates(self):
@@ -294,16 +311,16 @@ class TestHeatProvisioner(base.TestCase):
         calls = []
         self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
         bundle = bay_tls.rotate(bay, self.model)
-        bay.rollback = {'node_count': '1'}
         self.assertTrue(self.provisioner.rotates_by_update)
-        state = self.provisioner.rotate_certificates(
+        state = self.provisioner.rotate_ca(
             self.context, bay, self.model, bundle)
         self.assertIsNone(state.status)
         sent = calls[0]
         self.assertTrue(sent['disable_rollback'])
         for name in ('ca_cert', 'server_cert', 'server_key', 'ca_key'):
             self.assertEqual(getattr(bundle, name), sent['parameters'][name])
-        self.provisioner.update(self.context, bay, self.model)
+        self.provisioner.update(self.context, bay, self.model,
+                                rollback=True)
         self.assertEqual(bundle.server_key,
                          calls[1]['parameters']['server_key'])
         self.assertFalse(calls[1]['disable_rollback'])
@@ -312,21 +329,33 @@ class TestHeatProvisioner(base.TestCase):
         bay = self._bay()
         stack = self._created(bay)
         bay.status = bay_obj.UPDATE_IN_PROGRESS
-        bay.driven_at = timeutils.utcnow()
-        bay.rollback = {'node_count': '1'}
         stack.stack_status = 'ROLLBACK_IN_PROGRESS'
-        self.assertEqual({}, self.provisioner.poll(self.admin,
-                                                   [(bay, self.model)]))
+        self.assertEqual({}, self.poll(bay, rollback=True))
         stack.stack_status = 'ROLLBACK_COMPLETE'
         stack.stack_status_reason = 'Stack ROLLBACK completed successfully'
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
-            bay.uuid]
+        state = self.poll(bay, rollback=True)[bay.uuid]
         self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
         self.assertEqual('Stack ROLLBACK completed successfully',
                          state.status_reason)
+        # With the failure in the stack's events: Heat's reason for it.
+        self.heat.events.events[stack.id] = [
+            types.SimpleNamespace(
+                resource_name=stack.stack_name,
+                resource_status='ROLLBACK_COMPLETE',
+                resource_status_reason='Stack ROLLBACK completed'),
+            types.SimpleNamespace(
+                resource_name='node-0', resource_status='CREATE_FAILED',
+                resource_status_reason='a resource of its own'),
+            types.SimpleNamespace(
+                resource_name=stack.stack_name,
+                resource_status='UPDATE_FAILED',
+                resource_status_reason='Resource CREATE failed: no '
+                                       'capacity')]
+        state = self.poll(bay, rollback=True)[bay.uuid]
+        self.assertEqual('Resource CREATE failed: no capacity',
+                         state.status_reason)
         # A rollback of an earlier update: this one never reached Heat.
-        bay.rollback = None
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertTrue(state.redo)
 
@@ -350,15 +379,16 @@ class TestHeatProvisioner(base.TestCase):
         bay = self._bay()
         stack = self._created(bay)
         stack.stack_status = 'CREATE_COMPLETE'
-        cluster_api.create_nodegroup(self.context, {
+        group = cluster_api.create_nodegroup(self.context, {
             'name': 'gpu', 'cluster_id': bay.uuid,
             'project_id': bay.project_id, 'role': 'worker',
             'is_default': False, 'node_count': 3, 'min_node_count': 0,
             'flavor_id': 'g1', 'image_id': 'img', 'docker_volume_size': 7,
-            'nodes_to_remove': ['s-9'], 'status': 'CREATE_IN_PROGRESS'})
+            'status': 'UPDATE_IN_PROGRESS'})
         calls = []
         self.heat.stacks.update = lambda ident, **kw: calls.append(kw)
-        self.provisioner.update(self.context, bay, self.model)
+        self.provisioner.resize(self.context, bay, self.model, group, 3,
+                                ['s-9'])
         cluster = json.loads(calls[0]['files'][heat._CLUSTER_URL])
         gpu = cluster['resources']['nodegroup-gpu']['properties']
         self.assertEqual(3, gpu['count'])
@@ -380,7 +410,7 @@ class TestHeatProvisioner(base.TestCase):
             {'output_key': 'node_servers', 'output_value': []},
             {'output_key': 'nodegroup_servers',
              'output_value': {'gpu': [server]}}]
-        state = self.provisioner.poll(self.admin, [(bay, self.model)])[
+        state = self.poll(bay)[
             bay.uuid]
         self.assertEqual([('s7', 'gpu', ['10.0.0.7', '172.24.4.7'])],
                          [(n['server_id'], n['nodegroup'], n['addresses'])

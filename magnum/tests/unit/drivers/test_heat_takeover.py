@@ -10,6 +10,7 @@ import fixtures
 from magnum.common import context as magnum_context
 from magnum.drivers import heat
 from magnum.drivers.heat import definition
+from magnum.objects import action as action_obj
 from magnum.tests import base
 from magnum.tests.unit.drivers import test_heat_provisioner
 from magnum.tests.unit import utils
@@ -35,6 +36,15 @@ class TestTakeOver(base.TestCase):
         return utils.bay(self.context, self.model, provisioner='heat',
                          name=name)
 
+    def poll(self, *bays):
+        """Poll for the bays' create actions, as the reconciler does."""
+        items = [(bay, self.model, action_obj.Action.open_of(
+            self.context, bay.uuid)) for bay in bays]
+        answers = self.provisioner.poll(self.admin, items)
+        # NOTE: read by bay, as each bay has one action open.
+        return {action.bay_uuid: answers[action.uuid]
+                for _, _, action in items if action.uuid in answers}
+
     def _created(self, bay):
         state = self.provisioner.create(self.context, bay, self.model)
         bay.stack_id = state.stack_id
@@ -45,14 +55,14 @@ class TestTakeOver(base.TestCase):
         bay = self._bay(name='died-mid-create')
         stack = self._created(bay)
         bay.stack_id = None
-        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        states = self.poll(bay)
         self.assertEqual(stack.id, states[bay.uuid].stack_id)
         self.assertFalse(states[bay.uuid].redo)
         self.assertEqual(definition.stack_name(bay), stack.stack_name)
 
     def test_create_that_never_reached_heat_is_redone(self):
         bay = self._bay(name='lost-cast')
-        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        states = self.poll(bay)
         self.assertTrue(states[bay.uuid].redo)
         self.assertIsNone(states[bay.uuid].stack_id)
         # Redone: one stack; done again (a late message): still one.
@@ -76,7 +86,7 @@ class TestTakeOver(base.TestCase):
         own = self._created(bay)
         late = self._second_stack(bay, '2026-01-01T00:00:09Z')
         self.heat.stacks.calls.clear()
-        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        states = self.poll(bay)
         self.assertEqual([('list',), ('delete', late)],
                          [c[:1] if c[0] == 'list' else c
                           for c in self.heat.stacks.calls])
@@ -84,17 +94,17 @@ class TestTakeOver(base.TestCase):
         self.assertEqual({}, states)
         # Once deleting, it is left alone.
         self.heat.stacks.calls.clear()
-        self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.poll(bay)
         self.assertEqual(['list'], [c[0] for c in self.heat.stacks.calls])
 
     def test_unrecorded_bay_with_two_stacks_adopts_the_oldest(self):
         bay = self._bay(name='raced-unrecorded')
         newer = self._second_stack(bay, '2026-01-01T00:00:09Z')
         older = self._second_stack(bay, '2026-01-01T00:00:01Z')
-        states = self.provisioner.poll(self.admin, [(bay, self.model)])
+        states = self.poll(bay)
         self.assertEqual(older, states[bay.uuid].stack_id)
         bay.stack_id = older
-        self.provisioner.poll(self.admin, [(bay, self.model)])
+        self.poll(bay)
         self.assertEqual('DELETE_IN_PROGRESS',
                          self.heat.stacks.stacks[newer].stack_status)
         self.assertEqual('CREATE_IN_PROGRESS',
@@ -104,6 +114,5 @@ class TestTakeOver(base.TestCase):
         first, second = self._bay(name='same'), self._bay(name='same')
         self._created(first)
         self._created(second)
-        self.provisioner.poll(self.admin, [(first, self.model),
-                                           (second, self.model)])
+        self.poll(first, second)
         self.assertNotIn('delete', [c[0] for c in self.heat.stacks.calls])

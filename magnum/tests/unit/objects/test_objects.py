@@ -10,7 +10,8 @@ objects.register_all()
 # object's VERSION (and teach obj_make_compatible the old shape), then
 # update the hash here: conductors and APIs of two releases share RPC.
 EXPECTED = {
-    'Bay': '1.2-581b7970298cfec13750c8ac168130f8',
+    'Action': '1.0-6e113051bc4f9ac75df3576927c0962c',
+    'Bay': '1.3-5bd88b2e346e0c3c750196b7fa24c528',
     'BayModel': '1.1-b335c8a8103a4ea87732140ecc009760',
     'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',

@@ -1,0 +1,247 @@
+"""The action protocol: how a change to a bay starts and how it ends.
+
+Start (the API, ``start``): the provisioner is asked whether it can do
+the action at all (a 400 naming the action and the provisioner
+otherwise); then the action (PENDING), the bay's ``*_IN_PROGRESS`` status
+and the node-group rows the change adds, changes or removes are written in
+one transaction, which a busy or locked bay refuses whole (409). The
+caller then casts the action's uuid to the bay's conductor.
+
+End (the conductor, ``record``, under the bay's lock): each answer of the
+provisioner is written with the action's progress in one transaction. The
+first answer makes a PENDING action IN_PROGRESS (the provisioner has it);
+an answer with a finished status ends it COMPLETE, FAILED or, when the
+change asked ``?rollback=True`` and failed, ROLLED_BACK: what the action
+changed (``params['restore']``) is written back, so the cluster shows what
+it really runs.
+
+``params`` by kind (what was asked, with its types)::
+
+    update            node_count
+    resize            nodegroup (uuid), node_count, nodes_to_remove
+    upgrade           cluster_template (uuid), nodegroup, max_batch_size
+    nodegroup_create  nodegroup
+    nodegroup_update  nodegroup, node_count
+    nodegroup_delete  nodegroup, name
+    any of these      rollback (bool), restore {'bay': {field: value},
+                      'nodegroup': {'uuid': ..., field: value}}
+"""
+
+from oslo_log import log as logging
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+
+from magnum.common import exception
+from magnum.common import provisioning
+from magnum.db import actions as db_actions
+from magnum.lifecycle import audit
+from magnum.objects import action as action_obj
+from magnum.objects import node as node_obj
+from magnum.objects import nodegroup as nodegroup_obj
+from magnum.objects import states
+
+LOG = logging.getLogger(__name__)
+
+# Where each kind may start from (the bay's statuses).
+_STARTS_FROM = dict({kind: states.UPDATABLE for kind in action_obj.KINDS},
+                    delete=states.DELETABLE,
+                    rotate_ca=states.CA_ROTATABLE)
+
+
+def start(context, bay, kind, params=None, changes=None, nodegroups=(),
+          rollback=False, restore=None, moves_bay=True):
+    """Record an action of ``kind`` on ``bay`` and make its change, at
+    once; returns the Action (``bay`` is refreshed).
+
+    ``changes``: the bay's fields the action sets (a new node_count...);
+    ``nodegroups``: the node-group rows it adds, changes or removes
+    (magnum.db.actions); ``rollback``: undo the change if it fails,
+    writing back ``restore`` ({'bay': {...}, 'nodegroup': {'uuid': ...,
+    ...}}); ``moves_bay``: False for an action that leaves the bay's status
+    as it is (a CA rotation done inside one call).
+    """
+    provisioning.check_action(bay, kind)
+    params = {k: v for k, v in (params or {}).items() if v is not None}
+    if rollback:
+        params['rollback'] = True
+        if restore:
+            params['restore'] = restore
+    values = dict(changes or {})
+    if moves_bay:
+        values.update(status=states.in_progress(action_obj.OPERATION[kind]),
+                      status_reason=None)
+    row, bay_row = db_actions.start(context, bay.uuid, kind, params, values,
+                                    _STARTS_FROM[kind], nodegroups)
+    bay._refresh(bay_row)
+    action = action_obj.Action.from_row(context, row)
+    audit.notify(context, action, audit.START)
+    return action
+
+
+def create(context, bay):
+    """Insert the new ``bay`` with its create action, within the quota, in
+    one transaction; returns the Action."""
+    values = {'uuid': uuidutils.generate_uuid(), 'kind': action_obj.CREATE,
+              'params': {}, 'status': action_obj.PENDING,
+              'request_id': context.request_id,
+              'project_id': context.project_id, 'user_id': context.user_id}
+    bay.create(context, action=values)
+    action = action_obj.Action.get(context, values['uuid'])
+    audit.notify(context, action, audit.START)
+    return action
+
+
+def delete(context, bay):
+    """Start deleting ``bay``; a bay already being deleted keeps its
+    delete, which is returned again (its message may have been lost), or
+    None if it has none."""
+    if bay.status == states.DELETE_IN_PROGRESS:
+        current = action_obj.Action.open_of(context, bay.uuid)
+        if current is None or current.kind != action_obj.DELETE:
+            return None
+        return current
+    return start(context, bay, action_obj.DELETE)
+
+
+def record(context, host, bay, action, state):
+    """Write the provisioner's answer ``state`` about ``action`` while
+    ``host`` holds ``bay``; the bay's lock is given back in the same
+    UPDATE. Returns True when the action ended.
+    """
+    if state.status == states.DELETE_COMPLETE:
+        _end(action, states.DELETE_COMPLETE, state.status_reason)
+        bay.destroy(holder=host)
+        LOG.info('Bay %s deleted', bay.uuid)
+        audit.notify(context, action, audit.END)
+        return True
+    changes = state.changes()
+    changes.pop('redo', None)
+    nodes = changes.pop('nodes', None)
+    if nodes is not None:
+        node_obj.Node.replace_for_bay(bay.uuid, nodes)
+    _record_addresses(bay.uuid, changes.pop('nodegroup_addresses', None))
+    for name, value in changes.items():
+        setattr(bay, name, value)
+    values, groups = {}, []
+    if action.status == action_obj.PENDING:
+        values.update(status=action_obj.IN_PROGRESS, conductor=host,
+                      started_at=timeutils.utcnow())
+    ended = states.is_finished(state.status)
+    if ended:
+        rolled_back = False
+        if states.is_failed(state.status) and action.param('rollback'):
+            restored, groups = _restore(bay, action)
+            bay.status_reason = '%s (rolled back: %s)' % (
+                state.status_reason or 'The update failed',
+                ', '.join('%s=%s' % item for item in sorted(
+                    restored.items())))
+            rolled_back = True
+            LOG.info('Bay %s: %s failed, rolled back %s', bay.uuid,
+                     action.kind, restored)
+        groups += _nodegroup_outcome(action, state.status, rolled_back)
+        values.update(status=action_obj.end_status(state.status,
+                                                   rolled_back),
+                      status_reason=bay.status_reason,
+                      finished_at=timeutils.utcnow())
+    bay.reservation = None
+    bay.save_with_action(action.uuid, values, groups, holder=host)
+    for name, value in values.items():
+        setattr(action, name, value)
+    if state.status:
+        LOG.info('Bay %s is %s (action %s %s)', bay.uuid, state.status,
+                 action.kind, action.status)
+    if ended:
+        audit.notify(context, action, audit.END)
+    return ended
+
+
+def fail(context, host, bay, action, reason):
+    """End ``action`` FAILED without moving its bay (an action whose bay
+    kept its status, or one that can no longer run)."""
+    values = {'status': action_obj.FAILED, 'status_reason': reason,
+              'finished_at': timeutils.utcnow()}
+    if action.status == action_obj.PENDING:
+        values.update(conductor=host, started_at=values['finished_at'])
+    db_actions.update(action.uuid, values)
+    for name, value in values.items():
+        setattr(action, name, value)
+    audit.notify(context, action, audit.END)
+
+
+def complete(context, host, action):
+    """End ``action`` COMPLETE without moving its bay (a CA rotation done
+    inside one call)."""
+    now = timeutils.utcnow()
+    values = {'status': action_obj.COMPLETE, 'finished_at': now}
+    if action.status == action_obj.PENDING:
+        values.update(conductor=host, started_at=now)
+    db_actions.update(action.uuid, values)
+    for name, value in values.items():
+        setattr(action, name, value)
+    audit.notify(context, action, audit.END)
+
+
+def _end(action, status, reason):
+    now = timeutils.utcnow()
+    action.status = action_obj.end_status(status)
+    action.status_reason = reason
+    action.finished_at = now
+    action.started_at = action.started_at or now
+
+
+def _restore(bay, action):
+    """What a failed ``action`` asked with ?rollback=True changed, written
+    back: ({what: value restored}, node-group changes)."""
+    restore = action.param('restore') or {}
+    restored, groups = {}, []
+    if action.kind == action_obj.NODEGROUP_CREATE:
+        # NOTE: Heat removed the group's resource group with its rollback;
+        # so does Magnum with its row.
+        uuid = action.param('nodegroup')
+        try:
+            row = nodegroup_obj.NodeGroup.record(bay.uuid, uuid)
+        except exception.NodeGroupNotFound:
+            row = None
+        if row is not None:
+            groups.append(('delete', row.uuid))
+            restored['nodegroup %s' % row.name] = 'removed'
+    group = restore.get('nodegroup')
+    if group:
+        values = {k: v for k, v in group.items() if k != 'uuid'}
+        groups.append(('update', group['uuid'], values))
+        for name, value in values.items():
+            restored['nodegroup %s %s' % (group['uuid'], name)] = value
+    for name, value in (restore.get('bay') or {}).items():
+        setattr(bay, name, value)
+        restored[name] = value
+    return restored, groups
+
+
+def _nodegroup_outcome(action, bay_status, rolled_back):
+    """The node group the action was about ends its own status with its
+    bay's outcome (a new group CREATE_..., a changed one UPDATE_...)."""
+    uuid = action.param('nodegroup')
+    if not uuid or action.kind == action_obj.NODEGROUP_DELETE:
+        return []
+    if rolled_back and action.kind == action_obj.NODEGROUP_CREATE:
+        return []   # removed by the rollback
+    try:
+        row = nodegroup_obj.NodeGroup.record(action.bay_uuid, uuid)
+    except exception.NodeGroupNotFound:
+        return []
+    if row.is_default or not row.status or not states.is_busy(row.status):
+        return []
+    return [('update', row.uuid,
+             {'status': states.same_outcome(row.status, bay_status)})]
+
+
+def _record_addresses(bay_uuid, addresses):
+    """The public addresses of each node group's servers ({name: list}),
+    as the provisioner reports them; the default groups show the bay's."""
+    if not addresses:
+        return
+    for row in nodegroup_obj.NodeGroup.all_of(bay_uuid):
+        if not row.is_default and row.name in addresses and (
+                row.node_addresses != addresses[row.name]):
+            nodegroup_obj.NodeGroup.update(
+                row.uuid, {'node_addresses': addresses[row.name]})
