@@ -22,18 +22,15 @@ import copy
 import functools
 import json
 
-from heatclient import client as heat_client
 from heatclient.common import template_utils
 from heatclient.common import utils as heat_utils
 from heatclient import exc as heat_exc
-from keystoneauth1.identity import v3
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from magnum.common import bay_tls
-from magnum.common import exception
 from magnum.drivers import base
+from magnum.drivers.heat import clients
 from magnum.drivers.heat import definition
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
@@ -69,55 +66,6 @@ def _shipped_templates():
     templates as JSON), read once a process."""
     return template_utils.get_template_contents(
         template_file=definition.TEMPLATE)
-
-
-@functools.lru_cache(maxsize=1)
-def _service_auth():
-    auth = ks_loading.load_auth_from_conf_options(CONF, 'heat')
-    if auth is None:
-        raise exception.ProvisionerError(
-            reason='the heat provisioner needs service credentials in the '
-                   '[heat] section of magnum.conf (auth_type, auth_url, ...)')
-    return auth
-
-
-def _session(auth):
-    return ks_loading.load_session_from_conf_options(CONF, 'heat', auth=auth)
-
-
-def _client(session, endpoint_override=None):
-    return heat_client.Client(
-        '1', session=session, service_type='orchestration',
-        interface=CONF.heat.interface, region_name=CONF.heat.region_name,
-        endpoint_override=endpoint_override)
-
-
-def service_client(project_id=None):
-    """A Heat client with Magnum's own (admin) credentials.
-
-    With ``project_id``, its URLs name that project, as Heat wants for an
-    admin to update or delete another project's stack (it finds such a
-    stack by id alone only to show it).
-    """
-    session = _session(_service_auth())
-    endpoint = None
-    if project_id:
-        endpoint = session.get_endpoint(
-            service_type='orchestration', interface=CONF.heat.interface,
-            region_name=CONF.heat.region_name)
-        endpoint = '%s/%s' % (endpoint.rstrip('/').rsplit('/', 1)[0],
-                              project_id)
-    return _client(session, endpoint)
-
-
-def user_client(context):
-    """A Heat client acting as the user behind ``context``, or None."""
-    if not context.auth_token or not context.project_id:
-        return None
-    auth = v3.Token(auth_url=_service_auth().auth_url,
-                    token=context.auth_token,
-                    project_id=context.project_id)
-    return _client(_session(auth))
 
 
 def _created_at(stack):
@@ -303,7 +251,7 @@ class HeatProvisioner(base.Provisioner):
 
     def poll(self, context, items):
         """One paginated list of Magnum's stacks answers for every bay."""
-        client = service_client()
+        client = clients.service_client()
         stacks = {s.id: s for s in client.stacks.list(
             global_tenant=True, tags=CONF.heat.stack_tag)}
         by_name = collections.defaultdict(list)
@@ -484,7 +432,8 @@ class HeatProvisioner(base.Provisioner):
                         'it (its own is %s)', bay.uuid, stack.id,
                         bay.stack_id)
             try:
-                service_client(bay.project_id).stacks.delete(stack.id)
+                clients.service_client(bay.project_id).stacks.delete(
+                    stack.id)
             except heat_exc.HTTPNotFound:
                 pass
             except heat_exc.HTTPException as e:
@@ -501,10 +450,10 @@ class HeatProvisioner(base.Provisioner):
         work after the user's token is gone).
         """
         if context.project_id == bay.project_id:
-            client = user_client(context)
+            client = clients.user_client(context)
             if client is not None:
                 return client
-        return service_client(bay.project_id)
+        return clients.service_client(bay.project_id)
 
     @staticmethod
     def _find_by_name(client, bay):

@@ -14,6 +14,7 @@ from heatclient import exc as heat_exc
 from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.drivers import heat
+from magnum.drivers.heat import clients as heat_clients
 from magnum.objects import bay as bay_obj
 from magnum.tests import base
 from magnum.tests.unit import utils
@@ -77,7 +78,7 @@ class TestHeatProvisioner(base.TestCase):
                                           events=FakeEvents())
         for name in ('service_client', 'user_client'):
             self.useFixture(fixtures.MockPatchObject(
-                heat, name, lambda *a: self.heat))
+                heat_clients, name, lambda *a: self.heat))
         self.provisioner = heat.HeatProvisioner()
         self.model = utils.baymodel(
             self.context, coe='kubernetes', image_id='img',

@@ -9,6 +9,7 @@ import fixtures
 
 from magnum.common import context as magnum_context
 from magnum.drivers import heat
+from magnum.drivers.heat import clients as heat_clients
 from magnum.drivers.heat import definition
 from magnum.objects import action as action_obj
 from magnum.tests import base
@@ -24,7 +25,7 @@ class TestTakeOver(base.TestCase):
             stacks=test_heat_provisioner.FakeStacks())
         for name in ('service_client', 'user_client'):
             self.useFixture(fixtures.MockPatchObject(
-                heat, name, lambda *a: self.heat))
+                heat_clients, name, lambda *a: self.heat))
         self.provisioner = heat.HeatProvisioner()
         self.model = utils.baymodel(
             self.context, coe='docker', image_id='img', flavor_id='m1',
