@@ -115,6 +115,22 @@ class ActionUnsupported(Invalid):
                'provisioner of bay %(bay)s.')
 
 
+class IdempotencyKeyTaken(Conflict):
+    message = ('Idempotency-Key %(key)s was just used by another request of '
+               'this project.')
+
+
+class IdempotencyKeyReused(Conflict):
+    message = ('Idempotency-Key %(key)s was used by this project for another '
+               'request (it made bay %(bay)s); send a new key for a new '
+               'request.')
+
+
+class IdempotencyKeyGone(Conflict):
+    message = ('Idempotency-Key %(key)s made bay %(bay)s, which is gone; send '
+               'a new key for a new request.')
+
+
 class NodeNotFound(NotFound):
     message = 'Node %(node)s could not be found.'
 

@@ -16,6 +16,12 @@ opts = [
                     'use threads and keep connections alive.'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='The most items a collection returns in one response.'),
+    cfg.IntOpt('idempotency_window', default=86400, min=0,
+               help='Seconds during which a cluster or bay create repeated '
+                    'with the same Idempotency-Key header by the same '
+                    'project answers with the bay the first request made '
+                    'instead of creating another. 0 turns the header off '
+                    '(it is then ignored).'),
     cfg.StrOpt('api_paste_config', default='api-paste.ini',
                help='The paste configuration file of the API pipeline, '
                     'looked up next to the configuration files, then in '

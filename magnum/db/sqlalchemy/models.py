@@ -344,3 +344,27 @@ class Action(Base):
     conductor = sa.Column(sa.String(255))
     started_at = sa.Column(sa.DateTime)
     finished_at = sa.Column(sa.DateTime)
+
+
+class IdempotencyKey(Base):
+    """The bay a create with an ``Idempotency-Key`` header made (0009).
+
+    One row a project and key: a repeated create finds it and answers with
+    its bay; ``digest`` (SHA-256 of the request's path and body) tells a
+    repeat from another request under the same key. Inserted in the
+    transaction of the bay's insert, so two creates racing with one key
+    make one bay. A row older than ``[api] idempotency_window`` is
+    replaced by the next create with its key.
+    """
+
+    __tablename__ = 'idempotency_key'
+    __table_args__ = _mysql_table_args(
+        sa.UniqueConstraint('project_id', 'key',
+                            name='uniq_idempotency_key0project_id0key'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    key = sa.Column(sa.String(255), nullable=False)
+    digest = sa.Column(sa.String(64), nullable=False)
+    bay_uuid = sa.Column(sa.String(36), nullable=False)
