@@ -8,7 +8,6 @@ provisioner's answer, the action's progress and the node groups' outcome,
 under the bay's reservation, in one transaction too.
 """
 
-from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -30,11 +29,9 @@ def _nodegroup_changes(session, changes):
         verb = change[0]
         if verb == 'insert':
             values = dict(change[1], created_at=now)
-            try:
-                session.execute(sa.insert(NODEGROUP).values(**values))
-            except db_exc.DBDuplicateEntry:
-                raise exception.NodeGroupAlreadyExists(
-                    cluster=values['cluster_id'], name=values['name'])
+            api.insert(session, NODEGROUP, values,
+                       duplicate=lambda: exception.NodeGroupAlreadyExists(
+                           cluster=values['cluster_id'], name=values['name']))
         elif verb == 'update':
             result = session.execute(sa.update(NODEGROUP).where(
                 NODEGROUP.c.uuid == change[1]).values(
@@ -111,12 +108,8 @@ def update(uuid, values):
 
 
 def get(uuid):
-    with api.reader() as session:
-        row = session.execute(sa.select(ACTION).where(
-            ACTION.c.uuid == uuid)).first()
-    if row is None:
-        raise exception.ActionNotFound(action=uuid)
-    return row
+    return api.get_by_key(ACTION, uuid,
+                          lambda: exception.ActionNotFound(action=uuid))
 
 
 def get_of(bay_uuid, uuid):

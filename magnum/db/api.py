@@ -96,23 +96,26 @@ def _lookup_statement(table, by_uuid, scoped, public):
     return stmt.limit(2)
 
 
-def _get_one(session, context, table, ident, not_found, resource,
-             public=False):
-    """A row by UUID or by name; a name shared by several rows is a 409."""
-    if '\x00' in ident or not ident.isprintable():
-        raise not_found  # no row is named so; some databases would choke
-    by_uuid = uuidutils.is_uuid_like(ident)
-    scoped = not _sees_all(context, by_uuid)
-    stmt = _lookup_statement(table, by_uuid, scoped, public)
-    params = {'ident': ident}
-    if scoped:
-        params['project_id'] = context.project_id
-    rows = session.execute(stmt, params).all()
-    if not rows:
-        raise not_found
-    if len(rows) > 1:
-        raise exception.AmbiguousName(resource=resource, name=ident)
-    return rows[0]
+def get_one(context, table, ident, not_found, resource, public=False):
+    """A row the caller may see, by UUID or by name; a name shared by
+    several rows is a 409. ``not_found`` makes the exception raised when no
+    row matches.
+    """
+    with reader() as session:
+        if '\x00' in ident or not ident.isprintable():
+            raise not_found()  # no row is named so; some databases choke
+        by_uuid = uuidutils.is_uuid_like(ident)
+        scoped = not _sees_all(context, by_uuid)
+        stmt = _lookup_statement(table, by_uuid, scoped, public)
+        params = {'ident': ident}
+        if scoped:
+            params['project_id'] = context.project_id
+        rows = session.execute(stmt, params).all()
+        if not rows:
+            raise not_found()
+        if len(rows) > 1:
+            raise exception.AmbiguousName(resource=resource, name=ident)
+        return rows[0]
 
 
 @functools.lru_cache(maxsize=None)
@@ -162,11 +165,13 @@ def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
     return stmt
 
 
-def _paginate(session, context, table, limit, marker, sort_key, sort_dir,
-              public=False, scoped=True):
-    """A page of the rows the caller may see, after ``marker`` (a row)."""
+def paginate(session, context, table, limit, marker, sort_key, sort_dir,
+             public=False, scoped=True, equal=None):
+    """A page of the rows the caller may see, after ``marker`` (a row);
+    ``equal`` ({column: value}) narrows it to the rows with those values.
+    """
     scoped = scoped and not _sees_all(context)
-    params = {}
+    params = dict(equal or {})
     if scoped:
         params['project_id'] = context.project_id
     marker_kind = None
@@ -178,6 +183,8 @@ def _paginate(session, context, table, limit, marker, sort_key, sort_dir,
         params['limit'] = limit
     stmt = _page_statement(table, scoped, public, sort_key, sort_dir,
                            marker_kind, limit is not None)
+    for name in equal or ():
+        stmt = stmt.where(table.c[name] == sa.bindparam(name))
     return session.execute(stmt, params).all()
 
 
@@ -197,7 +204,19 @@ def _marker_row(session, context, table, marker, resource, public=False):
     return row
 
 
-def _new_row_values(context, values):
+def list_page(context, table, resource, limit, marker, sort_key, sort_dir,
+              public=False, equal=None):
+    """A page of the rows the caller may see, after the one whose UUID is
+    ``marker``; ``resource`` names the rows in the error of a bad marker.
+    """
+    with reader() as session:
+        marker_row = _marker_row(session, context, table, marker, resource,
+                                 public=public)
+        return paginate(session, context, table, limit, marker_row,
+                        sort_key, sort_dir, public=public, equal=equal)
+
+
+def new_row_values(context, values):
     values = dict(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
     values.setdefault('project_id', context.project_id)
@@ -206,54 +225,92 @@ def _new_row_values(context, values):
     return values
 
 
+# -- the shapes every table repeats -------------------------------------------
+# NOTE: ``not_found``, ``duplicate`` and ``reference`` make the exception to
+# raise (a lambda): it is built only when raised, from the values as they
+# are then.
+
+def get_by_key(table, key, not_found, key_column='uuid'):
+    """The row whose ``key_column`` is ``key``, of any project."""
+    with reader() as session:
+        row = session.execute(
+            sa.select(table).where(table.c[key_column] == key)).first()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def insert(session, table, values, duplicate=None, reference=None):
+    """INSERT ``values`` in the caller's transaction. A unique key already
+    taken raises ``duplicate()``, a foreign key to no row ``reference()``;
+    oslo.db's own error where that one is None.
+    """
+    try:
+        session.execute(sa.insert(table).values(**values))
+    except db_exc.DBDuplicateEntry:
+        if duplicate is None:
+            raise
+        raise duplicate()
+    except db_exc.DBReferenceError:
+        if reference is None:
+            raise
+        raise reference()
+
+
+def insert_returning(table, values, duplicate=None, reference=None):
+    """``insert`` in a transaction of its own; returns the new row."""
+    with writer() as session:
+        insert(session, table, values, duplicate, reference)
+        return session.execute(sa.select(table).where(
+            table.c.uuid == values['uuid'])).one()
+
+
+def update_returning(table, key, values, not_found, key_column='uuid'):
+    """UPDATE the row whose ``key_column`` is ``key`` with ``values`` and
+    ``updated_at``; returns the new row.
+    """
+    values = dict(values, updated_at=timeutils.utcnow())
+    column = table.c[key_column]
+    with writer() as session:
+        result = session.execute(
+            sa.update(table).where(column == key).values(**values))
+        if not result.rowcount:
+            raise not_found()
+        return session.execute(sa.select(table).where(column == key)).one()
+
+
 # -- BayModels --------------------------------------------------------------
 
 def get_baymodel(context, ident):
-    with reader() as session:
-        return _get_one(session, context, BAYMODEL, ident,
-                        exception.BayModelNotFound(baymodel=ident),
-                        'baymodels', public=True)
+    return get_one(context, BAYMODEL, ident,
+                   lambda: exception.BayModelNotFound(baymodel=ident),
+                   'baymodels', public=True)
 
 
 def get_baymodel_by_uuid_unscoped(uuid):
     """For the conductor: the BayModel of a bay, whatever project it is in."""
-    with reader() as session:
-        row = session.execute(
-            sa.select(BAYMODEL).where(BAYMODEL.c.uuid == uuid)).first()
-    if row is None:
-        raise exception.BayModelNotFound(baymodel=uuid)
-    return row
+    return get_by_key(BAYMODEL, uuid,
+                      lambda: exception.BayModelNotFound(baymodel=uuid))
 
 
 def list_baymodels(context, limit=None, marker=None, sort_key='id',
                    sort_dir='asc'):
-    with reader() as session:
-        marker_row = _marker_row(session, context, BAYMODEL, marker,
-                                 'baymodel', public=True)
-        return _paginate(session, context, BAYMODEL, limit, marker_row,
-                         sort_key, sort_dir, public=True)
+    return list_page(context, BAYMODEL, 'baymodel', limit, marker, sort_key,
+                     sort_dir, public=True)
 
 
 def create_baymodel(context, values):
-    values = _new_row_values(context, values)
-    with writer() as session:
-        try:
-            session.execute(sa.insert(BAYMODEL).values(**values))
-        except db_exc.DBDuplicateEntry:
-            raise exception.BayModelAlreadyExists(uuid=values['uuid'])
-        return session.execute(sa.select(BAYMODEL).where(
-            BAYMODEL.c.uuid == values['uuid'])).one()
+    values = new_row_values(context, values)
+    return insert_returning(
+        BAYMODEL, values,
+        duplicate=lambda: exception.BayModelAlreadyExists(
+            uuid=values['uuid']))
 
 
 def update_baymodel(context, uuid, values):
-    values = dict(values, updated_at=timeutils.utcnow())
-    with writer() as session:
-        result = session.execute(sa.update(BAYMODEL).where(
-            BAYMODEL.c.uuid == uuid).values(**values))
-        if not result.rowcount:
-            raise exception.BayModelNotFound(baymodel=uuid)
-        return session.execute(sa.select(BAYMODEL).where(
-            BAYMODEL.c.uuid == uuid)).one()
+    return update_returning(
+        BAYMODEL, uuid, values,
+        lambda: exception.BayModelNotFound(baymodel=uuid))
 
 
 def destroy_baymodel(context, uuid):
@@ -276,26 +333,17 @@ def destroy_baymodel(context, uuid):
 # -- Bays ---------------------------------------------------------------------
 
 def get_bay(context, ident):
-    with reader() as session:
-        return _get_one(session, context, BAY, ident,
-                        exception.BayNotFound(bay=ident), 'bays')
+    return get_one(context, BAY, ident,
+                   lambda: exception.BayNotFound(bay=ident), 'bays')
 
 
 def get_bay_by_uuid_unscoped(uuid):
-    with reader() as session:
-        row = session.execute(
-            sa.select(BAY).where(BAY.c.uuid == uuid)).first()
-    if row is None:
-        raise exception.BayNotFound(bay=uuid)
-    return row
+    return get_by_key(BAY, uuid, lambda: exception.BayNotFound(bay=uuid))
 
 
 def list_bays(context, limit=None, marker=None, sort_key='id',
               sort_dir='asc'):
-    with reader() as session:
-        marker_row = _marker_row(session, context, BAY, marker, 'bay')
-        return _paginate(session, context, BAY, limit, marker_row, sort_key,
-                         sort_dir)
+    return list_page(context, BAY, 'bay', limit, marker, sort_key, sort_dir)
 
 
 def list_bays_by_status(statuses, unlocked_only=True):
@@ -315,17 +363,16 @@ def create_bay(context, values, action=None):
     its bays are counted, in the transaction of the insert, so concurrent
     creates in one project queue up and cannot overshoot the limit.
     """
-    values = _new_row_values(context, values)
+    values = new_row_values(context, values)
     project_id = values['project_id']
-    _ensure_quota_row(project_id, CLUSTER_RESOURCE)
+    ensure_quota_row(project_id, CLUSTER_RESOURCE)
     with writer() as session:
-        _check_cluster_quota(session, project_id)
-        try:
-            session.execute(sa.insert(BAY).values(**values))
-        except db_exc.DBDuplicateEntry:
-            raise exception.BayAlreadyExists(uuid=values['uuid'])
-        except db_exc.DBReferenceError:
-            raise exception.BayModelNotFound(baymodel=values['baymodel_id'])
+        check_cluster_quota(session, project_id)
+        insert(session, BAY, values,
+               duplicate=lambda: exception.BayAlreadyExists(
+                   uuid=values['uuid']),
+               reference=lambda: exception.BayModelNotFound(
+                   baymodel=values['baymodel_id']))
         for role in ('master', 'worker'):
             session.execute(sa.insert(NODEGROUP).values(
                 uuid=uuidutils.generate_uuid(), name='default-%s' % role,
@@ -354,7 +401,7 @@ QUOTA = models.Quota.__table__
 @oslo_db_api.wrap_db_retry(
     max_retries=5, retry_on_deadlock=True,
     exception_checker=lambda e: isinstance(e, db_exc.DBDuplicateEntry))
-def _ensure_quota_row(project_id, resource):
+def ensure_quota_row(project_id, resource):
     """The row create_bay locks; one with no limit of its own if new."""
     where = sa.and_(QUOTA.c.project_id == project_id,
                     QUOTA.c.resource == resource)
@@ -368,7 +415,7 @@ def _ensure_quota_row(project_id, resource):
                 created_at=timeutils.utcnow()))
 
 
-def _check_cluster_quota(session, project_id):
+def check_cluster_quota(session, project_id):
     where = sa.and_(QUOTA.c.project_id == project_id,
                     QUOTA.c.resource == CLUSTER_RESOURCE)
     # The lock: an UPDATE holds the row (PostgreSQL, MariaDB) or the
@@ -496,28 +543,21 @@ NODE = models.Node.__table__
 
 
 def get_node(context, ident):
-    with reader() as session:
-        return _get_one(session, context, NODE, ident,
-                        exception.NodeNotFound(node=ident), 'nodes')
+    return get_one(context, NODE, ident,
+                   lambda: exception.NodeNotFound(node=ident), 'nodes')
 
 
 def list_nodes(context, limit=None, marker=None, sort_key='id',
                sort_dir='asc'):
-    with reader() as session:
-        marker_row = _marker_row(session, context, NODE, marker, 'node')
-        return _paginate(session, context, NODE, limit, marker_row, sort_key,
-                         sort_dir)
+    return list_page(context, NODE, 'node', limit, marker, sort_key,
+                     sort_dir)
 
 
 def create_node(context, values):
-    values = _new_row_values(context, values)
-    with writer() as session:
-        try:
-            session.execute(sa.insert(NODE).values(**values))
-        except db_exc.DBReferenceError:
-            raise exception.BayNotFound(bay=values.get('bay_uuid'))
-        return session.execute(
-            sa.select(NODE).where(NODE.c.uuid == values['uuid'])).one()
+    values = new_row_values(context, values)
+    return insert_returning(
+        NODE, values,
+        reference=lambda: exception.BayNotFound(bay=values.get('bay_uuid')))
 
 
 def bay_nodes(bay_uuid):
@@ -608,24 +648,18 @@ def list_services_of(binary):
 
 
 def get_service(service_id):
-    with reader() as session:
-        row = session.execute(sa.select(SERVICE).where(
-            SERVICE.c.id == service_id)).first()
-    if row is None:
-        raise exception.MagnumServiceNotFound(service=service_id)
-    return row
+    return get_by_key(
+        SERVICE, service_id,
+        lambda: exception.MagnumServiceNotFound(service=service_id),
+        key_column='id')
 
 
 def update_service(service_id, values):
     """Change a heartbeat row (``disabled``, ``disabled_reason``)."""
-    values = dict(values, updated_at=timeutils.utcnow())
-    with writer() as session:
-        result = session.execute(sa.update(SERVICE).where(
-            SERVICE.c.id == service_id).values(**values))
-        if not result.rowcount:
-            raise exception.MagnumServiceNotFound(service=service_id)
-        return session.execute(sa.select(SERVICE).where(
-            SERVICE.c.id == service_id)).one()
+    return update_returning(
+        SERVICE, service_id, values,
+        lambda: exception.MagnumServiceNotFound(service=service_id),
+        key_column='id')
 
 
 def list_services(limit=None, marker=None, sort_key='id', sort_dir='asc'):
@@ -637,8 +671,8 @@ def list_services(limit=None, marker=None, sort_key='id', sort_dir='asc'):
             if marker_row is None:
                 raise exception.InvalidParameterValue(
                     field='marker', reason='no service with id %s' % marker)
-        return _paginate(session, None, SERVICE, limit, marker_row,
-                         sort_key, sort_dir, scoped=False)
+        return paginate(session, None, SERVICE, limit, marker_row,
+                        sort_key, sort_dir, scoped=False)
 
 
 def count_bays_using(baymodel_uuid):
@@ -657,45 +691,23 @@ CONTAINER = models.Container.__table__
 
 
 def get_container(context, ident):
-    with reader() as session:
-        return _get_one(session, context, CONTAINER, ident,
-                        exception.ContainerNotFound(container=ident),
-                        'containers')
+    return get_one(context, CONTAINER, ident,
+                   lambda: exception.ContainerNotFound(container=ident),
+                   'containers')
 
 
 def get_container_by_uuid_unscoped(uuid):
-    with reader() as session:
-        row = session.execute(
-            sa.select(CONTAINER).where(CONTAINER.c.uuid == uuid)).first()
-    if row is None:
-        raise exception.ContainerNotFound(container=uuid)
-    return row
+    return get_by_key(CONTAINER, uuid,
+                      lambda: exception.ContainerNotFound(container=uuid))
 
 
 def list_containers(context, limit=None, marker=None, sort_key='id',
                     sort_dir='asc', bay_uuid=None):
     """A page of the caller's containers, of one bay if ``bay_uuid``."""
-    with reader() as session:
-        marker_row = _marker_row(session, context, CONTAINER, marker,
-                                 'container')
-        if bay_uuid is None:
-            return _paginate(session, context, CONTAINER, limit, marker_row,
-                             sort_key, sort_dir)
-        scoped = not _sees_all(context)
-        params = {'bay_uuid': bay_uuid}
-        if scoped:
-            params['project_id'] = context.project_id
-        marker_kind = None
-        if marker_row is not None:
-            value = marker_row._mapping[sort_key]
-            marker_kind = 'null' if value is None else 'value'
-            params.update(marker_id=marker_row.id, marker_value=value)
-        if limit is not None:
-            params['limit'] = limit
-        stmt = _page_statement(CONTAINER, scoped, False, sort_key, sort_dir,
-                               marker_kind, limit is not None)
-        stmt = stmt.where(CONTAINER.c.bay_uuid == sa.bindparam('bay_uuid'))
-        return session.execute(stmt, params).all()
+    return list_page(context, CONTAINER, 'container', limit, marker,
+                     sort_key, sort_dir,
+                     equal=None if bay_uuid is None else {
+                         'bay_uuid': bay_uuid})
 
 
 def list_containers_of_bay(bay_uuid):
@@ -716,16 +728,12 @@ def list_bays_with_containers():
 
 
 def create_container(context, values):
-    values = _new_row_values(context, values)
-    with writer() as session:
-        try:
-            session.execute(sa.insert(CONTAINER).values(**values))
-        except db_exc.DBDuplicateEntry:
-            raise exception.ContainerAlreadyExists(uuid=values['uuid'])
-        except db_exc.DBReferenceError:
-            raise exception.BayNotFound(bay=values.get('bay_uuid'))
-        return session.execute(sa.select(CONTAINER).where(
-            CONTAINER.c.uuid == values['uuid'])).one()
+    values = new_row_values(context, values)
+    return insert_returning(
+        CONTAINER, values,
+        duplicate=lambda: exception.ContainerAlreadyExists(
+            uuid=values['uuid']),
+        reference=lambda: exception.BayNotFound(bay=values.get('bay_uuid')))
 
 
 def update_container(uuid, values, expected_status=None):

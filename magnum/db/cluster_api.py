@@ -4,7 +4,6 @@ Bays and BayModels (the same rows as Clusters and ClusterTemplates) stay in
 ``magnum.db.api``; this module holds what only the later API has.
 """
 
-from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -74,27 +73,17 @@ def create_nodegroup(context, values):
     values.setdefault('uuid', uuidutils.generate_uuid())
     values.setdefault('created_at', timeutils.utcnow())
     values.setdefault('user_id', context.user_id)
-    with api.writer() as session:
-        try:
-            session.execute(sa.insert(NODEGROUP).values(**values))
-        except db_exc.DBDuplicateEntry:
-            raise exception.NodeGroupAlreadyExists(
-                cluster=values['cluster_id'], name=values['name'])
-        except db_exc.DBReferenceError:
-            raise exception.BayNotFound(bay=values['cluster_id'])
-        return session.execute(sa.select(NODEGROUP).where(
-            NODEGROUP.c.uuid == values['uuid'])).one()
+    return api.insert_returning(
+        NODEGROUP, values,
+        duplicate=lambda: exception.NodeGroupAlreadyExists(
+            cluster=values['cluster_id'], name=values['name']),
+        reference=lambda: exception.BayNotFound(bay=values['cluster_id']))
 
 
 def update_nodegroup(uuid, values):
-    values = dict(values, updated_at=timeutils.utcnow())
-    with api.writer() as session:
-        result = session.execute(sa.update(NODEGROUP).where(
-            NODEGROUP.c.uuid == uuid).values(**values))
-        if not result.rowcount:
-            raise exception.NodeGroupNotFound(nodegroup=uuid)
-        return session.execute(sa.select(NODEGROUP).where(
-            NODEGROUP.c.uuid == uuid)).one()
+    return api.update_returning(
+        NODEGROUP, uuid, values,
+        lambda: exception.NodeGroupNotFound(nodegroup=uuid))
 
 
 def update_nodegroups_of_cluster(cluster_uuid, values):
@@ -142,7 +131,7 @@ def get_quota(project_id, resource):
 
 
 def create_quota(project_id, resource, hard_limit):
-    api._ensure_quota_row(project_id, resource)
+    api.ensure_quota_row(project_id, resource)
     now = timeutils.utcnow()
     with api.writer() as session:
         result = session.execute(sa.update(QUOTA).where(
@@ -155,7 +144,8 @@ def create_quota(project_id, resource, hard_limit):
     return get_quota(project_id, resource)
 
 
-def update_quota(project_id, resource, hard_limit):
+def _set_limit(project_id, resource, hard_limit):
+    """Change the limit of a row that has one of its own."""
     with api.writer() as session:
         result = session.execute(sa.update(QUOTA).where(
             QUOTA.c.project_id == project_id, QUOTA.c.resource == resource,
@@ -163,19 +153,17 @@ def update_quota(project_id, resource, hard_limit):
             hard_limit=hard_limit, updated_at=timeutils.utcnow()))
     if not result.rowcount:
         raise exception.QuotaNotFound(project=project_id, resource=resource)
+
+
+def update_quota(project_id, resource, hard_limit):
+    _set_limit(project_id, resource, hard_limit)
     return get_quota(project_id, resource)
 
 
 def delete_quota(project_id, resource):
     """Back to the configured default. NOTE: the row stays, without a
     limit, as the lock of the project's creates."""
-    with api.writer() as session:
-        result = session.execute(sa.update(QUOTA).where(
-            QUOTA.c.project_id == project_id, QUOTA.c.resource == resource,
-            QUOTA.c.hard_limit.is_not(None)).values(
-            hard_limit=None, updated_at=timeutils.utcnow()))
-    if not result.rowcount:
-        raise exception.QuotaNotFound(project=project_id, resource=resource)
+    _set_limit(project_id, resource, None)
 
 
 # -- statistics ------------------------------------------------------------
