@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from magnum.common import exception
 from magnum.db import api
+from magnum.db import bays as db_bays
 
 ACTION = api.ACTION
 BAY = api.BAY
@@ -60,9 +61,9 @@ def start(context, bay_uuid, kind, params, bay_values, expected_statuses,
               'project_id': None, 'user_id': context.user_id,
               'created_at': timeutils.utcnow()}
     with api.writer() as session:
-        bay = api.update_bay_in(session, bay_uuid, dict(bay_values),
-                                expected_statuses=expected_statuses,
-                                unlocked=True)
+        bay = db_bays.update_bay_in(session, bay_uuid, dict(bay_values),
+                                    expected_statuses=expected_statuses,
+                                    unlocked=True)
         _nodegroup_changes(session, nodegroups)
         values['project_id'] = bay.project_id
         if kind == 'delete':
@@ -90,8 +91,8 @@ def record(bay_uuid, holder, bay_values, action_uuid, action_values,
     the bay's new row.
     """
     with api.writer() as session:
-        bay = api.update_bay_in(session, bay_uuid, dict(bay_values),
-                                holder=holder)
+        bay = db_bays.update_bay_in(session, bay_uuid, dict(bay_values),
+                                    holder=holder)
         _nodegroup_changes(session, nodegroups)
         if action_uuid is not None and action_values:
             session.execute(sa.update(ACTION).where(

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 from magnum.common import exception
 from magnum.db import api
+from magnum.db import quotas as db_quotas
 
 BAY = api.BAY
 NODEGROUP = api.NODEGROUP
 QUOTA = api.QUOTA
-CLUSTER_RESOURCE = api.CLUSTER_RESOURCE
+CLUSTER_RESOURCE = db_quotas.CLUSTER_RESOURCE
 RESOURCES = (CLUSTER_RESOURCE,)
 
 
@@ -131,7 +132,7 @@ def get_quota(project_id, resource):
 
 
 def create_quota(project_id, resource, hard_limit):
-    api.ensure_quota_row(project_id, resource)
+    db_quotas.ensure_quota_row(project_id, resource)
     now = timeutils.utcnow()
     with api.writer() as session:
         result = session.execute(sa.update(QUOTA).where(

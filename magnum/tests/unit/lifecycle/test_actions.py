@@ -5,7 +5,7 @@ refused start writes nothing."""
 
 from magnum.common import exception
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
+from magnum.db import baymodels as db_baymodels
 from magnum.db import cluster_api
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
@@ -77,7 +77,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
 
     def test_failed_upgrade_restores_the_template(self):
         old = self.bay.baymodel_id
-        other = db_api.create_baymodel(self.context, {
+        other = db_baymodels.create_baymodel(self.context, {
             'coe': 'docker', 'labels': {'provisioner': 'fake'}})
         row, action = self.act(
             'upgrade', FAILED, params={'cluster_template': other.uuid},
