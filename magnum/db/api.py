@@ -3,8 +3,8 @@ lookups, pages, inserts and updates that every table repeats.
 
 The queries themselves live in one module a resource, named for what it
 holds: ``baymodels``, ``bays`` (and their reservations), ``nodes``,
-``services``, ``containers``, ``certificates``, ``quotas`` and ``actions``
-(node groups are still in ``cluster_api``).
+``services``, ``containers``, ``certificates``, ``nodegroups``, ``quotas``
+and ``actions``.
 
 Reads use SQLAlchemy Core selects and hand back ``Row`` objects (attribute
 and mapping access, no ORM identity map): the API's collection reads stay

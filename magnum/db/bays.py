@@ -186,3 +186,22 @@ def destroy_bay(uuid, holder=None):
     if exists is None:
         raise exception.BayNotFound(bay=uuid)
     raise exception.BayNotReserved(bay=uuid, host=holder)
+
+
+def stats(project_id=None):
+    """(clusters, nodes) of one project, or of all when None.
+
+    Nodes: each cluster's masters and workers plus its extra node groups.
+    """
+    bays = sa.select(sa.func.count(), sa.func.coalesce(
+        sa.func.sum(BAY.c.node_count + BAY.c.master_count), 0))
+    extra = sa.select(sa.func.coalesce(sa.func.sum(NODEGROUP.c.node_count),
+                                       0)).where(
+        NODEGROUP.c.is_default == sa.false())
+    if project_id is not None:
+        bays = bays.where(BAY.c.project_id == project_id)
+        extra = extra.where(NODEGROUP.c.project_id == project_id)
+    with api.reader() as session:
+        clusters, nodes = session.execute(bays.select_from(BAY)).one()
+        nodes += session.execute(extra).scalar()
+    return int(clusters), int(nodes)

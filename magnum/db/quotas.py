@@ -14,6 +14,7 @@ from magnum.db import api
 BAY = api.BAY
 QUOTA = api.QUOTA
 CLUSTER_RESOURCE = 'Cluster'
+RESOURCES = (CLUSTER_RESOURCE,)
 
 
 @oslo_db_api.wrap_db_retry(
@@ -50,3 +51,65 @@ def check_cluster_quota(session, project_id):
         raise exception.QuotaExceeded(project=project_id, limit=limit,
                                       resource=CLUSTER_RESOURCE,
                                       count=count)
+
+
+def list_quotas(context, limit=None, marker=None, sort_key='id',
+                sort_dir='asc', all_projects=False):
+    """The quotas with a limit of their own: the caller's project's, or
+    every project's for ``all_projects``."""
+    order = sa.desc if sort_dir == 'desc' else sa.asc
+    stmt = sa.select(QUOTA).where(QUOTA.c.hard_limit.is_not(None))
+    if not all_projects:
+        stmt = stmt.where(QUOTA.c.project_id == context.project_id)
+    if marker is not None:
+        stmt = stmt.where(QUOTA.c.id > marker if sort_dir != 'desc'
+                          else QUOTA.c.id < marker)
+    stmt = stmt.order_by(order(QUOTA.c[sort_key]), order(QUOTA.c.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with api.reader() as session:
+        return session.execute(stmt).all()
+
+
+def get_quota(project_id, resource):
+    """The row with a limit of its own, or None."""
+    with api.reader() as session:
+        return session.execute(sa.select(QUOTA).where(
+            QUOTA.c.project_id == project_id, QUOTA.c.resource == resource,
+            QUOTA.c.hard_limit.is_not(None))).first()
+
+
+def create_quota(project_id, resource, hard_limit):
+    ensure_quota_row(project_id, resource)
+    now = timeutils.utcnow()
+    with api.writer() as session:
+        result = session.execute(sa.update(QUOTA).where(
+            QUOTA.c.project_id == project_id, QUOTA.c.resource == resource,
+            QUOTA.c.hard_limit.is_(None)).values(
+            hard_limit=hard_limit, created_at=now, updated_at=None))
+        if not result.rowcount:
+            raise exception.QuotaAlreadyExists(project=project_id,
+                                               resource=resource)
+    return get_quota(project_id, resource)
+
+
+def _set_limit(project_id, resource, hard_limit):
+    """Change the limit of a row that has one of its own."""
+    with api.writer() as session:
+        result = session.execute(sa.update(QUOTA).where(
+            QUOTA.c.project_id == project_id, QUOTA.c.resource == resource,
+            QUOTA.c.hard_limit.is_not(None)).values(
+            hard_limit=hard_limit, updated_at=timeutils.utcnow()))
+    if not result.rowcount:
+        raise exception.QuotaNotFound(project=project_id, resource=resource)
+
+
+def update_quota(project_id, resource, hard_limit):
+    _set_limit(project_id, resource, hard_limit)
+    return get_quota(project_id, resource)
+
+
+def delete_quota(project_id, resource):
+    """Back to the configured default. NOTE: the row stays, without a
+    limit, as the lock of the project's creates."""
+    _set_limit(project_id, resource, None)

@@ -260,8 +260,8 @@ class TestNodeGroupServers(test_clusters.ClusterTestCase):
     def removal(self, name):
         """The servers the newest resize of group ``name`` removes."""
         from magnum.db import actions as db_actions
-        from magnum.db import cluster_api
-        group = cluster_api.get_nodegroup(self.uuid, name)
+        from magnum.db import nodegroups as db_nodegroups
+        group = db_nodegroups.get_nodegroup(self.uuid, name)
         for action in db_actions.list_of(self.uuid):
             if action.kind == 'resize' and (
                     action.params['nodegroup'] == group.uuid):

@@ -1,4 +1,5 @@
-"""magnum.db.api on the SQLite test database: scoping, lookup, pages, locks.
+"""magnum.db on the SQLite test database: scoping, lookup and pages (the
+helpers of api.py, through baymodels and bays), bay locks, heartbeats.
 
 The servers' own behaviour under concurrency is pinned in
 magnum/tests/functional/test_migrations.py.
