@@ -1,5 +1,5 @@
 """Database API: the engine and its transactions, the tables, and the
-lookups, pages, inserts and updates that every table repeats.
+lookups, pages, inserts, updates and deletes that the tables share.
 
 The queries themselves live in one module a resource, named for what it
 holds: ``baymodels``, ``bays`` (and their reservations), ``nodes``,
@@ -177,7 +177,9 @@ def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
 def paginate(session, context, table, limit, marker, sort_key, sort_dir,
              public=False, scoped=True, equal=None):
     """A page of the rows the caller may see, after ``marker`` (a row);
-    ``equal`` ({column: value}) narrows it to the rows with those values.
+    ``equal`` ({column: value}) narrows it to the rows with those values
+    (each bound under its column's name, so not project_id, marker_id,
+    marker_value or limit).
     """
     scoped = scoped and not _sees_all(context)
     params = dict(equal or {})
@@ -286,3 +288,12 @@ def update_returning(table, key, values, not_found, key_column='uuid'):
         if not result.rowcount:
             raise not_found()
         return session.execute(sa.select(table).where(column == key)).one()
+
+
+def delete_by_key(table, key, not_found, key_column='uuid'):
+    """DELETE the row whose ``key_column`` is ``key``."""
+    with writer() as session:
+        result = session.execute(
+            sa.delete(table).where(table.c[key_column] == key))
+    if not result.rowcount:
+        raise not_found()

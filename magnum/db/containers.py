@@ -80,8 +80,5 @@ def update_container(uuid, values, expected_status=None):
 
 
 def destroy_container(uuid):
-    with api.writer() as session:
-        result = session.execute(
-            sa.delete(CONTAINER).where(CONTAINER.c.uuid == uuid))
-    if not result.rowcount:
-        raise exception.ContainerNotFound(container=uuid)
+    api.delete_by_key(CONTAINER, uuid,
+                      lambda: exception.ContainerNotFound(container=uuid))

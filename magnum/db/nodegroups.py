@@ -88,8 +88,5 @@ def update_nodegroups_of_cluster(cluster_uuid, values):
 
 
 def destroy_nodegroup(uuid):
-    with api.writer() as session:
-        result = session.execute(
-            sa.delete(NODEGROUP).where(NODEGROUP.c.uuid == uuid))
-    if not result.rowcount:
-        raise exception.NodeGroupNotFound(nodegroup=uuid)
+    api.delete_by_key(NODEGROUP, uuid,
+                      lambda: exception.NodeGroupNotFound(nodegroup=uuid))
