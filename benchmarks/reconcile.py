@@ -137,17 +137,18 @@ def _setup_database(kind, work_dir):
 
 def _make_bays(heat, count):
     from magnum.common import context as magnum_context
-    from magnum.db import api as db_api
+    from magnum.db import baymodels as db_baymodels
+    from magnum.db import bays as db_bays
     from magnum.drivers.heat import definition
     context = magnum_context.RequestContext(project_id='p', user_id='u')
-    model = db_api.create_baymodel(context, {
+    model = db_baymodels.create_baymodel(context, {
         'name': 'bm', 'coe': 'kubernetes', 'image_id': 'fedora-40',
         'flavor_id': 'm1', 'external_network_id': 'public',
         'cluster_distro': 'fedora', 'labels': {'provisioner': 'heat'}})
     uuids = []
     for i in range(count):
         stack_id = str(uuid.uuid4())
-        row = db_api.create_bay(context, {
+        row = db_bays.create_bay(context, {
             'name': 'bay%d' % i, 'baymodel_id': model.uuid,
             'provisioner': 'heat', 'status': 'CREATE_IN_PROGRESS',
             'node_count': 1, 'master_count': 1, 'bay_create_timeout': 60,
@@ -179,7 +180,7 @@ def _per_bay(client, heat):
 def measure(size, kind):
     from heatclient import client as heat_client
     from magnum.conductor.handlers import bay as bay_handler
-    from magnum.db import api as db_api
+    from magnum.db import bays as db_bays
     from magnum.drivers.heat import clients as heat_clients
 
     work_dir = tempfile.mkdtemp(prefix='magnum-bench-')
@@ -203,7 +204,7 @@ def measure(size, kind):
                 stack['stack_status'] = 'CREATE_COMPLETE'
             changed = _pass(handler, heat)
         per_bay = _per_bay(client, heat)
-        done = len(db_api.list_bays_by_status(['CREATE_COMPLETE']))
+        done = len(db_bays.list_bays_by_status(['CREATE_COMPLETE']))
         return {'size': size, 'unchanged': unchanged, 'changed': changed,
                 'per_bay': per_bay, 'completed': done}
     finally:

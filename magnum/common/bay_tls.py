@@ -28,7 +28,7 @@ from oslo_log import log as logging
 from magnum.common import exception
 from magnum.common import keystore
 from magnum.common import x509
-from magnum.db import api as db_api
+from magnum.db import certificates as db_certificates
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -144,23 +144,24 @@ def ensure(bay, baymodel, endpoint_tls):
     """The bay's certificates, made now if it has none (a create redone
     keeps the first ones).
     """
-    row = db_api.get_bay_certificate(bay.uuid)
+    row = db_certificates.get_bay_certificate(bay.uuid)
     if row is None:
         bundle = _new(bay, baymodel, endpoint_tls, 1)
-        row = db_api.create_bay_certificate(bay.uuid, _row_values(bundle))
+        row = db_certificates.create_bay_certificate(bay.uuid,
+                                                     _row_values(bundle))
         LOG.info('Bay %s has a new CA', bay.uuid)
     return _from_row(row)
 
 
 def load(bay_uuid):
     """The bay's certificates (keys decrypted), or None."""
-    row = db_api.get_bay_certificate(bay_uuid)
+    row = db_certificates.get_bay_certificate(bay_uuid)
     return None if row is None else _from_row(row)
 
 
 def ca_cert(bay_uuid):
     """The bay's CA certificate (PEM) without touching any key."""
-    row = db_api.get_bay_certificate(bay_uuid)
+    row = db_certificates.get_bay_certificate(bay_uuid)
     if row is None:
         raise exception.BayHasNoCA(bay=bay_uuid)
     return row.ca_cert
@@ -170,12 +171,13 @@ def rotate(bay, baymodel):
     """A new CA with new server and client certificates, written in place
     of the old ones (one conditional UPDATE). Returns the new bundle.
     """
-    row = db_api.get_bay_certificate(bay.uuid)
+    row = db_certificates.get_bay_certificate(bay.uuid)
     if row is None:
         raise exception.BayHasNoCA(bay=bay.uuid)
     bundle = _new(bay, baymodel, row.endpoint_tls, row.generation + 1)
-    if db_api.update_bay_certificate(bay.uuid, _row_values(bundle),
-                                     generation=row.generation) is None:
+    if db_certificates.update_bay_certificate(
+            bay.uuid, _row_values(bundle),
+            generation=row.generation) is None:
         raise exception.BayLocked(bay=bay.uuid, host='another rotation')
     LOG.info('Bay %s: CA rotated (generation %d)', bay.uuid,
              bundle.generation)
@@ -247,7 +249,7 @@ def client_tls(bay):
     """
     if not _is_set(bay, 'uuid'):
         return None
-    row = db_api.get_bay_certificate(bay.uuid)
+    row = db_certificates.get_bay_certificate(bay.uuid)
     if row is None or not row.endpoint_tls:
         return None
     with _FILES_LOCK:

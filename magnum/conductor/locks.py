@@ -4,7 +4,7 @@ import contextlib
 import time
 
 from magnum.common import exception
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.objects import bay as bay_obj
 
 
@@ -13,7 +13,7 @@ def _reserve(bay_uuid, host, wait):
     delay = 0.05
     while True:
         try:
-            return db_api.reserve_bay(bay_uuid, host)
+            return db_bays.reserve_bay(bay_uuid, host)
         except exception.BayLocked:
             if time.monotonic() + delay > deadline:
                 raise
@@ -32,4 +32,4 @@ def bay_lock(context, bay_uuid, host, wait=0):
     try:
         yield bay_obj.Bay.from_row(context, row)
     finally:
-        db_api.release_bay(bay_uuid, host)
+        db_bays.release_bay(bay_uuid, host)

@@ -28,7 +28,7 @@ from magnum.common import rpc
 from magnum.conductor import hash_ring
 from magnum.conductor import manager as conductor_manager
 from magnum.conductor import periodic
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.objects import magnum_service
 
 LOG = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ConductorService:
         self._thread = None
 
     def start(self):
-        cleared = db_api.clear_reservations(self.host)
+        cleared = db_bays.clear_reservations(self.host)
         if cleared:
             LOG.warning('Cleared %d stale bay reservation(s) of %s',
                         cleared, self.host)
@@ -128,7 +128,7 @@ class ConductorService:
             self._worker.wait()
         self.manager.bays.wait_for_redos()
         try:
-            cleared = db_api.clear_reservations(self.host)
+            cleared = db_bays.clear_reservations(self.host)
         except Exception:
             LOG.exception('Could not give back the reservations of %s',
                           self.host)

@@ -8,13 +8,13 @@ provisioner's answer, the action's progress and the node groups' outcome,
 under the bay's reservation, in one transaction too.
 """
 
-from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from magnum.common import exception
 from magnum.db import api
+from magnum.db import bays as db_bays
 
 ACTION = api.ACTION
 BAY = api.BAY
@@ -30,11 +30,9 @@ def _nodegroup_changes(session, changes):
         verb = change[0]
         if verb == 'insert':
             values = dict(change[1], created_at=now)
-            try:
-                session.execute(sa.insert(NODEGROUP).values(**values))
-            except db_exc.DBDuplicateEntry:
-                raise exception.NodeGroupAlreadyExists(
-                    cluster=values['cluster_id'], name=values['name'])
+            api.insert(session, NODEGROUP, values,
+                       duplicate=lambda: exception.NodeGroupAlreadyExists(
+                           cluster=values['cluster_id'], name=values['name']))
         elif verb == 'update':
             result = session.execute(sa.update(NODEGROUP).where(
                 NODEGROUP.c.uuid == change[1]).values(
@@ -63,9 +61,9 @@ def start(context, bay_uuid, kind, params, bay_values, expected_statuses,
               'project_id': None, 'user_id': context.user_id,
               'created_at': timeutils.utcnow()}
     with api.writer() as session:
-        bay = api.update_bay_in(session, bay_uuid, dict(bay_values),
-                                expected_statuses=expected_statuses,
-                                unlocked=True)
+        bay = db_bays.update_bay_in(session, bay_uuid, dict(bay_values),
+                                    expected_statuses=expected_statuses,
+                                    unlocked=True)
         _nodegroup_changes(session, nodegroups)
         values['project_id'] = bay.project_id
         if kind == 'delete':
@@ -93,8 +91,8 @@ def record(bay_uuid, holder, bay_values, action_uuid, action_values,
     the bay's new row.
     """
     with api.writer() as session:
-        bay = api.update_bay_in(session, bay_uuid, dict(bay_values),
-                                holder=holder)
+        bay = db_bays.update_bay_in(session, bay_uuid, dict(bay_values),
+                                    holder=holder)
         _nodegroup_changes(session, nodegroups)
         if action_uuid is not None and action_values:
             session.execute(sa.update(ACTION).where(
@@ -111,12 +109,8 @@ def update(uuid, values):
 
 
 def get(uuid):
-    with api.reader() as session:
-        row = session.execute(sa.select(ACTION).where(
-            ACTION.c.uuid == uuid)).first()
-    if row is None:
-        raise exception.ActionNotFound(action=uuid)
-    return row
+    return api.get_by_key(ACTION, uuid,
+                          lambda: exception.ActionNotFound(action=uuid))
 
 
 def get_of(bay_uuid, uuid):

@@ -2,7 +2,7 @@ from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.objects import base
 from magnum.objects import states
 # NOTE: the statuses and their sets live in magnum/objects/states.py; the
@@ -68,41 +68,41 @@ class Bay(base.MagnumObject):
 
     @classmethod
     def get(cls, context, ident):
-        return cls.from_row(context, db_api.get_bay(context, ident))
+        return cls.from_row(context, db_bays.get_bay(context, ident))
 
     @classmethod
     def get_by_uuid_unscoped(cls, context, uuid):
-        return cls.from_row(context, db_api.get_bay_by_uuid_unscoped(uuid))
+        return cls.from_row(context, db_bays.get_bay_by_uuid_unscoped(uuid))
 
     @classmethod
     def list_by_status(cls, context, statuses):
         return [cls.from_row(context, row)
-                for row in db_api.list_bays_by_status(statuses)]
+                for row in db_bays.list_bays_by_status(statuses)]
 
     @staticmethod
     def count_using(context, baymodel_uuid):
-        return db_api.count_bays_using(baymodel_uuid)
+        return db_bays.count_bays_using(baymodel_uuid)
 
     @staticmethod
     def records(context, **query):
-        return db_api.list_bays(context, **query)
+        return db_bays.list_bays(context, **query)
 
     @staticmethod
     def record(context, ident):
-        return db_api.get_bay(context, ident)
+        return db_bays.get_bay(context, ident)
 
     def create(self, context=None, action=None):
         """Insert the bay (and ``action``, the values of its create
         action, in the same transaction)."""
         self._context = context or self._context
-        self._refresh(db_api.create_bay(self._context,
-                                        self.obj_get_changes(), action))
+        self._refresh(db_bays.create_bay(self._context,
+                                         self.obj_get_changes(), action))
 
     def save(self, expected_statuses=None, unlocked=False, holder=None):
         """Write the changed fields with one conditional UPDATE."""
         changes = self.obj_get_changes()
         if changes:
-            self._refresh(db_api.update_bay(
+            self._refresh(db_bays.update_bay(
                 self.uuid, changes, expected_statuses=expected_statuses,
                 unlocked=unlocked, holder=holder))
 
@@ -115,4 +115,4 @@ class Bay(base.MagnumObject):
             action_values, nodegroups))
 
     def destroy(self, holder=None):
-        db_api.destroy_bay(self.uuid, holder=holder)
+        db_bays.destroy_bay(self.uuid, holder=holder)

@@ -1,6 +1,6 @@
 from oslo_versionedobjects import fields
 
-from magnum.db import api as db_api
+from magnum.db import baymodels as db_baymodels
 from magnum.objects import base
 
 
@@ -50,32 +50,32 @@ class BayModel(base.MagnumObject):
     @classmethod
     def get(cls, context, ident):
         """By UUID or name, as the caller may see it."""
-        return cls.from_row(context, db_api.get_baymodel(context, ident))
+        return cls.from_row(context, db_baymodels.get_baymodel(context, ident))
 
     @classmethod
     def get_by_uuid_unscoped(cls, context, uuid):
         return cls.from_row(context,
-                            db_api.get_baymodel_by_uuid_unscoped(uuid))
+                            db_baymodels.get_baymodel_by_uuid_unscoped(uuid))
 
     @staticmethod
     def records(context, **query):
         """Plain rows for the API's reads; no object per row."""
-        return db_api.list_baymodels(context, **query)
+        return db_baymodels.list_baymodels(context, **query)
 
     @staticmethod
     def record(context, ident):
-        return db_api.get_baymodel(context, ident)
+        return db_baymodels.get_baymodel(context, ident)
 
     def create(self, context=None):
         values = self.obj_get_changes()
         self._context = context or self._context
-        self._refresh(db_api.create_baymodel(self._context, values))
+        self._refresh(db_baymodels.create_baymodel(self._context, values))
 
     def save(self, context=None):
         changes = self.obj_get_changes()
         if changes:
-            self._refresh(db_api.update_baymodel(context or self._context,
-                                                 self.uuid, changes))
+            self._refresh(db_baymodels.update_baymodel(
+                context or self._context, self.uuid, changes))
 
     def destroy(self, context=None):
-        db_api.destroy_baymodel(context or self._context, self.uuid)
+        db_baymodels.destroy_baymodel(context or self._context, self.uuid)

@@ -4,7 +4,7 @@ import re
 
 from oslo_versionedobjects import fields
 
-from magnum.db import api as db_api
+from magnum.db import containers as db_containers
 from magnum.objects import base
 from magnum.objects import bay as bay_obj
 
@@ -64,35 +64,36 @@ class Container(base.MagnumObject):
     @classmethod
     def get(cls, context, ident):
         """By UUID or name, as the caller may see it."""
-        return cls.from_row(context, db_api.get_container(context, ident))
+        return cls.from_row(context,
+                            db_containers.get_container(context, ident))
 
     @classmethod
     def get_by_uuid_unscoped(cls, context, uuid):
         return cls.from_row(context,
-                            db_api.get_container_by_uuid_unscoped(uuid))
+                            db_containers.get_container_by_uuid_unscoped(uuid))
 
     @classmethod
     def list_of_bay(cls, context, bay_uuid):
         return [cls.from_row(context, row)
-                for row in db_api.list_containers_of_bay(bay_uuid)]
+                for row in db_containers.list_containers_of_bay(bay_uuid)]
 
     @staticmethod
     def bays_with_containers(context):
         return [bay_obj.Bay.from_row(context, row)
-                for row in db_api.list_bays_with_containers()]
+                for row in db_containers.list_bays_with_containers()]
 
     @staticmethod
     def records(context, **query):
-        return db_api.list_containers(context, **query)
+        return db_containers.list_containers(context, **query)
 
     @staticmethod
     def record(context, ident):
-        return db_api.get_container(context, ident)
+        return db_containers.get_container(context, ident)
 
     def create(self, context=None):
         self._context = context or self._context
-        self._refresh(db_api.create_container(self._context,
-                                              self.obj_get_changes()))
+        self._refresh(db_containers.create_container(self._context,
+                                                     self.obj_get_changes()))
 
     def save(self, expected_status=None):
         """Write the changed fields; False if ``expected_status`` no longer
@@ -101,12 +102,12 @@ class Container(base.MagnumObject):
         changes = self.obj_get_changes()
         if not changes:
             return True
-        row = db_api.update_container(self.uuid, changes,
-                                      expected_status=expected_status)
+        row = db_containers.update_container(self.uuid, changes,
+                                             expected_status=expected_status)
         if row is None:
             return False
         self._refresh(row)
         return True
 
     def destroy(self):
-        db_api.destroy_container(self.uuid)
+        db_containers.destroy_container(self.uuid)

@@ -4,7 +4,7 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 from oslo_versionedobjects import fields
 
-from magnum.db import api as db_api
+from magnum.db import services as db_services
 from magnum.objects import base
 
 CONDUCTOR = 'magnum-conductor'
@@ -44,25 +44,25 @@ class MagnumService(base.MagnumObject):
 
     @staticmethod
     def report(host, binary):
-        db_api.report_service(host, binary)
+        db_services.report_service(host, binary)
 
     @staticmethod
     def leave(host, binary):
-        db_api.leave_service(host, binary)
+        db_services.leave_service(host, binary)
 
     @staticmethod
     def records(**query):
-        return db_api.list_services(**query)
+        return db_services.list_services(**query)
 
     @staticmethod
     def record(service_id):
-        return db_api.get_service(service_id)
+        return db_services.get_service(service_id)
 
     @staticmethod
     def update_record(service_id, values):
-        return db_api.update_service(service_id, values)
+        return db_services.update_service(service_id, values)
 
     @staticmethod
     def conductors():
         """Every conductor's heartbeat row."""
-        return db_api.list_services_of(CONDUCTOR)
+        return db_services.list_services_of(CONDUCTOR)

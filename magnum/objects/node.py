@@ -1,6 +1,6 @@
 """Node: a server of a bay, recorded from its provisioner's outputs."""
 
-from magnum.db import api as db_api
+from magnum.db import nodes as db_nodes
 
 
 class Node:
@@ -8,20 +8,20 @@ class Node:
 
     @staticmethod
     def records(context, **query):
-        return db_api.list_nodes(context, **query)
+        return db_nodes.list_nodes(context, **query)
 
     @staticmethod
     def record(context, ident):
-        return db_api.get_node(context, ident)
+        return db_nodes.get_node(context, ident)
 
     @staticmethod
     def create(context, values):
-        return db_api.create_node(context, values)
+        return db_nodes.create_node(context, values)
 
     @staticmethod
     def of_bay(bay_uuid):
-        return db_api.bay_nodes(bay_uuid)
+        return db_nodes.bay_nodes(bay_uuid)
 
     @staticmethod
     def replace_for_bay(bay_uuid, nodes):
-        db_api.replace_bay_nodes(bay_uuid, nodes)
+        db_nodes.replace_bay_nodes(bay_uuid, nodes)

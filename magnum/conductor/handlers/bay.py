@@ -25,7 +25,7 @@ from magnum.conductor import locks
 from magnum.conductor.handlers import certificate
 from magnum.conductor import periodic
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.drivers import base as drivers
 from magnum.lifecycle import actions
 from magnum.objects import action as action_obj
@@ -216,7 +216,7 @@ class BayHandler:
         if self.host not in members.ring and self.host in members.down:
             return  # this conductor itself is late; it decides nothing
         down = [host for host in members.down if host != self.host]
-        cleared = db_api.clear_reservations_of(down)
+        cleared = db_bays.clear_reservations_of(down)
         if cleared:
             LOG.warning('Took over %d bay reservation(s) of the conductor(s) '
                         'down: %s', cleared, ', '.join(down))

@@ -264,7 +264,7 @@ class Quota(Base):
 
     A row whose ``hard_limit`` is NULL holds no limit of its own (the
     configured default applies): it exists so that creates in the project
-    have a row to lock while they count (see db.api.create_bay).
+    have a row to lock while they count (see db.bays.create_bay).
     """
 
     __tablename__ = 'quota'

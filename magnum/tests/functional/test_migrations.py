@@ -28,7 +28,10 @@ from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum import conf  # noqa: F401  (registers [database])
 from magnum.db import api as db_api
+from magnum.db import baymodels as db_baymodels
+from magnum.db import bays as db_bays
 from magnum.db import migration
+from magnum.db import services as db_services
 from magnum.db.sqlalchemy import models
 from magnum.tests.functional import db_servers
 
@@ -103,11 +106,12 @@ def _context(project='project-a'):
 
 
 def _baymodel(ctx, **values):
-    return db_api.create_baymodel(ctx, dict({'coe': 'kubernetes'}, **values))
+    return db_baymodels.create_baymodel(
+        ctx, dict({'coe': 'kubernetes'}, **values))
 
 
 def _bay(ctx, baymodel_uuid, **values):
-    return db_api.create_bay(ctx, dict(
+    return db_bays.create_bay(ctx, dict(
         {'baymodel_id': baymodel_uuid, 'provisioner': 'static',
          'status': 'CREATE_COMPLETE'}, **values))
 
@@ -175,7 +179,7 @@ def test_only_one_of_racing_conductors_reserves_a_bay(migrated):
 
     def reserve(i):
         try:
-            db_api.reserve_bay(bay.uuid, 'conductor-%d' % i)
+            db_bays.reserve_bay(bay.uuid, 'conductor-%d' % i)
         except exception.BayLocked:
             return False
         return True
@@ -186,17 +190,18 @@ def test_only_one_of_racing_conductors_reserves_a_bay(migrated):
         winners = [i for i, ok in enumerate(won) if ok]
         assert len(winners) == 1, won
         holder = 'conductor-%d' % winners[0]
-        assert db_api.get_bay_by_uuid_unscoped(bay.uuid).reservation == \
+        assert db_bays.get_bay_by_uuid_unscoped(bay.uuid).reservation == \
             holder
-        db_api.release_bay(bay.uuid, holder)
-        assert db_api.get_bay_by_uuid_unscoped(bay.uuid).reservation is None
+        db_bays.release_bay(bay.uuid, holder)
+        assert db_bays.get_bay_by_uuid_unscoped(bay.uuid).reservation is None
 
 
 @pytest.mark.parametrize('database', SERVER_BACKENDS, indirect=True)
 def test_racing_heartbeats_of_one_service_make_one_row_and_count(migrated):
     _race(_CONTENDERS,
-          lambda i: db_api.report_service('conductor-1', 'magnum-conductor'))
-    rows = db_api.list_services()
+          lambda i: db_services.report_service('conductor-1',
+                                               'magnum-conductor'))
+    rows = db_services.list_services()
     assert [(r.host, r.binary) for r in rows] == [
         ('conductor-1', 'magnum-conductor')]
     # Every heartbeat counts, the racing first ones included.
@@ -212,8 +217,8 @@ def test_deleting_a_baymodel_in_use_is_refused(migrated):
     _bay(ctx, baymodel.uuid)
 
     with pytest.raises(exception.BayModelReferenced):
-        db_api.destroy_baymodel(ctx, baymodel.uuid)
-    assert db_api.get_baymodel(ctx, baymodel.uuid).uuid == baymodel.uuid
+        db_baymodels.destroy_baymodel(ctx, baymodel.uuid)
+    assert db_baymodels.get_baymodel(ctx, baymodel.uuid).uuid == baymodel.uuid
 
 
 @pytest.mark.parametrize('database', ALL_BACKENDS, indirect=True)
@@ -229,10 +234,10 @@ def test_database_refuses_deleting_a_baymodel_in_use(migrated):
     # A bay created between destroy_baymodel's count and its delete: the
     # count sees none, the foreign key still says no.
     no_bays = sa.select(db_api.BAY).where(sa.false()).subquery()
-    with mock.patch.object(db_api, 'BAY', no_bays):
+    with mock.patch.object(db_baymodels, 'BAY', no_bays):
         with pytest.raises(exception.BayModelReferenced):
-            db_api.destroy_baymodel(ctx, baymodel.uuid)
-    assert db_api.get_baymodel(ctx, baymodel.uuid).uuid == baymodel.uuid
+            db_baymodels.destroy_baymodel(ctx, baymodel.uuid)
+    assert db_baymodels.get_baymodel(ctx, baymodel.uuid).uuid == baymodel.uuid
 
 
 @pytest.mark.parametrize('database', ALL_BACKENDS, indirect=True)
@@ -240,7 +245,7 @@ def test_bay_of_a_missing_baymodel_is_refused(migrated):
     missing = '9b1c6f0e-6a4c-4c1e-9a39-3f4a1c2b7d10'
     with pytest.raises(exception.BayModelNotFound):
         _bay(_context(), missing)
-    assert db_api.list_bays(magnum_context.make_admin_context()) == []
+    assert db_bays.list_bays(magnum_context.make_admin_context()) == []
 
 
 # -- pagination with NULLs ----------------------------------------------------
@@ -254,12 +259,12 @@ def test_pages_sorted_by_a_nullable_column_return_every_row_once(
     ctx = _context()
     for name in [None, 'b', None, 'a', 'b', None, 'c', 'a']:
         _baymodel(ctx, name=name)
-    everything = db_api.list_baymodels(ctx, sort_key='name',
-                                       sort_dir=sort_dir)
+    everything = db_baymodels.list_baymodels(ctx, sort_key='name',
+                                             sort_dir=sort_dir)
     walked, marker = [], None
     while True:
-        page = db_api.list_baymodels(ctx, limit=3, marker=marker,
-                                     sort_key='name', sort_dir=sort_dir)
+        page = db_baymodels.list_baymodels(ctx, limit=3, marker=marker,
+                                           sort_key='name', sort_dir=sort_dir)
         walked.extend(page)
         if len(page) < 3:
             break

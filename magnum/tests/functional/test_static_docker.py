@@ -16,7 +16,7 @@ from magnum.common import exception
 from magnum.common import provisioning
 from magnum.conductor import api as conductor_api
 from magnum.conductor import service as conductor_service
-from magnum.db import api as db_api
+from magnum.db import services as db_services
 from magnum.drivers import static
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
@@ -136,7 +136,7 @@ class TestConductorStaticDocker(base.TestCase):
     def _wait_for_first_periodic_round(self):
         deadline = time.monotonic() + WAIT
         while not any(row.host == 'test-host'
-                      for row in db_api.list_services()):
+                      for row in db_services.list_services()):
             self.assertLess(time.monotonic(), deadline,
                             'the conductor never reported its heartbeat')
             time.sleep(0.05)

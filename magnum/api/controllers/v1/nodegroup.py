@@ -252,8 +252,8 @@ class NodeGroupsController:
     @pecan.expose('json')
     def post(self, cluster_ident, **params):
         params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_api
-        rollback = cluster_api.rollback_param(params)
+        from magnum.api.controllers.v1 import cluster as cluster_controller
+        rollback = cluster_controller.rollback_param(params)
         collection.refuse_query(params)
         context, bay, template = self._cluster(cluster_ident, 'create')
         values = types.parse(NodeGroupFields, types.json_body())
@@ -306,8 +306,8 @@ class NodeGroupsController:
     @pecan.expose('json')
     def patch(self, cluster_ident, ident, **params):
         params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_api
-        rollback = cluster_api.rollback_param(params)
+        from magnum.api.controllers.v1 import cluster as cluster_controller
+        rollback = cluster_controller.rollback_param(params)
         collection.refuse_query(params)
         context, bay, template = self._cluster(cluster_ident, 'update')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)

@@ -3,7 +3,7 @@
 A project without a quota of its own has the configured default
 (``[quotas] max_clusters_per_project``); showing it answers that default,
 so a dashboard can always draw it. The limit is enforced in the database
-transaction that inserts a cluster (magnum.db.api.create_bay).
+transaction that inserts a cluster (magnum.db.bays.create_bay).
 """
 
 from oslo_config import cfg

@@ -1,7 +1,7 @@
 """/v1/clusters/<ident>/actions and /v1/bays/<ident>/actions: what was
 done to a cluster, newest first, in the cluster's scope."""
 
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.tests.unit.api import test_clusters
 
 LATEST = test_clusters.LATEST
@@ -12,7 +12,7 @@ class TestActions(test_clusters.ClusterTestCase):
     def setUp(self):
         super().setUp()
         self.uuid = self.create(node_count=2).json['uuid']
-        db_api.update_bay(self.uuid, {'status': 'CREATE_COMPLETE'})
+        db_bays.update_bay(self.uuid, {'status': 'CREATE_COMPLETE'})
         response = self.action(self.uuid, 'resize', {'node_count': 3},
                                query='?rollback=True')
         self.assertEqual(202, response.status_int, response.body)
@@ -45,7 +45,7 @@ class TestActions(test_clusters.ClusterTestCase):
         response = self.action(self.uuid, 'resize', {'node_count': 4})
         self.assertEqual(409, response.status_int)   # busy: no action
         self.assertEqual(2, len(self.actions().json['actions']))
-        db_api.update_bay(self.uuid, {'status': 'UPDATE_COMPLETE'})
+        db_bays.update_bay(self.uuid, {'status': 'UPDATE_COMPLETE'})
         response = self.action(self.uuid, 'resize', {'node_count': 4})
         newest = self.actions().json['actions'][0]
         self.assertEqual(response.headers['X-OpenStack-Request-Id'],

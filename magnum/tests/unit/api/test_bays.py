@@ -3,6 +3,8 @@ import datetime
 import sqlalchemy as sa
 
 from magnum.db import api as db_api
+from magnum.db import bays as db_bays
+from magnum.db import services as db_services
 from magnum.objects import bay as bay_obj
 from magnum.tests.unit.api import base
 
@@ -21,7 +23,7 @@ class BayTestCase(base.APITestCase):
         return self.post('/v1/bays', body)
 
     def set_status(self, uuid, status, **values):
-        db_api.update_bay(uuid, dict(values, status=status))
+        db_bays.update_bay(uuid, dict(values, status=status))
 
 
 class TestBayCreate(BayTestCase):
@@ -60,7 +62,7 @@ class TestBayCreate(BayTestCase):
     def test_provisioner_follows_the_baymodel_label(self):
         body = self.create().json
         self.assertEqual('fake',
-                         db_api.get_bay_by_uuid_unscoped(
+                         db_bays.get_bay_by_uuid_unscoped(
                              body['uuid']).provisioner)
 
     def test_zero_nodes_is_400_and_changes_nothing(self):
@@ -184,8 +186,8 @@ class TestBayRead(BayTestCase):
 class TestMServices(base.APITestCase):
 
     def test_admin_sees_conductors_up_and_down(self):
-        db_api.report_service('c1', 'magnum-conductor')
-        db_api.report_service('c2', 'magnum-conductor')
+        db_services.report_service('c1', 'magnum-conductor')
+        db_services.report_service('c2', 'magnum-conductor')
         with db_api.writer() as session:
             session.execute(sa.update(db_api.SERVICE).where(
                 db_api.SERVICE.c.host == 'c2').values(

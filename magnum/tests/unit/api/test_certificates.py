@@ -16,7 +16,8 @@ from magnum.common import x509
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor.handlers import certificate as cert_handler
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
+from magnum.db import certificates as db_certificates
 from magnum.tests.unit.api import base
 from magnum.tests.unit import utils
 
@@ -45,7 +46,7 @@ class TestCertificates(base.APITestCase):
                                                        self.bay)
 
     def test_create_makes_a_ca_with_encrypted_keys(self):
-        row = db_api.get_bay_certificate(self.bay.uuid)
+        row = db_certificates.get_bay_certificate(self.bay.uuid)
         for column in ('ca_key', 'server_key', 'client_key'):
             self.assertTrue(row._mapping[column].startswith('fernet:'))
         self.assertFalse(row.endpoint_tls)  # the fake provisioner says no
@@ -54,7 +55,7 @@ class TestCertificates(base.APITestCase):
         model = utils.baymodel(self.context, name='plain', tls_disabled=True)
         bay = utils.bay(self.context, model, name='plain')
         bay_handler.BayHandler('test-host').bay_changed(self.context, bay)
-        self.assertIsNone(db_api.get_bay_certificate(bay.uuid))
+        self.assertIsNone(db_certificates.get_bay_certificate(bay.uuid))
         response = self.get('/v1/certificates/%s' % bay.uuid)
         self.assertEqual(404, response.status_int)
         self.assertIn('tls_disabled', self.fault(response))
@@ -74,14 +75,15 @@ class TestCertificates(base.APITestCase):
             self.assertIn('BEGIN CERTIFICATE', response.json['pem'])
 
     def test_bad_csr_is_400_naming_csr_and_changes_nothing(self):
-        before = db_api.get_bay_certificate(self.bay.uuid)
+        before = db_certificates.get_bay_certificate(self.bay.uuid)
         response = self.post('/v1/certificates', {
             'bay_uuid': self.bay.uuid,
             'csr': x509.key_pem(x509.new_key())})
         self.assertEqual(400, response.status_int)
         self.assertIn('csr', self.fault(response))
         self.assertNotIn('PRIVATE KEY-----', response.text)
-        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+        self.assertEqual(before,
+                         db_certificates.get_bay_certificate(self.bay.uuid))
 
     def test_missing_fields_are_400(self):
         response = self.post('/v1/certificates', {'csr': _csr()})
@@ -115,11 +117,12 @@ class TestCertificates(base.APITestCase):
                                        headers=reader).status_int)
 
     def test_rotation_the_provisioner_cannot_push_is_400(self):
-        before = db_api.get_bay_certificate(self.bay.uuid)
+        before = db_certificates.get_bay_certificate(self.bay.uuid)
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
         self.assertEqual(400, response.status_int)
         self.assertIn('cannot push', self.fault(response))
-        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+        self.assertEqual(before,
+                         db_certificates.get_bay_certificate(self.bay.uuid))
 
     def test_bad_csr_is_refused_before_any_conductor(self):
         with mock.patch('magnum.conductor.api.ConductorAPI.ca_sign') as sign:
@@ -131,8 +134,8 @@ class TestCertificates(base.APITestCase):
             self.assertFalse(sign.called)
 
     def test_rotation_of_a_failed_bay_is_409_naming_its_status(self):
-        before = db_api.get_bay_certificate(self.bay.uuid)
-        db_api.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
+        before = db_certificates.get_bay_certificate(self.bay.uuid)
+        db_bays.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
         with mock.patch('magnum.conductor.api.ConductorAPI.ca_rotate') as rot:
             response = self.patch('/v1/certificates/%s' % self.bay.uuid,
                                   None)
@@ -142,7 +145,8 @@ class TestCertificates(base.APITestCase):
         self.assertIn('CREATE_COMPLETE or UPDATE_COMPLETE', fault)
         self.assertNotIn('wait until', fault)
         self.assertFalse(rot.called)
-        self.assertEqual(before, db_api.get_bay_certificate(self.bay.uuid))
+        self.assertEqual(before,
+                         db_certificates.get_bay_certificate(self.bay.uuid))
 
     def test_rotation_of_a_bay_without_ca_is_404(self):
         model = utils.baymodel(self.context, name='plain', tls_disabled=True)
@@ -170,7 +174,7 @@ class TestCertificates(base.APITestCase):
         seen = []
 
         def push(ctx, bay, model, bundle):
-            seen.append(db_api.get_bay_by_uuid_unscoped(bay.uuid))
+            seen.append(db_bays.get_bay_by_uuid_unscoped(bay.uuid))
             seen.append(db_actions.open_of(bay.uuid))
             if isinstance(answer, Exception):
                 raise answer
@@ -190,7 +194,7 @@ class TestCertificates(base.APITestCase):
         self.assertEqual('UPDATE_IN_PROGRESS', seen[0].status)
         self.assertEqual(('rotate_ca', 'PENDING'),
                          (seen[1].kind, seen[1].status))
-        row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+        row = db_bays.get_bay_by_uuid_unscoped(self.bay.uuid)
         self.assertEqual('UPDATE_IN_PROGRESS', row.status)
         self.assertEqual('Rotating the CA (generation 2).', row.status_reason)
         self.assertEqual('IN_PROGRESS', db_actions.get(seen[1].uuid).status)
@@ -208,14 +212,14 @@ class TestCertificates(base.APITestCase):
                  'Heat says no', 'Heat says no'),
                 (RuntimeError('secret detail'), 'RuntimeError',
                  'could not be pushed')):
-            db_api.update_bay(self.bay.uuid, {'status': 'CREATE_COMPLETE'})
+            db_bays.update_bay(self.bay.uuid, {'status': 'CREATE_COMPLETE'})
             self._rotating_by_update(answer)
             response = self.patch('/v1/certificates/%s' % self.bay.uuid,
                                   None)
             self.assertEqual(502, response.status_int, response.text)
             self.assertIn(said, self.fault(response))
             self.assertNotIn('secret detail', self.fault(response))
-            row = db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+            row = db_bays.get_bay_by_uuid_unscoped(self.bay.uuid)
             self.assertEqual('UPDATE_FAILED', row.status)
             self.assertIn(reason, row.status_reason)
             self.assertIsNone(row.reservation)
@@ -255,7 +259,8 @@ class TestCertificates(base.APITestCase):
         self.assertEqual((['user-a'], ['bay-admins']), self._subject(cert))
 
     def _endpoint_tls(self):
-        db_api.update_bay_certificate(self.bay.uuid, {'endpoint_tls': True})
+        db_certificates.update_bay_certificate(self.bay.uuid,
+                                               {'endpoint_tls': True})
 
     def test_the_bays_certificate_goes_before_the_kubeconfig(self):
         dir_ = self.useFixture(fixtures.TempDir()).path

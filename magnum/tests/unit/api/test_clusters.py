@@ -1,7 +1,7 @@
 """/v1/clustertemplates and /v1/clusters: the same rows as the bay era."""
 
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.tests.unit.api import base
 
 LATEST = {'OpenStack-API-Version': 'container-infra latest'}
@@ -27,7 +27,7 @@ class ClusterTestCase(base.APITestCase):
         return response
 
     def set_status(self, uuid, status, **values):
-        db_api.update_bay(uuid, dict(values, status=status))
+        db_bays.update_bay(uuid, dict(values, status=status))
 
     def action(self, uuid, name, body, query='', headers=LATEST):
         return self.post('/v1/clusters/%s/actions/%s%s' % (uuid, name, query),
@@ -302,8 +302,8 @@ class TestClusterChanges(ClusterTestCase):
         self.set_status(self.uuid, 'UPDATE_IN_PROGRESS')
         response = self.action(self.uuid, 'resize', {'node_count': 4})
         self.assertEqual(409, response.status_int)
-        db_api.update_bay(self.uuid, {'status': 'CREATE_COMPLETE',
-                                      'reservation': 'conductor-1'})
+        db_bays.update_bay(self.uuid, {'status': 'CREATE_COMPLETE',
+                                       'reservation': 'conductor-1'})
         response = self.action(self.uuid, 'resize', {'node_count': 4})
         self.assertEqual(409, response.status_int)
         self.assertEqual(2, self.shown()['node_count'])

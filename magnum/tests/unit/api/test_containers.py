@@ -10,7 +10,8 @@ import oslo_messaging as messaging
 from magnum.common import rpc
 from magnum.conductor import manager as conductor_manager
 from magnum.conductor.coe import docker as docker_coe
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
+from magnum.db import containers as db_containers
 from magnum.objects import bay as bay_obj
 from magnum.tests.unit.api import base
 from magnum.tests.unit import fake_docker
@@ -60,7 +61,7 @@ class ContainerTestCase(base.APITestCase):
         bay = self.post('/v1/bays', {'name': name,
                                      'baymodel_id': baymodel['uuid']},
                         headers=headers).json
-        db_api.update_bay(bay['uuid'], {
+        db_bays.update_bay(bay['uuid'], {
             'status': status, 'api_address': 'unix:///fake.sock'})
         return bay
 
@@ -71,7 +72,7 @@ class ContainerTestCase(base.APITestCase):
         return self.post('/v1/containers', body, headers=headers)
 
     def engine_container(self, uuid):
-        row = db_api.get_container_by_uuid_unscoped(uuid)
+        row = db_containers.get_container_by_uuid_unscoped(uuid)
         return self.engine.containers[row.container_id]
 
     def put(self, path, **kwargs):
@@ -404,6 +405,6 @@ class TestListAndTenancy(ContainerTestCase):
 
     def test_deleting_the_bay_takes_its_container_rows(self):
         uuid = self.create().json['uuid']
-        db_api.destroy_bay(self.bay['uuid'])
+        db_bays.destroy_bay(self.bay['uuid'])
         self.assertEqual(404, self.get('/v1/containers/%s' % uuid)
                          .status_int)

@@ -19,7 +19,7 @@ from magnum.common import rpc
 from magnum.conductor.coe import kubernetes as kube
 from magnum.conductor.handlers import kubernetes as kube_handler
 from magnum.conductor import manager as conductor_manager
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.objects import bay as bay_obj
 from magnum.tests.unit.api import base
 
@@ -120,7 +120,7 @@ class KubeObjectsTestCase(base.APITestCase):
         bay = self.post('/v1/bays', {'name': name,
                                      'baymodel_id': baymodel['uuid']},
                         headers=headers).json
-        db_api.update_bay(bay['uuid'], {
+        db_bays.update_bay(bay['uuid'], {
             'status': status, 'api_address': 'https://10.0.0.1:6443'})
         return bay
 

@@ -6,19 +6,20 @@ import sqlalchemy as sa
 
 from magnum.conductor import hash_ring
 from magnum.db import api as db_api
+from magnum.db import services as db_services
 from magnum.tests.unit.api import base
 
 
 def _id(host):
-    return [s.id for s in db_api.list_services() if s.host == host][0]
+    return [s.id for s in db_services.list_services() if s.host == host][0]
 
 
 class TestDisable(base.APITestCase):
 
     def setUp(self):
         super().setUp()
-        db_api.report_service('c1', 'magnum-conductor')
-        db_api.report_service('c2', 'magnum-conductor')
+        db_services.report_service('c1', 'magnum-conductor')
+        db_services.report_service('c2', 'magnum-conductor')
         self.path = '/v1/mservices/%d' % _id('c1')
 
     def disable(self, reason='kernel upgrade', **kwargs):
@@ -62,7 +63,7 @@ class TestDisable(base.APITestCase):
         response = self.patch(self.path, [
             {'op': 'replace', 'path': '/disabled', 'value': True}])
         self.assertEqual(403, response.status_int)
-        self.assertFalse(db_api.get_service(_id('c1')).disabled)
+        self.assertFalse(db_services.get_service(_id('c1')).disabled)
 
     def test_unknown_service_is_404(self):
         for ident in ('999', 'c1'):
@@ -92,7 +93,7 @@ class TestDisable(base.APITestCase):
             response = self.patch(self.path, ops, as_admin=True)
             self.assertEqual(400, response.status_int, ops)
             self.assertIn(field, self.fault(response), ops)
-        row = db_api.get_service(_id('c1'))
+        row = db_services.get_service(_id('c1'))
         self.assertEqual((False, None, 'c1'),
                          (row.disabled, row.disabled_reason, row.host))
 
@@ -100,15 +101,15 @@ class TestDisable(base.APITestCase):
 class TestState(base.APITestCase):
 
     def test_a_conductor_that_stopped_cleanly_is_down_at_once(self):
-        db_api.report_service('c1', 'magnum-conductor')
-        db_api.leave_service('c1', 'magnum-conductor')
+        db_services.report_service('c1', 'magnum-conductor')
+        db_services.leave_service('c1', 'magnum-conductor')
         states = {s['host']: s['state'] for s in self.get(
             '/v1/mservices', as_admin=True).json['mservices']}
         self.assertEqual({'c1': 'down'}, states)
 
     def test_state_follows_service_down_time(self):
         self.conf.config(service_down_time=30, group='conductor')
-        db_api.report_service('c1', 'magnum-conductor')
+        db_services.report_service('c1', 'magnum-conductor')
         with db_api.writer() as session:
             session.execute(sa.update(db_api.SERVICE).values(
                 last_seen_up=datetime.datetime.utcnow()

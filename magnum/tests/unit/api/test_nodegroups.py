@@ -246,8 +246,8 @@ class TestNodeGroupServers(test_clusters.ClusterTestCase):
         self.assertEqual(202, self.ng('POST', '/', {
             'name': 'gpu', 'node_count': 2}).status_int)
         self.set_status(self.uuid, 'UPDATE_COMPLETE')
-        from magnum.db import api as db_api
-        db_api.replace_bay_nodes(self.uuid, [
+        from magnum.db import nodes as db_nodes
+        db_nodes.replace_bay_nodes(self.uuid, [
             {'server_id': 's-m', 'name': 'c1-master-0', 'type': 'master',
              'nodegroup': 'default-master'},
             {'server_id': 's-w', 'name': 'c1-node-0', 'type': 'node'},
@@ -260,8 +260,8 @@ class TestNodeGroupServers(test_clusters.ClusterTestCase):
     def removal(self, name):
         """The servers the newest resize of group ``name`` removes."""
         from magnum.db import actions as db_actions
-        from magnum.db import cluster_api
-        group = cluster_api.get_nodegroup(self.uuid, name)
+        from magnum.db import nodegroups as db_nodegroups
+        group = db_nodegroups.get_nodegroup(self.uuid, name)
         for action in db_actions.list_of(self.uuid):
             if action.kind == 'resize' and (
                     action.params['nodegroup'] == group.uuid):

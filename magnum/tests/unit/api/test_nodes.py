@@ -1,6 +1,7 @@
 """``/v1/nodes``: rows the provisioner records, and hand-made ones."""
 
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
+from magnum.db import nodes as db_nodes
 from magnum.tests.unit.api import base
 
 
@@ -15,7 +16,7 @@ class TestNodes(base.APITestCase):
             'name': 'bay1', 'baymodel_id': baymodel['uuid']}).json
 
     def _record(self, servers):
-        db_api.replace_bay_nodes(self.bay['uuid'], [
+        db_nodes.replace_bay_nodes(self.bay['uuid'], [
             {'server_id': s, 'name': 'bay1-%s' % s, 'type': 'node',
              'image_id': 'img', 'addresses': ['10.0.0.%d' % i]}
             for i, s in enumerate(servers)])
@@ -63,5 +64,5 @@ class TestNodes(base.APITestCase):
 
     def test_nodes_go_with_their_bay(self):
         self._record(['s1'])
-        db_api.destroy_bay(self.bay['uuid'])
+        db_bays.destroy_bay(self.bay['uuid'])
         self.assertEqual([], self.get('/v1/nodes').json['nodes'])

@@ -12,6 +12,7 @@ from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor import locks
 from magnum.db import actions as db_actions
 from magnum.db import api as db_api
+from magnum.db import bays as db_bays
 from magnum.drivers import base as drivers
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
@@ -33,7 +34,7 @@ class HandlerTestCase(base.TestCase):
         self.action = self.open_action()
 
     def reload(self):
-        return db_api.get_bay_by_uuid_unscoped(self.bay.uuid)
+        return db_bays.get_bay_by_uuid_unscoped(self.bay.uuid)
 
     def open_action(self, bay=None):
         return action_obj.Action.open_of(self.context,
@@ -87,15 +88,15 @@ class TestCreate(HandlerTestCase):
     def test_locked_bay_is_left_to_its_holder(self):
         self.useFixture(fixtures.MockPatchObject(bay_handler, 'LOCK_WAIT',
                                                  0.2))
-        db_api.reserve_bay(self.bay.uuid, 'other-host')
+        db_bays.reserve_bay(self.bay.uuid, 'other-host')
         self.assertEqual('PENDING', self.deliver().status)
         self.assertEqual([], self.provisioner.calls)
         self.assertEqual('other-host', self.reload().reservation)
 
     def test_message_waits_for_a_briefly_held_lock(self):
-        db_api.reserve_bay(self.bay.uuid, 'reconciler')
+        db_bays.reserve_bay(self.bay.uuid, 'reconciler')
         timer = threading.Timer(
-            0.3, db_api.release_bay, (self.bay.uuid, 'reconciler'))
+            0.3, db_bays.release_bay, (self.bay.uuid, 'reconciler'))
         timer.start()
         self.addCleanup(timer.cancel)
         self.deliver()
@@ -107,7 +108,7 @@ class TestCreate(HandlerTestCase):
         self.assertEqual([('create', self.bay.uuid)], self.provisioner.calls)
 
     def test_unknown_provisioner_fails_the_bay(self):
-        db_api.update_bay(self.bay.uuid, {'provisioner': 'nope'})
+        db_bays.update_bay(self.bay.uuid, {'provisioner': 'nope'})
         self.deliver()
         row = self.reload()
         self.assertEqual('CREATE_FAILED', row.status)
@@ -115,9 +116,9 @@ class TestCreate(HandlerTestCase):
 
     def test_a_message_of_an_api_of_before_becomes_an_action(self):
         """RPC 1.0: bay_create with no action written; one is made."""
-        db_api.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
+        db_bays.update_bay(self.bay.uuid, {'status': 'CREATE_FAILED'})
         db_actions.update(self.action.uuid, {'status': 'FAILED'})
-        db_api.update_bay(self.bay.uuid, {'status': 'UPDATE_IN_PROGRESS'})
+        db_bays.update_bay(self.bay.uuid, {'status': 'UPDATE_IN_PROGRESS'})
         self.handler.bay_changed(self.context, self.bay)
         self.assertEqual('UPDATE_COMPLETE', self.reload().status)
         newest = action_obj.Action.records(self.bay.uuid)[0]
@@ -155,7 +156,7 @@ class TestUpdateAndDelete(HandlerTestCase):
 
     def test_delete_of_vanished_bay_is_quiet(self):
         action = utils.start(self.context, self.bay, 'delete')
-        db_api.destroy_bay(self.bay.uuid)
+        db_bays.destroy_bay(self.bay.uuid)
         with self.assertLogs('magnum.conductor.handlers.bay',
                              'INFO') as logs:
             self.handler.action_run(self.context, self.bay.uuid,
@@ -212,8 +213,8 @@ class TestReconcile(HandlerTestCase):
 
     def test_stuck_create_times_out(self):
         long_ago = timeutils.utcnow() - datetime.timedelta(minutes=11)
-        db_api.update_bay(self.bay.uuid, {'bay_create_timeout': 10,
-                                          'created_at': long_ago})
+        db_bays.update_bay(self.bay.uuid, {'bay_create_timeout': 10,
+                                           'created_at': long_ago})
         self.handler.reconcile_bays()
         row = self.reload()
         self.assertEqual('CREATE_FAILED', row.status)
@@ -223,8 +224,8 @@ class TestReconcile(HandlerTestCase):
 
     def test_zero_timeout_never_times_out(self):
         long_ago = timeutils.utcnow() - datetime.timedelta(days=30)
-        db_api.update_bay(self.bay.uuid, {'bay_create_timeout': 0,
-                                          'created_at': long_ago})
+        db_bays.update_bay(self.bay.uuid, {'bay_create_timeout': 0,
+                                           'created_at': long_ago})
         self.handler.reconcile_bays()
         self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
 
@@ -236,7 +237,7 @@ class TestLock(HandlerTestCase):
             with locks.bay_lock(self.context, self.bay.uuid, 'a'):
                 self.assertRaises(
                     exception.BayLocked,
-                    db_api.reserve_bay, self.bay.uuid, 'b')
+                    db_bays.reserve_bay, self.bay.uuid, 'b')
                 raise ValueError('boom')
         self.assertRaises(ValueError, fail)
         self.assertIsNone(self.reload().reservation)
@@ -303,7 +304,7 @@ class TestLostMessages(HandlerTestCase):
         self.addCleanup(released.set)
         self.handler.reconcile_bays()
         self.assertEqual('CREATE_COMPLETE',
-                         db_api.get_bay_by_uuid_unscoped(done.uuid).status)
+                         db_bays.get_bay_by_uuid_unscoped(done.uuid).status)
         self.assertEqual('CREATE_IN_PROGRESS', self.reload().status)
         # Asked again while the first redo runs: not driven twice.
         self.handler.reconcile_bays()
@@ -342,7 +343,7 @@ class TestOwnership(HandlerTestCase):
         self.ring = hash_ring.Ring(['test-host', 'other-host'])
 
     def statuses(self):
-        return {b.uuid: db_api.get_bay_by_uuid_unscoped(b.uuid).status
+        return {b.uuid: db_bays.get_bay_by_uuid_unscoped(b.uuid).status
                 for b in self.bays}
 
     def test_reconciler_touches_only_the_bays_it_owns(self):
@@ -357,7 +358,7 @@ class TestOwnership(HandlerTestCase):
         self.assertEqual(mine, {uuid for _, uuid in self.provisioner.calls})
 
     def test_a_conductor_that_is_late_itself_takes_nothing_over(self):
-        db_api.reserve_bay(self.bay.uuid, 'other-host')
+        db_bays.reserve_bay(self.bay.uuid, 'other-host')
         self.handler.rings = _Rings([], down=['other-host', 'test-host'])
         self.handler.take_over()
         self.assertEqual('other-host', self.reload().reservation)
@@ -369,10 +370,10 @@ class TestOwnership(HandlerTestCase):
 
     def test_bays_of_a_conductor_down_are_taken_over(self):
         for bay in self.bays:
-            db_api.reserve_bay(bay.uuid, 'other-host')
+            db_bays.reserve_bay(bay.uuid, 'other-host')
         # A live conductor off the ring (disabled) keeps what it holds.
         alive = utils.bay(self.context, self.baymodel, name='alive')
-        db_api.reserve_bay(alive.uuid, 'third-host')
+        db_bays.reserve_bay(alive.uuid, 'third-host')
         self.handler.rings = _Rings(['test-host'], down=['other-host'])
         self.handler.reconcile_bays()
         # Still theirs until the take-over (after a heartbeat).
@@ -383,8 +384,8 @@ class TestOwnership(HandlerTestCase):
         # Freed, then driven by their new owner, this conductor.
         self.assertEqual({'CREATE_COMPLETE'}, set(self.statuses().values()))
         self.assertEqual([None] * len(self.bays), [
-            db_api.get_bay_by_uuid_unscoped(b.uuid).reservation
+            db_bays.get_bay_by_uuid_unscoped(b.uuid).reservation
             for b in self.bays])
-        row = db_api.get_bay_by_uuid_unscoped(alive.uuid)
+        row = db_bays.get_bay_by_uuid_unscoped(alive.uuid)
         self.assertEqual(('third-host', 'CREATE_IN_PROGRESS'),
                          (row.reservation, row.status))

@@ -6,7 +6,7 @@ import threading
 from oslo_utils import timeutils
 
 from magnum.conductor.handlers import container as container_handler
-from magnum.db import api as db_api
+from magnum.db import containers as db_containers
 from magnum.objects import bay as bay_obj
 from magnum.objects import container as container_obj
 from magnum.tests import base
@@ -38,7 +38,7 @@ class ReconcilerTestCase(base.TestCase):
             'state'] = state
 
     def row(self, container):
-        return db_api.get_container_by_uuid_unscoped(container.uuid)
+        return db_containers.get_container_by_uuid_unscoped(container.uuid)
 
     def reconcile(self):
         self.engine.calls.clear()
@@ -96,8 +96,8 @@ class TestReconciler(ReconcilerTestCase):
     def test_creating_row_gets_the_engines_container(self):
         container = self.make()
         container_id = self.row(container).container_id
-        db_api.update_container(container.uuid, {'status': 'Creating',
-                                                 'container_id': None})
+        db_containers.update_container(container.uuid, {'status': 'Creating',
+                                                        'container_id': None})
         self.engine.containers[container_id]['state'] = 'running'
         self.reconcile()
         row = self.row(container)
@@ -108,7 +108,7 @@ class TestReconciler(ReconcilerTestCase):
         container = self.make()
         self.engine.containers.clear()
         old = timeutils.utcnow() - datetime.timedelta(hours=1)
-        db_api.update_container(container.uuid, {
+        db_containers.update_container(container.uuid, {
             'status': 'Creating', 'container_id': None, 'created_at': old})
         self.reconcile()
         row = self.row(container)
@@ -118,14 +118,14 @@ class TestReconciler(ReconcilerTestCase):
     def test_young_creating_row_is_left_alone(self):
         container = self.make()
         self.engine.containers.clear()
-        db_api.update_container(container.uuid, {'status': 'Creating',
-                                                 'container_id': None})
+        db_containers.update_container(container.uuid, {'status': 'Creating',
+                                                        'container_id': None})
         self.reconcile()
         self.assertEqual('Creating', self.row(container).status)
 
     def test_error_rows_keep_their_reason(self):
         container = self.make()
-        db_api.update_container(container.uuid, {
+        db_containers.update_container(container.uuid, {
             'status': 'Error', 'status_reason': 'bad command'})
         self.reconcile()
         self.assertEqual('bad command', self.row(container).status_reason)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from magnum.conductor import hash_ring
 from magnum.db import api as db_api
+from magnum.db import services as db_services
 from magnum.tests import base
 
 UUIDS = [uuidutils.generate_uuid() for _ in range(600)]
@@ -66,10 +67,10 @@ class TestMembership(base.TestCase):
         super().setUp()
         self.conf.config(service_down_time=60, group='conductor')
         for host in ('live', 'stale', 'left', 'disabled'):
-            db_api.report_service(host, 'magnum-conductor')
-        db_api.report_service('api-host', 'magnum-api')
+            db_services.report_service(host, 'magnum-conductor')
+        db_services.report_service('api-host', 'magnum-api')
         _age('stale', seconds=61)
-        db_api.leave_service('left', 'magnum-conductor')
+        db_services.leave_service('left', 'magnum-conductor')
         _age('disabled', disabled=True)
 
     def test_only_live_enabled_conductors_are_on_the_ring(self):
@@ -79,7 +80,7 @@ class TestMembership(base.TestCase):
         self.assertEqual(['disabled'], members.disabled)
 
     def test_a_heartbeat_brings_a_conductor_that_left_back(self):
-        db_api.report_service('left', 'magnum-conductor')
+        db_services.report_service('left', 'magnum-conductor')
         self.assertEqual(('left', 'live'),
                          hash_ring.Membership.read().ring.hosts)
 
@@ -90,7 +91,7 @@ class TestMembership(base.TestCase):
         self.useFixture(fixtures.MockPatchObject(hash_ring, 'time', clock))
         cache = hash_ring.RingCache(max_age=60)
         self.assertEqual(('live',), cache.get().hosts)
-        db_api.report_service('new', 'magnum-conductor')
+        db_services.report_service('new', 'magnum-conductor')
         clock.now += 59
         self.assertEqual(('live',), cache.get().hosts)
         clock.now += 1
@@ -99,5 +100,5 @@ class TestMembership(base.TestCase):
     def test_cache_with_no_age_reads_every_time(self):
         cache = hash_ring.RingCache(max_age=0)
         cache.get()
-        db_api.report_service('new', 'magnum-conductor')
+        db_services.report_service('new', 'magnum-conductor')
         self.assertIn('new', cache.get())

@@ -7,7 +7,7 @@ from magnum.common import exception
 from magnum.common import rpc
 from magnum.conductor import api as conductor_api
 from magnum.conductor import hash_ring
-from magnum.db import api as db_api
+from magnum.db import services as db_services
 from magnum.tests import base
 from magnum.tests.unit import utils
 
@@ -54,7 +54,7 @@ class TestConductorAPI(base.TestCase):
 
     def test_bay_messages_go_to_the_owner_on_the_ring(self):
         for host in ('c1', 'c2', 'c3'):
-            db_api.report_service(host, 'magnum-conductor')
+            db_services.report_service(host, 'magnum-conductor')
         owner = hash_ring.Ring(['c1', 'c2', 'c3']).owner(self.bay.uuid)
         api = conductor_api.ConductorAPI()
         with mock.patch.object(api._client, 'prepare') as prepare:
@@ -79,7 +79,7 @@ class TestConductorAPI(base.TestCase):
     def test_cast_reaches_the_owners_own_queue(self):
         """Over the in-process transport: only the owner's server gets it."""
         for host in ('c1', 'c2'):
-            db_api.report_service(host, 'magnum-conductor')
+            db_services.report_service(host, 'magnum-conductor')
         owner = hash_ring.Ring(['c1', 'c2']).owner(self.bay.uuid)
         got = {}
         delivered = threading.Event()

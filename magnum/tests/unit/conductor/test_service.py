@@ -6,7 +6,8 @@ from magnum.conductor import api as conductor_api
 from magnum.conductor import hash_ring
 from magnum.conductor import periodic
 from magnum.conductor import service
-from magnum.db import api as db_api
+from magnum.db import bays as db_bays
+from magnum.db import services as db_services
 from magnum.drivers import base as drivers
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
@@ -45,27 +46,27 @@ class TestConductorService(base.TestCase):
                          status=bay_obj.CREATE_COMPLETE)
         theirs = utils.bay(self.context, baymodel, name='theirs',
                            status=bay_obj.CREATE_COMPLETE)
-        db_api.reserve_bay(mine.uuid, 'test-host')
-        db_api.reserve_bay(theirs.uuid, 'other-host')
+        db_bays.reserve_bay(mine.uuid, 'test-host')
+        db_bays.reserve_bay(theirs.uuid, 'other-host')
         self.start()
         self.assertIsNone(
-            db_api.get_bay_by_uuid_unscoped(mine.uuid).reservation)
+            db_bays.get_bay_by_uuid_unscoped(mine.uuid).reservation)
         self.assertEqual(
             'other-host',
-            db_api.get_bay_by_uuid_unscoped(theirs.uuid).reservation)
+            db_bays.get_bay_by_uuid_unscoped(theirs.uuid).reservation)
 
     def test_cast_reaches_the_handler(self):
         self.start()
         bay = utils.bay(self.context, utils.baymodel(self.context))
         conductor_api.ConductorAPI().action_run(
             self.context, action_obj.Action.open_of(self.context, bay.uuid))
-        self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
+        self.wait_for(lambda: db_bays.get_bay_by_uuid_unscoped(
             bay.uuid).status == 'CREATE_COMPLETE')
 
     def test_heartbeat_is_reported(self):
         self.start()
         self.wait_for(lambda: [
-            s for s in db_api.list_services() if s.host == 'test-host'])
+            s for s in db_services.list_services() if s.host == 'test-host'])
 
     def test_lost_message_is_finished_by_the_reconciler(self):
         """A bay whose cast never arrived still completes."""
@@ -73,7 +74,7 @@ class TestConductorService(base.TestCase):
             status=bay_obj.CREATE_COMPLETE)
         bay = utils.bay(self.context, utils.baymodel(self.context))
         self.start()
-        self.wait_for(lambda: db_api.get_bay_by_uuid_unscoped(
+        self.wait_for(lambda: db_bays.get_bay_by_uuid_unscoped(
             bay.uuid).status == 'CREATE_COMPLETE')
 
 
@@ -82,13 +83,13 @@ class TestConductorService(base.TestCase):
         self.wait_for(lambda: 'test-host' in hash_ring.Membership.read().ring)
         bay = utils.bay(self.context, utils.baymodel(self.context),
                         status=bay_obj.CREATE_COMPLETE)
-        db_api.reserve_bay(bay.uuid, 'test-host')
+        db_bays.reserve_bay(bay.uuid, 'test-host')
         conductor.stop()
         members = hash_ring.Membership.read()
         self.assertEqual((), members.ring.hosts)
         self.assertEqual(['test-host'], members.down)
         self.assertIsNone(
-            db_api.get_bay_by_uuid_unscoped(bay.uuid).reservation)
+            db_bays.get_bay_by_uuid_unscoped(bay.uuid).reservation)
         # Back again: its first heartbeat puts it on the ring.
         self.start()
         self.assertIn('test-host', hash_ring.Membership.read().ring)
@@ -102,7 +103,7 @@ class TestConductorService(base.TestCase):
         self.addCleanup(release.set)  # before the stop, which waits for it
 
         def count():
-            return [s.report_count for s in db_api.list_services()
+            return [s.report_count for s in db_services.list_services()
                     if s.host == 'test-host'][0]
         self.wait_for(lambda: count() >= 3, timeout=5)
 

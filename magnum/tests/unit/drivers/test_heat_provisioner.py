@@ -376,11 +376,11 @@ class TestHeatProvisioner(base.TestCase):
     def test_an_update_renders_the_node_groups_and_servers_to_remove(self):
         import json
 
-        from magnum.db import cluster_api
+        from magnum.db import nodegroups as db_nodegroups
         bay = self._bay()
         stack = self._created(bay)
         stack.stack_status = 'CREATE_COMPLETE'
-        group = cluster_api.create_nodegroup(self.context, {
+        group = db_nodegroups.create_nodegroup(self.context, {
             'name': 'gpu', 'cluster_id': bay.uuid,
             'project_id': bay.project_id, 'role': 'worker',
             'is_default': False, 'node_count': 3, 'min_node_count': 0,

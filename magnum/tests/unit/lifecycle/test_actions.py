@@ -5,8 +5,8 @@ refused start writes nothing."""
 
 from magnum.common import exception
 from magnum.db import actions as db_actions
-from magnum.db import api as db_api
-from magnum.db import cluster_api
+from magnum.db import baymodels as db_baymodels
+from magnum.db import nodegroups as db_nodegroups
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
 from magnum.tests.unit.conductor import test_bay_handler
@@ -27,8 +27,8 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
                     'project_id': self.bay.project_id, 'role': 'worker',
                     'is_default': False, 'node_count': 1,
                     'min_node_count': 0}
-        return cluster_api.create_nodegroup(self.context,
-                                            dict(defaults, **values))
+        return db_nodegroups.create_nodegroup(self.context,
+                                              dict(defaults, **values))
 
     def act(self, kind, answer=None, **kwargs):
         """Start an action as the API does and deliver it; (bay row,
@@ -41,7 +41,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         return self.reload(), action
 
     def test_failed_resize_with_rollback_restores_the_count(self):
-        worker = cluster_api.get_nodegroup(self.bay.uuid, 'default-worker')
+        worker = db_nodegroups.get_nodegroup(self.bay.uuid, 'default-worker')
         row, action = self.act(
             'resize', FAILED, params={'nodegroup': worker.uuid,
                                       'node_count': 5},
@@ -55,7 +55,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         self.assertEqual(row.status_reason, action.status_reason)
 
     def test_failed_resize_without_rollback_keeps_the_count(self):
-        worker = cluster_api.get_nodegroup(self.bay.uuid, 'default-worker')
+        worker = db_nodegroups.get_nodegroup(self.bay.uuid, 'default-worker')
         row, action = self.act('resize', FAILED,
                                params={'nodegroup': worker.uuid,
                                        'node_count': 5},
@@ -66,7 +66,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         self.assertEqual('FAILED', action.status)
 
     def test_success_keeps_the_change(self):
-        worker = cluster_api.get_nodegroup(self.bay.uuid, 'default-worker')
+        worker = db_nodegroups.get_nodegroup(self.bay.uuid, 'default-worker')
         row, action = self.act('resize', params={'nodegroup': worker.uuid,
                                                  'node_count': 5},
                                changes={'node_count': 5}, rollback=True,
@@ -77,7 +77,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
 
     def test_failed_upgrade_restores_the_template(self):
         old = self.bay.baymodel_id
-        other = db_api.create_baymodel(self.context, {
+        other = db_baymodels.create_baymodel(self.context, {
             'coe': 'docker', 'labels': {'provisioner': 'fake'}})
         row, action = self.act(
             'upgrade', FAILED, params={'cluster_template': other.uuid},
@@ -96,7 +96,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
                      'node_count': 4, 'status': 'UPDATE_IN_PROGRESS'})],
                  rollback=True, restore={'nodegroup': {
                      'uuid': group.uuid, 'node_count': 2}})
-        row = cluster_api.get_nodegroup(self.bay.uuid, 'extra')
+        row = db_nodegroups.get_nodegroup(self.bay.uuid, 'extra')
         self.assertEqual(2, row.node_count)
         self.assertEqual('UPDATE_FAILED', row.status)
 
@@ -104,7 +104,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         group = self.group(status='CREATE_IN_PROGRESS')
         _, action = self.act('nodegroup_create',
                              params={'nodegroup': group.uuid})
-        row = cluster_api.get_nodegroup(self.bay.uuid, 'extra')
+        row = db_nodegroups.get_nodegroup(self.bay.uuid, 'extra')
         self.assertEqual('CREATE_COMPLETE', row.status)
         self.assertEqual('COMPLETE', action.status)
 
@@ -117,7 +117,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
             rollback=True, restore={'nodegroup': {'uuid': group.uuid,
                                                   'image_id': 'old'}})
         self.assertIn('image_id=old', row.status_reason)
-        self.assertEqual('old', cluster_api.get_nodegroup(
+        self.assertEqual('old', db_nodegroups.get_nodegroup(
             self.bay.uuid, 'extra').image_id)
 
     def test_servers_to_remove_reach_the_provisioner_from_the_action(self):
@@ -145,7 +145,7 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
             nodegroup_addresses={'extra': ['172.24.4.9'],
                                  'default-worker': ['172.24.4.8']})
         self.handler.reconcile_bays()
-        row = cluster_api.get_nodegroup(self.bay.uuid, group.uuid)
+        row = db_nodegroups.get_nodegroup(self.bay.uuid, group.uuid)
         self.assertEqual(['172.24.4.9'], row.node_addresses)
         self.assertEqual('UPDATE_COMPLETE', row.status)
         self.assertEqual('COMPLETE', db_actions.get(action.uuid).status)
@@ -158,19 +158,19 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         self.assertEqual('UPDATE_FAILED', row.status)
         self.assertIn('nodegroup extra=removed', row.status_reason)
         self.assertEqual(['default-master', 'default-worker'], sorted(
-            g.name for g in cluster_api.all_nodegroups(self.bay.uuid)))
+            g.name for g in db_nodegroups.all_nodegroups(self.bay.uuid)))
         self.assertEqual('ROLLED_BACK', action.status)
 
     def test_a_refused_start_writes_nothing(self):
         """A busy bay refuses the whole change: no action, no row."""
         group = self.group()
         utils.start(self.context, self.bay, 'update')
-        before = cluster_api.get_nodegroup(self.bay.uuid, group.uuid)
+        before = db_nodegroups.get_nodegroup(self.bay.uuid, group.uuid)
         self.assertRaises(
             exception.BayInProgress, utils.start, self.context, self.bay,
             'resize', params={'nodegroup': group.uuid, 'node_count': 9},
             nodegroups=[('update', group.uuid, {'node_count': 9})])
-        self.assertEqual(before, cluster_api.get_nodegroup(
+        self.assertEqual(before, db_nodegroups.get_nodegroup(
             self.bay.uuid, group.uuid))
         self.assertEqual(['update', 'create'], [
             a.kind for a in db_actions.list_of(self.bay.uuid)])
