@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from magnum.common import exception
 from magnum.db import api
+from magnum.db import idempotency as db_idempotency
 from magnum.db import quotas as db_quotas
 
 BAY = api.BAY
@@ -50,9 +51,12 @@ def count_bays_using(baymodel_uuid):
                 BAY.c.baymodel_id == baymodel_uuid)).scalar()
 
 
-def create_bay(context, values, action=None):
+def create_bay(context, values, action=None, idempotency=None):
     """Insert a bay and its two default node groups, within the quota, and
-    ``action`` (the values of its create action) with them.
+    ``action`` (the values of its create action) with them; with
+    ``idempotency`` ((key, digest, window): an ``Idempotency-Key``), the
+    key that made it too (IdempotencyKeyTaken if a create with the key
+    committed first: then nothing is written).
 
     NOTE: the project's quota row is locked (an UPDATE of itself) before
     its bays are counted, in the transaction of the insert, so concurrent
@@ -63,6 +67,10 @@ def create_bay(context, values, action=None):
     db_quotas.ensure_quota_row(project_id, db_quotas.CLUSTER_RESOURCE)
     with api.writer() as session:
         db_quotas.check_cluster_quota(session, project_id)
+        if idempotency is not None:
+            key, digest, window = idempotency
+            db_idempotency.remember_in(session, project_id, key, digest,
+                                       values['uuid'], window)
         api.insert(session, BAY, values,
                    duplicate=lambda: exception.BayAlreadyExists(
                    uuid=values['uuid']),

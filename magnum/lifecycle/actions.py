@@ -78,14 +78,17 @@ def start(context, bay, kind, params=None, changes=None, nodegroups=(),
     return action
 
 
-def create(context, bay):
+def create(context, bay, key=None):
     """Insert the new ``bay`` with its create action, within the quota, in
-    one transaction; returns the Action."""
+    one transaction; returns the Action. ``key``: the request's
+    idempotency Key (magnum/lifecycle/idempotency.py), recorded with them.
+    """
     values = {'uuid': uuidutils.generate_uuid(), 'kind': action_obj.CREATE,
               'params': {}, 'status': action_obj.PENDING,
               'request_id': context.request_id,
               'project_id': context.project_id, 'user_id': context.user_id}
-    bay.create(context, action=values)
+    bay.create(context, action=values, idempotency=None if key is None else (
+        key.key, key.digest, key.window()))
     action = action_obj.Action.get(context, values['uuid'])
     audit.notify(context, action, audit.START)
     return action

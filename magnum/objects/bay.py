@@ -91,12 +91,14 @@ class Bay(base.MagnumObject):
     def record(context, ident):
         return db_bays.get_bay(context, ident)
 
-    def create(self, context=None, action=None):
+    def create(self, context=None, action=None, idempotency=None):
         """Insert the bay (and ``action``, the values of its create
-        action, in the same transaction)."""
+        action, and ``idempotency``, the key that asked for it, in the same
+        transaction)."""
         self._context = context or self._context
         self._refresh(db_bays.create_bay(self._context,
-                                         self.obj_get_changes(), action))
+                                         self.obj_get_changes(), action,
+                                         idempotency))
 
     def save(self, expected_statuses=None, unlocked=False, holder=None):
         """Write the changed fields with one conditional UPDATE."""
