@@ -11,8 +11,8 @@ paths differ only in their policy rules (``bay:action:*`` and
 
 import pecan
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
-from magnum.common import policy
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 
@@ -44,10 +44,9 @@ class Actions:
 
     def _bay(self, ident, rule):
         context = pecan.request.context
-        bay = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, '%s:action:%s' % (self.resource, rule),
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
+        bay = access.fetch_authorized(
+            context, bay_obj.Bay.record, ident,
+            '%s:action:%s' % (self.resource, rule))
         return context, bay
 
     def render(self, row, bay_uuid, context):

@@ -5,6 +5,7 @@ from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import patch as json_patch
@@ -118,10 +119,6 @@ def delete(context, bay):
         pecan.request.rpcapi.action_run(context, action)
 
 
-def _target(bay):
-    return {'project_id': bay.project_id, 'user_id': bay.user_id}
-
-
 class BaysController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
@@ -137,8 +134,8 @@ class BaysController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, 'bay:get', _target(row))
+        row = access.fetch_authorized(context, bay_obj.Bay.record, ident,
+                                      'bay:get')
         return VIEW.render(row)
 
     @pecan.expose('json')
@@ -159,8 +156,8 @@ class BaysController(collection.ListedCollectionController):
     @pecan.expose('json')
     def patch(self, ident):
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'bay:update', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'bay:update')
         before = {name: bay[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = types.parse(BayFields, json_patch.changed(before, after),
@@ -182,8 +179,8 @@ class BaysController(collection.ListedCollectionController):
     @pecan.expose()
     def delete(self, ident):
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'bay:delete', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'bay:delete')
         delete(context, bay)
         pecan.response.status = 204
         return ''

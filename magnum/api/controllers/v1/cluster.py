@@ -12,6 +12,7 @@ conductor, which does it under the cluster's lock.
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import bay as bay_api
 from magnum.api.controllers.v1 import collection
@@ -93,10 +94,6 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'health_status', 'created_at', 'updated_at'))
 _SORT_NAMES = dict((v, k) for k, v in RENAMES.items())
 
-def _target(row):
-    return {'project_id': row.project_id, 'user_id': row.user_id}
-
-
 def rollback_param(params):
     """``?rollback=True``: undo a failed change (API version 1.3)."""
     value = params.pop('rollback', None)
@@ -170,8 +167,8 @@ class ClustersController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, 'cluster:get', _target(row))
+        row = access.fetch_authorized(context, bay_obj.Bay.record, ident,
+                                      'cluster:get')
         return render(row)
 
     @pecan.expose('json')
@@ -203,8 +200,8 @@ class ClustersController(collection.ListedCollectionController):
         rollback = rollback_param(params)
         collection.refuse_query(params)
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:update', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'cluster:update')
         before = {name: bay[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = types.parse(bay_api.BayFields,
@@ -225,8 +222,8 @@ class ClustersController(collection.ListedCollectionController):
         params = collection.query_string()
         collection.refuse_query(params)
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:delete', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'cluster:delete')
         bay_api.delete(context, bay)
         pecan.response.status = 204
         return ''
@@ -250,8 +247,8 @@ class ClustersController(collection.ListedCollectionController):
         rollback = rollback_param(params)
         collection.refuse_query(params)
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:resize', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'cluster:resize')
         values = types.parse(ResizeFields, types.json_body())
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
@@ -273,8 +270,8 @@ class ClustersController(collection.ListedCollectionController):
         rollback = rollback_param(params)
         collection.refuse_query(params)
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:upgrade', _target(bay))
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'cluster:upgrade')
         values = types.parse(UpgradeFields, types.json_body())
         group = None
         if values.get('nodegroup'):

@@ -13,6 +13,7 @@ from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -89,10 +90,6 @@ SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'image',
              'bay_uuid', 'memory', 'status', 'created_at', 'updated_at')
 _TRUE = ('1', 'true', 'yes', 'on')
 _FALSE = ('0', 'false', 'no', 'off', '')
-
-
-def _target(row):
-    return {'project_id': row.project_id, 'user_id': row.user_id}
 
 
 def _render(row, detail=True, base=None):
@@ -176,8 +173,8 @@ class ContainersController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = container_obj.Container.record(context, ident)
-        policy.authorize(context, 'container:get', _target(row))
+        row = access.fetch_authorized(
+            context, container_obj.Container.record, ident, 'container:get')
         return _render(row)
 
     @pecan.expose('json')
@@ -213,8 +210,8 @@ class ContainersController(collection.ListedCollectionController):
         force = _flag(params, 'force')
         collection.refuse_query(params)
         context = pecan.request.context
-        container = container_obj.Container.get(context, ident)
-        policy.authorize(context, 'container:delete', _target(container))
+        container = access.fetch_authorized(
+            context, container_obj.Container.get, ident, 'container:delete')
         pecan.request.rpcapi.container_delete(context, container, force)
         pecan.response.status = 204
         return ''
@@ -236,9 +233,9 @@ class ContainersController(collection.ListedCollectionController):
 
     def _container(self, ident, action):
         context = pecan.request.context
-        container = container_obj.Container.get(context, ident)
-        policy.authorize(context, 'container:%s' % action,
-                         _target(container))
+        container = access.fetch_authorized(
+            context, container_obj.Container.get, ident,
+            'container:%s' % action)
         return context, container
 
     @pecan.expose('json')

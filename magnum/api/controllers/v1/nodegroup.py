@@ -13,12 +13,12 @@ import pecan
 import webob.exc
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import policy
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
@@ -209,10 +209,8 @@ class NodeGroupsController:
     def _cluster(ident, action):
         microversion.require(microversion.NODEGROUPS, 'Node groups')
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'nodegroup:%s' % action,
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'nodegroup:%s' % action)
         template = baymodel_obj.BayModel.get_by_uuid_unscoped(
             context, bay.baymodel_id)
         return context, bay, template
