@@ -22,10 +22,6 @@ _FIELDS = ('uuid', 'kind', 'status', 'status_reason', 'params',
 _TIMES = ('created_at', 'started_at', 'finished_at', 'updated_at')
 
 
-def _time(value):
-    return None if value is None else value.isoformat() + '+00:00'
-
-
 class Actions:
     """The actions of one kind of path: ``resource`` is 'bay' or
     'cluster' (the policy prefix), ``collection`` 'bays' or 'clusters'."""
@@ -52,7 +48,7 @@ class Actions:
     def render(self, row, bay_uuid, context):
         body = {name: row._mapping[name] for name in _FIELDS}
         for name in _TIMES:
-            body[name] = _time(body[name])
+            body[name] = collection.timestamp(body[name])
         body['params'] = body['params'] or {}
         if context.is_admin:
             # NOTE: which conductor ran it is the operator's business.

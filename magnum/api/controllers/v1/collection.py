@@ -110,6 +110,11 @@ def fetch(records, context, params):
     return rows[:params['limit']], len(rows) > params['limit']
 
 
+def timestamp(value):
+    """A stored (naive UTC) time as the API shows it, or None."""
+    return None if value is None else value.isoformat() + '+00:00'
+
+
 def next_link(params, last_marker):
     request = pecan.request
     query_args = dict(request.GET.items())
@@ -145,9 +150,7 @@ class View:
         body = {name: values[column] for name, column in fields}
         for name in self.TIMESTAMPS:
             if name in body:
-                value = body[name]
-                body[name] = None if value is None else (
-                    value.isoformat() + '+00:00')
+                body[name] = timestamp(body[name])
         if self.link_key is None:
             return body
         if base is None:

@@ -57,10 +57,6 @@ _DETAIL = ('uuid', 'name', 'cluster_id', 'project_id', 'docker_volume_size',
            'status', 'status_reason', 'created_at', 'updated_at')
 
 
-def _timestamp(value):
-    return None if value is None else value.isoformat() + '+00:00'
-
-
 def render(row, bay, template, detail=True):
     """A node group as shown; the default ones from the cluster's row."""
     values = dict(row._mapping)
@@ -79,7 +75,7 @@ def render(row, bay, template, detail=True):
     body = {name: values[name] for name in (_DETAIL if detail else _SHORT)}
     for name in ('created_at', 'updated_at'):
         if name in body:
-            body[name] = _timestamp(body[name])
+            body[name] = collection.timestamp(body[name])
     if detail:
         body['stack_id'] = bay.stack_id
         body['version'] = None

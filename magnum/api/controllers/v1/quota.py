@@ -33,8 +33,7 @@ class QuotaFields(wtypes.Base):
 def _render(row):
     body = {name: row._mapping[name] for name in _FIELDS}
     for name in ('created_at', 'updated_at'):
-        if body[name] is not None:
-            body[name] = body[name].isoformat() + '+00:00'
+        body[name] = collection.timestamp(body[name])
     return body
 
 
