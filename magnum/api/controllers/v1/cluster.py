@@ -94,17 +94,19 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'health_status', 'created_at', 'updated_at'))
 _SORT_NAMES = dict((v, k) for k, v in RENAMES.items())
 
+# NOTE: ?rollback= has always taken fewer words than the other flags
+# ('on', 'off' and an empty value are a 400), and said so in its own words.
+_ROLLBACK_WORDS = (('true', '1', 'yes'), ('false', '0', 'no'))
+
+
 def rollback_param(params):
     """``?rollback=True``: undo a failed change (API version 1.3)."""
-    value = params.pop('rollback', None)
-    if value is None:
+    rollback = collection.flag(params, 'rollback', None, _ROLLBACK_WORDS,
+                               '%r is not True or False')
+    if rollback is None:
         return False
-    if isinstance(value, list) or value.lower() not in (
-            'true', 'false', '1', '0', 'yes', 'no'):
-        raise exception.InvalidParameterValue(
-            field='rollback', reason='%r is not True or False' % (value,))
     microversion.require(microversion.ROLLBACK, 'rollback')
-    return value.lower() in ('true', '1', 'yes')
+    return rollback
 
 
 class _Templates:

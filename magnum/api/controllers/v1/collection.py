@@ -11,6 +11,10 @@ from magnum.common import exception
 
 _COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
                   'all_tenants')
+# How a query string says yes and no, in any case (python-magnumclient
+# sends str(True)).
+TRUE = ('1', 'true', 'yes', 'on')
+FALSE = ('0', 'false', 'no', 'off', '')
 
 
 def read_only():
@@ -101,6 +105,23 @@ def refuse_query(params):
     if params:
         raise exception.InvalidParameterValue(
             field=sorted(params)[0], reason='unknown query parameter')
+
+
+def flag(params, name, default=False, words=(TRUE, FALSE),
+         reason='%r is not true or false'):
+    """Take the flag ``name`` out of ``params``: True or False, or
+    ``default`` when it is not given. Given twice, or as none of
+    ``words`` (the words for true, then those for false), it is a 400
+    naming it, with ``reason``.
+    """
+    value = params.pop(name, None)
+    if value is None:
+        return default
+    true, false = words
+    if isinstance(value, list) or value.lower() not in true + false:
+        raise exception.InvalidParameterValue(field=name,
+                                              reason=reason % (value,))
+    return value.lower() in true
 
 
 def fetch(records, context, params):

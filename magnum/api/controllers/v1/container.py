@@ -88,8 +88,6 @@ VIEW = collection.View(
                    'updated_at'))
 SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'image',
              'bay_uuid', 'memory', 'status', 'created_at', 'updated_at')
-_TRUE = ('1', 'true', 'yes', 'on')
-_FALSE = ('0', 'false', 'no', 'off', '')
 
 
 def _render(row, detail=True, base=None):
@@ -131,14 +129,6 @@ def _bay_for(context, ident, field):
             field=field, reason='bay %s is a %s bay; containers run on '
             'docker and swarm bays' % (bay.uuid, baymodel.coe))
     return bay
-
-
-def _flag(params, name):
-    value = params.pop(name, 'false')
-    if isinstance(value, list) or value.lower() not in _TRUE + _FALSE:
-        raise exception.InvalidParameterValue(
-            field=name, reason='%r is not true or false' % (value,))
-    return value.lower() in _TRUE
 
 
 class ContainersController(collection.ListedCollectionController):
@@ -207,7 +197,7 @@ class ContainersController(collection.ListedCollectionController):
 
     @pecan.expose()
     def delete(self, ident, **params):
-        force = _flag(params, 'force')
+        force = collection.flag(params, 'force')
         collection.refuse_query(params)
         context = pecan.request.context
         container = access.fetch_authorized(
