@@ -8,6 +8,7 @@ from wsme import types as wtypes
 from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -70,11 +71,8 @@ def inherit(values, baymodel, merge_labels=False):
     for field, source in INHERITED.items():
         if values.get(field) is None:
             values[field] = baymodel[source]
-    labels = values.get('labels')
-    if labels is None:
-        values['labels'] = dict(baymodel.labels or {})
-    elif merge_labels:
-        values['labels'] = dict(baymodel.labels or {}, **labels)
+    values['labels'] = label_api.inherit(values.get('labels'),
+                                         baymodel.labels, merge_labels)
     return values
 
 

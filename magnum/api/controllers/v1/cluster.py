@@ -16,6 +16,7 @@ from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import bay as bay_api
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import nodegroup as nodegroup_api
 from magnum.api.controllers.v1 import patch as json_patch
@@ -130,15 +131,9 @@ class _Templates:
 def render(row, detail=True, base=None, templates=None):
     body = VIEW.render(row, detail, base)
     if detail:
-        mine = row.labels or {}
         theirs = (templates or _Templates(pecan.request.context)).get(
             row.baymodel_id)
-        body['labels_overridden'] = {k: v for k, v in mine.items()
-                                     if k in theirs and theirs[k] != v}
-        body['labels_added'] = {k: v for k, v in mine.items()
-                                if k not in theirs}
-        body['labels_skipped'] = {k: v for k, v in theirs.items()
-                                  if k not in mine}
+        body.update(label_api.diff(row.labels, theirs))
         body['faults'] = ({} if not states.is_failed(row.status)
                           else {'cluster': row.status_reason})
     return body

@@ -15,6 +15,7 @@ from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
@@ -79,13 +80,7 @@ def render(row, bay, template, detail=True):
     if detail:
         body['stack_id'] = bay.stack_id
         body['version'] = None
-        mine, theirs = values['labels'] or {}, bay.labels or {}
-        body['labels_overridden'] = {k: v for k, v in mine.items()
-                                     if k in theirs and theirs[k] != v}
-        body['labels_added'] = {k: v for k, v in mine.items()
-                                if k not in theirs}
-        body['labels_skipped'] = {k: v for k, v in theirs.items()
-                                  if k not in mine}
+        body.update(label_api.diff(values['labels'], bay.labels))
     body['links'] = collection.links(
         'clusters/%s/nodegroups' % bay.uuid, values['uuid'])
     return body
@@ -266,11 +261,8 @@ class NodeGroupsController:
             microversion.EMPTY_NODEGROUPS) else 1) if minimum is None else (
             minimum)
         _check_counts(node_count, minimum, values.get('max_node_count'))
-        labels = values.get('labels')
-        if labels is None:
-            labels = dict(bay.labels or {})
-        elif values.get('merge_labels'):
-            labels = dict(bay.labels or {}, **labels)
+        labels = label_api.inherit(values.get('labels'), bay.labels,
+                                   values.get('merge_labels'))
         try:
             nodegroup_obj.NodeGroup.record(bay.uuid, values['name'])
         except exception.NodeGroupNotFound:
