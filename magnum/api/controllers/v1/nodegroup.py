@@ -10,7 +10,6 @@ conditional UPDATE that refuses a busy or locked cluster), then cast.
 
 from oslo_utils import uuidutils
 import pecan
-import webob.exc
 from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import access
@@ -176,25 +175,13 @@ def servers_of(bay, group, names):
     return ids
 
 
-class NodeGroupsController:
+class NodeGroupsController(collection.Router):
     """Routed by ClustersController._route_extra, with the cluster first."""
 
     def route(self, cluster_ident, rest, request):
-        if not rest:
-            methods = {'GET': 'get_all', 'POST': 'post'}
-        elif rest == ['detail'] and request.method == 'GET':
-            methods = {'GET': 'detail'}
-        else:
-            methods = {'GET': 'get_one', 'PATCH': 'patch',
-                       'DELETE': 'delete'}
-        handler = getattr(self, methods.get(request.method, ''), None)
-        if handler is None:
-            raise webob.exc.HTTPMethodNotAllowed(
-                detail='%s is not allowed here; use %s'
-                % (request.method, ', '.join(methods)),
-                headers=[('Allow', ', '.join(methods))])
-        args = [cluster_ident] + [arg for arg in rest if arg != 'detail']
-        return handler, args
+        methods, args = self._methods(rest, request)
+        return self._handler(methods, request), [cluster_ident] + [
+            arg for arg in args if arg != 'detail']
 
     @staticmethod
     def _cluster(ident, action):

@@ -65,27 +65,21 @@ def _parse(body, partial=False):
     return values
 
 
-class QuotasController:
+class QuotasController(collection.Router):
+    """An item is ``<project_id>/<resource>``: two parts, no detail list."""
 
     @pecan.expose()
     def _route(self, args, request):
         args = [arg for arg in args if arg != '']
         if not args:
-            methods = {'GET': 'get_all', 'POST': 'post'}
+            methods = self._COLLECTION_METHODS
         elif len(args) == 2:
-            methods = {'GET': 'get_one', 'PATCH': 'patch',
-                       'DELETE': 'delete'}
+            methods = self._ITEM_METHODS
         else:
             raise webob.exc.HTTPNotFound(
                 detail='No resource at %s; quotas are at '
                        '/v1/quotas/<project_id>/<resource>' % request.path)
-        handler = getattr(self, methods.get(request.method, ''), None)
-        if handler is None:
-            raise webob.exc.HTTPMethodNotAllowed(
-                detail='%s is not allowed here; use %s'
-                % (request.method, ', '.join(methods)),
-                headers=[('Allow', ', '.join(methods))])
-        return handler, args
+        return self._handler(methods, request), args
 
     @pecan.expose('json')
     def get_all(self, **params):
