@@ -95,21 +95,6 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'health_status', 'created_at', 'updated_at'))
 _SORT_NAMES = dict((v, k) for k, v in RENAMES.items())
 
-# NOTE: ?rollback= has always taken fewer words than the other flags
-# ('on', 'off' and an empty value are a 400), and said so in its own words.
-_ROLLBACK_WORDS = (('true', '1', 'yes'), ('false', '0', 'no'))
-
-
-def rollback_param(params):
-    """``?rollback=True``: undo a failed change (API version 1.3)."""
-    rollback = collection.flag(params, 'rollback', None, _ROLLBACK_WORDS,
-                               '%r is not True or False')
-    if rollback is None:
-        return False
-    microversion.require(microversion.ROLLBACK, 'rollback')
-    return rollback
-
-
 class _Templates:
     """Template labels by uuid, read once per request (labels_* fields)."""
 
@@ -187,18 +172,29 @@ class ClustersController(collection.ListedCollectionController):
             raise
         bay_api.inherit(values, baymodel, merge_labels)
         bay, action = bay_api.create(context, baymodel, values)
+        return self._started(context, bay, action)
+
+    def _changing(self, ident, rule, rollback=False):
+        """What every change starts with: its query string (nothing but
+        ``?rollback=`` where ``rollback`` allows it), then the cluster,
+        fetched and authorized. Returns (context, bay, rollback)."""
+        rollback = collection.change_query(rollback)
+        context = pecan.request.context
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'cluster:' + rule)
+        return context, bay, rollback
+
+    @staticmethod
+    def _started(context, bay, action):
+        """Cast ``action``; the answer to every change: 202, the uuid."""
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
 
     @pecan.expose('json')
     def patch(self, ident, **params):
-        params = collection.query_string()
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
-                                      'cluster:update')
+        context, bay, rollback = self._changing(ident, 'update',
+                                                rollback=True)
         before = {name: bay[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = types.parse(bay_api.BayFields,
@@ -210,17 +206,11 @@ class ClustersController(collection.ListedCollectionController):
         action = actions.start(context, bay, 'update', params=changes,
                                changes=changes, rollback=rollback,
                                restore={'bay': before})
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
+        return self._started(context, bay, action)
 
     @pecan.expose()
     def delete(self, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
-                                      'cluster:delete')
+        context, bay, _ = self._changing(ident, 'delete')
         bay_api.delete(context, bay)
         pecan.response.status = 204
         return ''
@@ -239,13 +229,9 @@ class ClustersController(collection.ListedCollectionController):
 
     @pecan.expose('json')
     def resize(self, ident, **params):
-        params = collection.query_string()
         microversion.require(microversion.RESIZE, 'Resizing a cluster')
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
-                                      'cluster:resize')
+        context, bay, rollback = self._changing(ident, 'resize',
+                                                rollback=True)
         values = types.parse(ResizeFields, types.json_body())
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
@@ -256,19 +242,13 @@ class ClustersController(collection.ListedCollectionController):
         action = nodegroup_api.resize(context, bay, group,
                                       values['node_count'], rollback,
                                       values.get('nodes_to_remove'))
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
+        return self._started(context, bay, action)
 
     @pecan.expose('json')
     def upgrade(self, ident, **params):
-        params = collection.query_string()
         microversion.require(microversion.UPGRADE, 'Upgrading a cluster')
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
-                                      'cluster:upgrade')
+        context, bay, rollback = self._changing(ident, 'upgrade',
+                                                rollback=True)
         values = types.parse(UpgradeFields, types.json_body())
         group = None
         if values.get('nodegroup'):
@@ -306,9 +286,7 @@ class ClustersController(collection.ListedCollectionController):
                     'status': bay_obj.UPDATE_IN_PROGRESS})],
                 rollback=rollback, restore={'nodegroup': {
                     'uuid': group.uuid, 'image_id': group.image_id}})
-            pecan.request.rpcapi.action_run(context, action)
-            pecan.response.status = 202
-            return {'uuid': bay.uuid}
+            return self._started(context, bay, action)
         changes = {'baymodel_id': new.uuid,
                    'coe_version': (new.labels or {}).get(
                        'kube_tag', bay.coe_version)}
@@ -317,6 +295,4 @@ class ClustersController(collection.ListedCollectionController):
         action = actions.start(context, bay, 'upgrade', params,
                                changes=changes, rollback=rollback,
                                restore={'bay': restore})
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
+        return self._started(context, bay, action)

@@ -7,6 +7,7 @@ from oslo_utils import uuidutils
 import pecan
 import webob.exc
 
+from magnum.api.controllers.v1 import microversion
 from magnum.common import exception
 
 _COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
@@ -15,6 +16,9 @@ _COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
 # sends str(True)).
 TRUE = ('1', 'true', 'yes', 'on')
 FALSE = ('0', 'false', 'no', 'off', '')
+# NOTE: ?rollback= has always taken fewer words than the other flags
+# ('on', 'off' and an empty value are a 400), and said so in its own words.
+_ROLLBACK_WORDS = (('true', '1', 'yes'), ('false', '0', 'no'))
 
 
 def read_only():
@@ -122,6 +126,25 @@ def flag(params, name, default=False, words=(TRUE, FALSE),
         raise exception.InvalidParameterValue(field=name,
                                               reason=reason % (value,))
     return value.lower() in true
+
+
+def rollback_param(params):
+    """``?rollback=True``: undo a failed change (API version 1.3)."""
+    rollback = flag(params, 'rollback', None, _ROLLBACK_WORDS,
+                    '%r is not True or False')
+    if rollback is None:
+        return False
+    microversion.require(microversion.ROLLBACK, 'rollback')
+    return rollback
+
+
+def change_query(rollback=False):
+    """The query string of a change, which takes nothing but, where
+    ``rollback`` allows it, ``?rollback=``: returns that flag."""
+    params = query_string()
+    wanted = rollback_param(params) if rollback else False
+    refuse_query(params)
+    return wanted
 
 
 def fetch(records, context, params):

@@ -22,8 +22,7 @@ class CredentialsController(collection.CollectionController):
 
     @pecan.expose('json')
     def patch(self, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
                                       'credential:rotate')

@@ -227,10 +227,7 @@ class NodeGroupsController(collection.Router):
 
     @pecan.expose('json')
     def post(self, cluster_ident, **params):
-        params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_api
-        rollback = cluster_api.rollback_param(params)
-        collection.refuse_query(params)
+        rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'create')
         values = types.parse(NodeGroupFields, types.json_body())
         role = values.get('role') or 'worker'
@@ -278,10 +275,7 @@ class NodeGroupsController(collection.Router):
 
     @pecan.expose('json')
     def patch(self, cluster_ident, ident, **params):
-        params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_api
-        rollback = cluster_api.rollback_param(params)
-        collection.refuse_query(params)
+        rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'update')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         shown = render(row, bay, template)
@@ -315,8 +309,7 @@ class NodeGroupsController(collection.Router):
 
     @pecan.expose()
     def delete(self, cluster_ident, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context, bay, template = self._cluster(cluster_ident, 'delete')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         if row.is_default:

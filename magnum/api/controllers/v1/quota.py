@@ -111,8 +111,7 @@ class QuotasController(collection.Router):
 
     @pecan.expose('json')
     def post(self, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:create')
         values = _parse(types.json_body())
@@ -123,8 +122,7 @@ class QuotasController(collection.Router):
 
     @pecan.expose('json')
     def patch(self, project_id, resource, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:update')
         _check_resource(resource)
@@ -149,8 +147,7 @@ class QuotasController(collection.Router):
 
     @pecan.expose()
     def delete(self, project_id, resource, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:delete')
         _check_resource(resource)
