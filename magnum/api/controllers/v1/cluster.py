@@ -12,17 +12,13 @@ conductor, which does it under the cluster's lock.
 import pecan
 from wsme import types as wtypes
 
-from magnum.api.controllers.v1 import access
-from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import bay as bay_api
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import nodegroup as nodegroup_api
-from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import policy
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
@@ -64,12 +60,9 @@ class UpgradeFields(wtypes.Base):
     nodegroup = types.string()
 
 
-ACTIONS = action_api.Actions('cluster', 'clusters')
 # The column behind each name the cluster era shows differently.
 RENAMES = {'cluster_template_id': 'baymodel_id',
            'create_timeout': 'bay_create_timeout'}
-# Only the worker count changes by PATCH (resize does it too).
-WRITABLE = ('node_count',)
 
 VIEW = collection.View(
     'clusters',
@@ -93,7 +86,7 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'id', 'uuid', 'name', 'project_id', 'user_id', 'cluster_template_id',
     'node_count', 'master_count', 'create_timeout', 'status',
     'health_status', 'created_at', 'updated_at'))
-_SORT_NAMES = dict((v, k) for k, v in RENAMES.items())
+
 
 class _Templates:
     """Template labels by uuid, read once per request (labels_* fields)."""
@@ -124,96 +117,37 @@ def render(row, detail=True, base=None, templates=None):
     return body
 
 
-class ClustersController(collection.ListedCollectionController):
+class ClustersController(bay_api.BayRowsController):
+    """The bays' implementation (bay.BayRowsController) in the cluster
+    era's names, with its actions ``resize`` and ``upgrade`` and its node
+    groups."""
+
+    POLICY = 'cluster'
+    VIEW = VIEW
+    SORT_KEYS = SORT_KEYS
+    RENAMES = RENAMES
+    FIELDS = ClusterFields
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
-    def _list(self, detail, params):
-        context = pecan.request.context
-        policy.authorize(context, 'cluster:get_all')
-        if context.all_projects:
-            policy.authorize(context, 'cluster:get_all_all_projects')
-        if params.get('sort_key') in RENAMES:
-            params = dict(params, sort_key=RENAMES[params['sort_key']])
-        query = collection.query(params, SORT_KEYS)
-        rows, more = collection.fetch(bay_obj.Bay.records, context, query)
-        base = pecan.request.host_url
+    def _renderer(self, context):
         templates = _Templates(context)
-        body = {'clusters': [render(row, detail, base, templates)
-                             for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        return lambda row, detail=True, base=None: render(row, detail, base,
+                                                          templates)
 
-    @pecan.expose('json')
-    def get_one(self, ident, **params):
-        collection.refuse_query(params)
-        context = pecan.request.context
-        row = access.fetch_authorized(context, bay_obj.Bay.record, ident,
-                                      'cluster:get')
-        return render(row)
+    def _change_query(self, rollback):
+        return collection.change_query(rollback)
 
-    @pecan.expose('json')
-    def post(self):
-        context = pecan.request.context
-        policy.authorize(context, 'cluster:create')
-        values = types.parse(ClusterFields, types.json_body())
-        merge_labels = values.pop('merge_labels', None)
-        values['baymodel_id'] = values.pop('cluster_template_id')
-        if 'create_timeout' in values:
-            values['bay_create_timeout'] = values.pop('create_timeout')
-        try:
-            baymodel, values = bay_api.prepare(context, values)
-        except exception.InvalidParameterValue as e:
-            if e.kwargs.get('field') in _SORT_NAMES:
-                raise exception.InvalidParameterValue(
-                    field=_SORT_NAMES[e.kwargs['field']],
-                    reason=e.kwargs['reason'])
-            raise
-        bay_api.inherit(values, baymodel, merge_labels)
-        bay, action = bay_api.create(context, baymodel, values)
-        return self._started(context, bay, action)
+    def _refuse_busy(self, bay):
+        # NOTE: nothing here: the change's one conditional UPDATE refuses a
+        # busy cluster (409), once its provisioner has said it can update.
+        pass
 
-    def _changing(self, ident, rule, rollback=False):
-        """What every change starts with: its query string (nothing but
-        ``?rollback=`` where ``rollback`` allows it), then the cluster,
-        fetched and authorized. Returns (context, bay, rollback)."""
-        rollback = collection.change_query(rollback)
-        context = pecan.request.context
-        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
-                                      'cluster:' + rule)
-        return context, bay, rollback
-
-    @staticmethod
-    def _started(context, bay, action):
-        """Cast ``action``; the answer to every change: 202, the uuid."""
+    def _answer(self, context, bay, action, status):
+        """202 and the uuid, to a create too."""
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
-
-    @pecan.expose('json')
-    def patch(self, ident, **params):
-        context, bay, rollback = self._changing(ident, 'update',
-                                                rollback=True)
-        before = {name: bay[name] for name in WRITABLE}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
-        changes = types.parse(bay_api.BayFields,
-                              json_patch.changed(before, after),
-                              partial=True)
-        if changes.get('node_count', 0) is None:
-            raise exception.InvalidParameterValue(
-                field='node_count', reason='the field is required')
-        action = actions.start(context, bay, 'update', params=changes,
-                               changes=changes, rollback=rollback,
-                               restore={'bay': before})
-        return self._started(context, bay, action)
-
-    @pecan.expose()
-    def delete(self, ident, **params):
-        context, bay, _ = self._changing(ident, 'delete')
-        bay_api.delete(context, bay)
-        pecan.response.status = 204
-        return ''
 
     # -- deeper paths: actions and node groups -----------------------------
 
@@ -221,8 +155,6 @@ class ClustersController(collection.ListedCollectionController):
         if len(args) == 3 and args[1] == 'actions' and args[2] in (
                 'resize', 'upgrade'):
             return self._handler({'POST': args[2]}, request), [args[0]]
-        if args[1] == 'actions' and len(args) <= 3:
-            return ACTIONS.route(args[0], args[2:], request)
         if args[1] == 'nodegroups' and len(args) <= 3:
             return self.nodegroups.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
@@ -242,7 +174,7 @@ class ClustersController(collection.ListedCollectionController):
         action = nodegroup_api.resize(context, bay, group,
                                       values['node_count'], rollback,
                                       values.get('nodes_to_remove'))
-        return self._started(context, bay, action)
+        return self._answer(context, bay, action, 202)
 
     @pecan.expose('json')
     def upgrade(self, ident, **params):
@@ -286,7 +218,7 @@ class ClustersController(collection.ListedCollectionController):
                     'status': bay_obj.UPDATE_IN_PROGRESS})],
                 rollback=rollback, restore={'nodegroup': {
                     'uuid': group.uuid, 'image_id': group.image_id}})
-            return self._started(context, bay, action)
+            return self._answer(context, bay, action, 202)
         changes = {'baymodel_id': new.uuid,
                    'coe_version': (new.labels or {}).get(
                        'kube_tag', bay.coe_version)}
@@ -295,4 +227,4 @@ class ClustersController(collection.ListedCollectionController):
         action = actions.start(context, bay, 'upgrade', params,
                                changes=changes, rollback=rollback,
                                restore={'bay': restore})
-        return self._started(context, bay, action)
+        return self._answer(context, bay, action, 202)

@@ -206,9 +206,11 @@ class View:
             {'href': '%s/%s' % (base, suffix), 'rel': 'bookmark'}]
         return body
 
-    def render_page(self, rows, more, params, detail):
+    def render_page(self, rows, more, params, detail, render=None):
+        """One page of rows, each shown by ``render(row, detail, base)``
+        (``self.render`` unless given)."""
         base = pecan.request.host_url
-        render = self.render
+        render = render or self.render
         body = {self.collection: [render(row, detail, base) for row in rows]}
         if more and rows:
             body['next'] = next_link(params, rows[-1]._mapping[
