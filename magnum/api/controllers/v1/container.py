@@ -28,7 +28,6 @@ objects.register_all()
 
 COES = ('docker', 'swarm')
 READY = states.READY_FOR_CONTAINERS
-ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
 RESERVED_LABEL_PREFIX = 'magnum.'
 HIDDEN = '******'
 
@@ -211,7 +210,7 @@ class ContainersController(collection.ListedCollectionController):
     def _route_extra(self, args, request):
         if len(args) == 2:
             ident, action = args
-            if action in ACTIONS or action == 'execute':
+            if action in container_obj.ACTIONS or action == 'execute':
                 methods = {'PUT': 'put_action'}
             elif action == 'logs':
                 methods = {'GET': 'get_logs'}
