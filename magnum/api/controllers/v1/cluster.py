@@ -60,6 +60,10 @@ class UpgradeFields(wtypes.Base):
     nodegroup = types.string()
 
 
+# The cluster's own actions (POST .../actions/<name>): the API version
+# each needs, and what it is called when that is too old.
+CLUSTER_ACTIONS = {'resize': (microversion.RESIZE, 'Resizing a cluster'),
+                   'upgrade': (microversion.UPGRADE, 'Upgrading a cluster')}
 # The column behind each name the cluster era shows differently.
 RENAMES = {'cluster_template_id': 'baymodel_id',
            'create_timeout': 'bay_create_timeout'}
@@ -152,25 +156,36 @@ class ClustersController(bay_api.BayRowsController):
     # -- deeper paths: actions and node groups -----------------------------
 
     def _route_extra(self, args, request):
-        if len(args) == 3 and args[1] == 'actions' and args[2] in (
-                'resize', 'upgrade'):
+        if len(args) == 3 and args[1] == 'actions' and (
+                args[2] in CLUSTER_ACTIONS):
             return self._handler({'POST': args[2]}, request), [args[0]]
         if args[1] == 'nodegroups' and len(args) <= 3:
             return self.nodegroups.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
 
+    def _acting(self, ident, name, fields):
+        """What ``resize`` and ``upgrade`` start with: the API version the
+        action needs, a change's prologue (``_changing``, with
+        ``?rollback=``), then the body. Returns (context, bay, rollback,
+        values)."""
+        microversion.require(*CLUSTER_ACTIONS[name])
+        context, bay, rollback = self._changing(ident, name, rollback=True)
+        return context, bay, rollback, types.parse(fields, types.json_body())
+
+    @staticmethod
+    def _group(bay, values):
+        """The node group of ``bay`` the body names, or None."""
+        if not values.get('nodegroup'):
+            return None
+        return nodegroup_obj.NodeGroup.record(bay.uuid, values['nodegroup'])
+
     @pecan.expose('json')
     def resize(self, ident, **params):
-        microversion.require(microversion.RESIZE, 'Resizing a cluster')
-        context, bay, rollback = self._changing(ident, 'resize',
-                                                rollback=True)
-        values = types.parse(ResizeFields, types.json_body())
+        context, bay, rollback, values = self._acting(ident, 'resize',
+                                                      ResizeFields)
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
-        group = None
-        if values.get('nodegroup'):
-            group = nodegroup_obj.NodeGroup.record(bay.uuid,
-                                                   values['nodegroup'])
+        group = self._group(bay, values)
         action = nodegroup_api.resize(context, bay, group,
                                       values['node_count'], rollback,
                                       values.get('nodes_to_remove'))
@@ -178,14 +193,9 @@ class ClustersController(bay_api.BayRowsController):
 
     @pecan.expose('json')
     def upgrade(self, ident, **params):
-        microversion.require(microversion.UPGRADE, 'Upgrading a cluster')
-        context, bay, rollback = self._changing(ident, 'upgrade',
-                                                rollback=True)
-        values = types.parse(UpgradeFields, types.json_body())
-        group = None
-        if values.get('nodegroup'):
-            group = nodegroup_obj.NodeGroup.record(bay.uuid,
-                                                   values['nodegroup'])
+        context, bay, rollback, values = self._acting(ident, 'upgrade',
+                                                      UpgradeFields)
+        group = self._group(bay, values)
         try:
             new = baymodel_obj.BayModel.get(context,
                                             values['cluster_template'])
