@@ -62,17 +62,12 @@ class Actions:
         context, bay = self._bay(bay_ident, 'get_all')
         sort_dir = params.pop('sort_dir', None) or 'desc'
         query = collection.query(dict(params, sort_dir=sort_dir), ('id',))
-        limit = query['limit']
-        rows = action_obj.Action.records(
-            bay.uuid, limit=limit + 1, marker=query['marker'],
-            sort_dir=query['sort_dir'])
-        more = len(rows) > limit
-        rows = rows[:limit]
-        body = {'actions': [self.render(row, bay.uuid, context)
-                            for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        rows, more = collection.fetch(
+            lambda _context, sort_key, **page: action_obj.Action.records(
+                bay.uuid, **page), context, query)
+        return collection.page(
+            'actions', [self.render(row, bay.uuid, context) for row in rows],
+            rows, more, query)
 
     @pecan.expose('json')
     def get_one(self, bay_ident, uuid, **params):

@@ -154,6 +154,16 @@ def fetch(records, context, params):
     return rows[:params['limit']], len(rows) > params['limit']
 
 
+def page(name, items, rows, more, params, key='uuid'):
+    """A page's body: ``items`` (the ``rows`` as shown) under ``name``
+    and, while ``more`` remain, the link to the next page, whose marker is
+    the last row's ``key``."""
+    body = {name: items}
+    if more and rows:
+        body['next'] = next_link(params, rows[-1]._mapping[key])
+    return body
+
+
 def timestamp(value):
     """A stored (naive UTC) time as the API shows it, or None."""
     return None if value is None else value.isoformat() + '+00:00'
@@ -211,11 +221,9 @@ class View:
         (``self.render`` unless given)."""
         base = pecan.request.host_url
         render = render or self.render
-        body = {self.collection: [render(row, detail, base) for row in rows]}
-        if more and rows:
-            body['next'] = next_link(params, rows[-1]._mapping[
-                self.link_key or 'id'])
-        return body
+        return page(self.collection,
+                    [render(row, detail, base) for row in rows], rows, more,
+                    params, self.link_key or 'id')
 
 
 class Router:

@@ -200,15 +200,12 @@ class NodeGroupsController(collection.Router):
             raise exception.InvalidParameterValue(
                 field='role', reason='the parameter is given more than once')
         query = collection.query(params, SORT_KEYS)
-        rows = nodegroup_obj.NodeGroup.records(
-            bay.uuid, role=role, **dict(query, limit=query['limit'] + 1))
-        more = len(rows) > query['limit']
-        rows = rows[:query['limit']]
-        body = {'nodegroups': [render(row, bay, template, detail)
-                               for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        rows, more = collection.fetch(
+            lambda _context, **page: nodegroup_obj.NodeGroup.records(
+                bay.uuid, role=role, **page), context, query)
+        return collection.page(
+            'nodegroups', [render(row, bay, template, detail) for row in rows],
+            rows, more, query)
 
     @pecan.expose('json')
     def get_all(self, cluster_ident, **params):

@@ -90,14 +90,11 @@ class QuotasController(collection.Router):
         all_projects = context.all_projects and policy.check(
             context, 'quota:get_all_all_projects')
         query = collection.query(params, SORT_KEYS, marker_is_uuid=False)
-        rows = Quota.records(context, all_projects=all_projects,
-                             **dict(query, limit=query['limit'] + 1))
-        more = len(rows) > query['limit']
-        rows = rows[:query['limit']]
-        body = {'quotas': [_render(row) for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].id)
-        return body
+        rows, more = collection.fetch(
+            lambda context, **page: Quota.records(
+                context, all_projects=all_projects, **page), context, query)
+        return collection.page('quotas', [_render(row) for row in rows],
+                               rows, more, query, key='id')
 
     @pecan.expose('json')
     def get_one(self, project_id, resource, **params):
