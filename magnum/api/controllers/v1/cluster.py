@@ -140,6 +140,7 @@ class ClustersController(bay_api.BayRowsController):
                                                           templates)
 
     def _change_query(self, rollback):
+        """``?rollback=`` where the change takes it; nothing else."""
         return collection.change_query(rollback)
 
     def _refuse_busy(self, bay):
