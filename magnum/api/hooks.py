@@ -10,6 +10,7 @@ from pecan import hooks
 from sqlalchemy import exc as sa_exc
 import webob
 
+from magnum.api.controllers.v1 import collection
 from magnum.api.middleware import errors
 from magnum.common import context as magnum_context
 from magnum.common import exception
@@ -17,7 +18,6 @@ from magnum.common import policy
 from magnum.conductor import api as conductor_api
 
 LOG = logging.getLogger(__name__)
-_TRUE = ('1', 'true', 'yes', 'on')
 
 
 class ContextHook(hooks.PecanHook):
@@ -25,8 +25,10 @@ class ContextHook(hooks.PecanHook):
 
     def before(self, state):
         request = state.request
+        # NOTE: anything but a yes is a no here, never a 400 (the lists
+        # take both names and do not check their values).
         all_projects = any(
-            request.GET.get(name, '').lower() in _TRUE
+            request.GET.get(name, '').lower() in collection.TRUE
             for name in ('all_projects', 'all_tenants'))
         context = magnum_context.RequestContext.from_environ(
             request.environ, all_projects=all_projects)

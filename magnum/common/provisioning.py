@@ -3,13 +3,19 @@
 The BayModel's labels choose: ``provisioner=<name>`` names one outright;
 otherwise ``docker_url`` or ``kube_api_url`` mean ``static`` (register that
 existing endpoint); otherwise ``[bay] default_provisioner``.
+
+NOTE: the API's one door to the drivers; the dependency goes one way
+(magnum.drivers.base, the interface and its loader, never imports this). A
+provisioner itself is loaded only when a check below needs it.
 """
 
 import importlib.metadata
 
 from oslo_config import cfg
 
-NAMESPACE = 'magnum.provisioners'
+from magnum.common import exception
+from magnum.drivers import base as drivers
+
 ENDPOINT_LABELS = ('docker_url', 'kube_api_url')
 
 
@@ -25,7 +31,7 @@ def provisioner_for(labels):
 def installed_names():
     """Names of the installed provisioners, without importing them."""
     return sorted({ep.name for ep in
-                   importlib.metadata.entry_points(group=NAMESPACE)})
+                   importlib.metadata.entry_points(group=drivers.NAMESPACE)})
 
 
 def validate(name, baymodel, bay_values):
@@ -34,16 +40,13 @@ def validate(name, baymodel, bay_values):
     NOTE: the API's one use of a driver: its checks of the input, no call
     to any backend.
     """
-    from magnum.drivers import base
-    base.get(name).validate(baymodel, bay_values)
+    drivers.get(name).validate(baymodel, bay_values)
 
 
 def check_action(bay, kind):
     """Refuse (a 400 naming both) an action ``bay``'s provisioner cannot
     do, before anything is written. NOTE: no call to any backend."""
-    from magnum.common import exception
-    from magnum.drivers import base
-    if not base.get(bay.provisioner).supports(kind):
+    if not drivers.get(bay.provisioner).supports(kind):
         if kind == 'rotate_ca':
             raise exception.CertificateRotationUnsupported(
                 provisioner=bay.provisioner, bay=bay.uuid)
@@ -55,5 +58,4 @@ def check_action(bay, kind):
 def rotates_by_update(bay):
     """Whether a CA rotation of ``bay`` is an update of the bay (its
     status UPDATE_IN_PROGRESS until the provisioner is done)."""
-    from magnum.drivers import base
-    return base.get(bay.provisioner).rotates_by_update
+    return drivers.get(bay.provisioner).rotates_by_update

@@ -7,6 +7,12 @@ from magnum.common import exception
 from magnum.db import bays as db_bays
 from magnum.objects import bay as bay_obj
 
+# How long a conductor's message (an action to run, a CA to rotate) waits
+# for a bay's lock.
+# NOTE: the reconciler holds a bay's lock only for a moment at a time, so a
+# message that arrives meanwhile waits for it rather than being dropped.
+LOCK_WAIT = 10
+
 
 def _reserve(bay_uuid, host, wait):
     deadline = time.monotonic() + wait

@@ -10,8 +10,9 @@ import dataclasses
 from stevedore import driver
 
 from magnum.common import exception
-from magnum.common.provisioning import NAMESPACE
 
+# The entry-point group of the provisioners (setup.cfg).
+NAMESPACE = 'magnum.provisioners'
 _LOADED = {}
 
 

@@ -16,6 +16,9 @@ ERROR = 'Error'
 UNKNOWN = 'Unknown'
 
 STATUSES = (CREATING, RUNNING, STOPPED, PAUSED, ERROR, UNKNOWN)
+# What a container's engine is asked to do by name
+# (``PUT /v1/containers/<ident>/<action>``; ``execute`` and ``logs`` aside).
+ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
 
 # ``memory`` as Docker takes it: a number of bytes with an optional unit.
 MEMORY_PATTERN = re.compile(r'^([0-9]{1,15})([bkmg]?)$')

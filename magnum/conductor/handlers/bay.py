@@ -37,10 +37,6 @@ from magnum.objects import states
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-# NOTE: the reconciler holds a bay's lock only for a moment at a time, so a
-# message that arrives meanwhile waits for it rather than being dropped.
-LOCK_WAIT = 10
-
 
 def call_verb(provisioner, context, bay, baymodel, action):
     """The provisioner's verb for ``action``, with what the action asked."""
@@ -123,7 +119,7 @@ class BayHandler:
         one of the ``expected`` statuses."""
         try:
             with locks.bay_lock(context, bay_uuid, self.host,
-                                wait=LOCK_WAIT) as bay:
+                                wait=locks.LOCK_WAIT) as bay:
                 action = action_obj.Action.get(context, action_uuid)
                 if action.status not in expected:
                     LOG.debug('Action %s of bay %s is %s: nothing to do',

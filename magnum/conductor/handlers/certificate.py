@@ -19,7 +19,6 @@ from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
-LOCK_WAIT = 10
 
 
 def _b64(text):
@@ -44,7 +43,7 @@ class CertificateHandler:
         caller. None: an API of before asked, with no action recorded.
         """
         with locks.bay_lock(context, bay_uuid, self.host,
-                            wait=LOCK_WAIT) as bay:
+                            wait=locks.LOCK_WAIT) as bay:
             action = None
             if action_uuid is not None:
                 action = action_obj.Action.get(context, action_uuid)

@@ -36,8 +36,6 @@ from magnum.objects import container as container_obj
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
-
 
 class ContainerHandler:
 
@@ -153,10 +151,10 @@ class ContainerHandler:
         return container
 
     def container_action(self, context, container, action):
-        if action not in ACTIONS:
+        if action not in container_obj.ACTIONS:
             raise exception.InvalidParameterValue(
                 field='action', reason='%r is not one of %s'
-                % (action, ', '.join(ACTIONS)))
+                % (action, ', '.join(container_obj.ACTIONS)))
         container, engine = self._engine_id(context, container)
         try:
             getattr(engine, action)(container.container_id, container.uuid)

@@ -11,8 +11,8 @@ paths differ only in their policy rules (``bay:action:*`` and
 
 import pecan
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
-from magnum.common import policy
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 
@@ -20,10 +20,6 @@ _FIELDS = ('uuid', 'kind', 'status', 'status_reason', 'params',
            'request_id', 'project_id', 'user_id', 'created_at',
            'started_at', 'finished_at', 'updated_at')
 _TIMES = ('created_at', 'started_at', 'finished_at', 'updated_at')
-
-
-def _time(value):
-    return None if value is None else value.isoformat() + '+00:00'
 
 
 class Actions:
@@ -44,16 +40,15 @@ class Actions:
 
     def _bay(self, ident, rule):
         context = pecan.request.context
-        bay = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, '%s:action:%s' % (self.resource, rule),
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
+        bay = access.fetch_authorized(
+            context, bay_obj.Bay.record, ident,
+            '%s:action:%s' % (self.resource, rule))
         return context, bay
 
     def render(self, row, bay_uuid, context):
         body = {name: row._mapping[name] for name in _FIELDS}
         for name in _TIMES:
-            body[name] = _time(body[name])
+            body[name] = collection.timestamp(body[name])
         body['params'] = body['params'] or {}
         if context.is_admin:
             # NOTE: which conductor ran it is the operator's business.
@@ -67,17 +62,12 @@ class Actions:
         context, bay = self._bay(bay_ident, 'get_all')
         sort_dir = params.pop('sort_dir', None) or 'desc'
         query = collection.query(dict(params, sort_dir=sort_dir), ('id',))
-        limit = query['limit']
-        rows = action_obj.Action.records(
-            bay.uuid, limit=limit + 1, marker=query['marker'],
-            sort_dir=query['sort_dir'])
-        more = len(rows) > limit
-        rows = rows[:limit]
-        body = {'actions': [self.render(row, bay.uuid, context)
-                            for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        rows, more = collection.fetch(
+            lambda _context, sort_key, **page: action_obj.Action.records(
+                bay.uuid, **page), context, query)
+        return collection.page(
+            'actions', [self.render(row, bay.uuid, context) for row in rows],
+            rows, more, query)
 
     @pecan.expose('json')
     def get_one(self, bay_ident, uuid, **params):

@@ -1,12 +1,19 @@
-"""``/v1/bays``: clusters. Changes are written first, then cast."""
+"""``/v1/bays``: clusters. Changes are written first, then cast.
+
+``/v1/clusters`` (cluster.py) is the same implementation, BayRowsController,
+under the cluster era's names: as ``/v1/clustertemplates`` is
+``/v1/baymodels``'s.
+"""
 
 from oslo_config import cfg
 from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -33,8 +40,8 @@ class BayFields(wtypes.Base):
     discovery_url = types.URLType()
 
 
-ACTIONS = action_api.Actions('bay', 'bays')
-# Only the node count changes after create: it scales the bay.
+# Only the node count changes after create, by PATCH: it scales the bay
+# (a cluster's resize changes it too).
 WRITABLE = ('node_count',)
 
 VIEW = collection.View(
@@ -69,11 +76,8 @@ def inherit(values, baymodel, merge_labels=False):
     for field, source in INHERITED.items():
         if values.get(field) is None:
             values[field] = baymodel[source]
-    labels = values.get('labels')
-    if labels is None:
-        values['labels'] = dict(baymodel.labels or {})
-    elif merge_labels:
-        values['labels'] = dict(baymodel.labels or {}, **labels)
+    values['labels'] = label_api.inherit(values.get('labels'),
+                                         baymodel.labels, merge_labels)
     return values
 
 
@@ -118,49 +122,112 @@ def delete(context, bay):
         pecan.request.rpcapi.action_run(context, action)
 
 
-def _target(bay):
-    return {'project_id': bay.project_id, 'user_id': bay.user_id}
+class BayRowsController(collection.ListedCollectionController):
+    """What ``/v1/bays`` and ``/v1/clusters`` (cluster.py) share: the same
+    rows, listed, shown, created, changed and deleted the same way.
 
+    A subclass names its era: ``POLICY`` (its rules' prefix), ``VIEW`` and
+    ``SORT_KEYS``, ``RENAMES`` ({name it shows: column}) and ``FIELDS``
+    (what a create takes); and says how it differs through the hooks
+    ``_change_query``, ``_refuse_busy`` and ``_answer`` (and
+    ``_renderer``).
+    """
 
-class BaysController(collection.ListedCollectionController):
+    POLICY = None
+    VIEW = None
+    SORT_KEYS = ()
+    RENAMES = {}
+    FIELDS = None
+
+    def __init__(self):
+        # ``<ident>/actions``: what was done to the bay (action.py).
+        self.recorded_actions = action_api.Actions(self.POLICY,
+                                                   self.VIEW.collection)
+
+    def _rule(self, name):
+        return '%s:%s' % (self.POLICY, name)
+
+    # -- hooks ---------------------------------------------------------------
+
+    def _renderer(self, context):
+        """``render(row, detail=True, base=None)`` for this request."""
+        return self.VIEW.render
+
+    def _change_query(self, rollback):
+        """A change's query string: returns ``?rollback=`` (False where
+        ``rollback`` does not allow it)."""
+        raise NotImplementedError
+
+    def _refuse_busy(self, bay):
+        """Refuse an update of ``bay`` before anything is asked, or not."""
+        raise NotImplementedError
+
+    def _answer(self, context, bay, action, status):
+        """Cast ``action`` and answer a create (``status`` 201) or a change
+        (202) of ``bay``."""
+        raise NotImplementedError
+
+    # -- the handlers --------------------------------------------------------
 
     def _list(self, detail, params):
         context = pecan.request.context
-        policy.authorize(context, 'bay:get_all')
+        policy.authorize(context, self._rule('get_all'))
         if context.all_projects:
-            policy.authorize(context, 'bay:get_all_all_projects')
-        query = collection.query(params, SORT_KEYS)
+            policy.authorize(context, self._rule('get_all_all_projects'))
+        if params.get('sort_key') in self.RENAMES:
+            params = dict(params, sort_key=self.RENAMES[params['sort_key']])
+        query = collection.query(params, self.SORT_KEYS)
         rows, more = collection.fetch(bay_obj.Bay.records, context, query)
-        return VIEW.render_page(rows, more, query, detail)
+        return self.VIEW.render_page(rows, more, query, detail,
+                                     self._renderer(context))
 
     @pecan.expose('json')
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, 'bay:get', _target(row))
-        return VIEW.render(row)
+        row = access.fetch_authorized(context, bay_obj.Bay.record, ident,
+                                      self._rule('get'))
+        return self._renderer(context)(row)
 
     @pecan.expose('json')
     def post(self):
         context = pecan.request.context
-        policy.authorize(context, 'bay:create')
-        values = types.parse(BayFields, types.json_body())
-        baymodel, values = prepare(context, values)
-        # The cluster era shows these; a bay gets its template's.
-        inherit(values, baymodel)
+        policy.authorize(context, self._rule('create'))
+        values = types.parse(self.FIELDS, types.json_body())
+        merge_labels = values.pop('merge_labels', None)
+        for name, column in self.RENAMES.items():
+            if name in values:
+                values[column] = values.pop(name)
+        try:
+            baymodel, values = prepare(context, values)
+        except exception.InvalidParameterValue as e:
+            # A refusal names the field as this era calls it.
+            names = {column: name for name, column in self.RENAMES.items()}
+            if e.kwargs.get('field') in names:
+                raise exception.InvalidParameterValue(
+                    field=names[e.kwargs['field']],
+                    reason=e.kwargs['reason'])
+            raise
+        # The cluster era shows these and may set them; a bay gets its
+        # template's.
+        inherit(values, baymodel, merge_labels)
         bay, action = create(context, baymodel, values)
-        # NOTE: read back before the cast: a fast conductor may finish first.
-        body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 201
-        return body
+        return self._answer(context, bay, action, 201)
+
+    def _changing(self, ident, rule, rollback=False):
+        """What every change starts with: its query string (see
+        ``_change_query``), then the bay, fetched and authorized. Returns
+        (context, bay, rollback)."""
+        rollback = self._change_query(rollback)
+        context = pecan.request.context
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      self._rule(rule))
+        return context, bay, rollback
 
     @pecan.expose('json')
-    def patch(self, ident):
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'bay:update', _target(bay))
+    def patch(self, ident, **params):
+        context, bay, rollback = self._changing(ident, 'update',
+                                                rollback=True)
         before = {name: bay[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = types.parse(BayFields, json_patch.changed(before, after),
@@ -168,25 +235,52 @@ class BaysController(collection.ListedCollectionController):
         if changes.get('node_count', 0) is None:
             raise exception.InvalidParameterValue(
                 field='node_count', reason='the field is required')
-        if bay.status not in bay_obj.UPDATABLE:
-            raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
+        self._refuse_busy(bay)
         # NOTE: one transaction: a bay that is locked, or whose status
         # changed since we read it, is a 409 and stays as it was.
         action = actions.start(context, bay, 'update', params=changes,
-                               changes=changes)
-        body = VIEW.render(bay_obj.Bay.record(context, bay.uuid))
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return body
+                               changes=changes, rollback=rollback,
+                               restore={'bay': before})
+        return self._answer(context, bay, action, 202)
 
     @pecan.expose()
-    def delete(self, ident):
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'bay:delete', _target(bay))
+    def delete(self, ident, **params):
+        context, bay, _ = self._changing(ident, 'delete')
         delete(context, bay)
         pecan.response.status = 204
         return ''
+
+    def _route_extra(self, args, request):
+        if args[1] == 'actions' and len(args) <= 3:
+            return self.recorded_actions.route(args[0], args[2:], request)
+        return super()._route_extra(args, request)
+
+
+class BaysController(BayRowsController):
+
+    POLICY = 'bay'
+    VIEW = VIEW
+    SORT_KEYS = SORT_KEYS
+    FIELDS = BayFields
+
+    def _change_query(self, rollback):
+        # NOTE: the bay era reads no query string on a change: what a
+        # client sends there is ignored, as it always was.
+        return False
+
+    def _refuse_busy(self, bay):
+        # NOTE: a busy bay is refused before its provisioner is asked
+        # whether it can update at all (a 409 before a 400).
+        if bay.status not in bay_obj.UPDATABLE:
+            raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
+
+    def _answer(self, context, bay, action, status):
+        """The bay as it is now, rendered."""
+        # NOTE: read back before the cast: a fast conductor may finish first.
+        body = self.VIEW.render(bay_obj.Bay.record(context, bay.uuid))
+        pecan.request.rpcapi.action_run(context, action)
+        pecan.response.status = status
+        return body
 
     # -- /v1/bays/<ident>/config (magnum/api/controllers/v1/certificate.py)
 
@@ -195,8 +289,6 @@ class BaysController(collection.ListedCollectionController):
             if request.method not in ('GET', 'HEAD'):
                 return self._handler({'GET': 'config'}, request), args[:1]
             return self.config, args[:1]
-        if args[1] == 'actions' and len(args) <= 3:
-            return ACTIONS.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
 
     @pecan.expose('json')

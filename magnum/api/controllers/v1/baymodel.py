@@ -3,6 +3,7 @@
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
@@ -97,13 +98,15 @@ def _authorize_publish(context, values, prefix='baymodel'):
         policy.authorize(context, prefix + ':publish')
 
 
-def _authorize_change(context, action, baymodel, prefix='baymodel'):
-    policy.authorize(context, action, {'project_id': baymodel.project_id,
-                                       'user_id': baymodel.user_id})
+def _fetch_to_change(context, ident, rule, prefix='baymodel'):
+    """The caller's BayModel ``ident``, once it may ``rule`` it."""
+    baymodel = access.fetch_authorized(context, baymodel_obj.BayModel.get,
+                                       ident, rule)
     # A published BayModel serves every project: only who may publish may
     # change or remove it.
     if baymodel.public:
         policy.authorize(context, prefix + ':publish')
+    return baymodel
 
 
 class BayModelsController(collection.ListedCollectionController):
@@ -127,12 +130,12 @@ class BayModelsController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = baymodel_obj.BayModel.record(context, ident)
-        # A public BayModel is readable by every project.
-        owner = context if row.public else row
-        policy.authorize(context, self.POLICY + ':get',
-                         {'project_id': owner.project_id,
-                          'user_id': owner.user_id})
+        # A public BayModel is readable by every project: its rule is
+        # checked against the caller's own project, not the owner's.
+        row = access.fetch_authorized(
+            context, baymodel_obj.BayModel.record, ident,
+            self.POLICY + ':get',
+            owner=lambda row: context if row.public else row)
         return self.VIEW.render(row)
 
     @pecan.expose('json')
@@ -154,9 +157,8 @@ class BayModelsController(collection.ListedCollectionController):
     @pecan.expose('json')
     def patch(self, ident):
         context = pecan.request.context
-        baymodel = baymodel_obj.BayModel.get(context, ident)
-        _authorize_change(context, self.POLICY + ':update', baymodel,
-                          self.POLICY)
+        baymodel = _fetch_to_change(context, ident, self.POLICY + ':update',
+                                    self.POLICY)
         before = {name: baymodel[name] for name in WRITABLE}
         after = json_patch.apply(before, types.json_body(), WRITABLE)
         changes = json_patch.changed(before, after)
@@ -184,9 +186,8 @@ class BayModelsController(collection.ListedCollectionController):
     @pecan.expose()
     def delete(self, ident):
         context = pecan.request.context
-        baymodel = baymodel_obj.BayModel.get(context, ident)
-        _authorize_change(context, self.POLICY + ':delete', baymodel,
-                          self.POLICY)
+        baymodel = _fetch_to_change(context, ident, self.POLICY + ':delete',
+                                    self.POLICY)
         baymodel.destroy(context)
         pecan.response.status = 204
         return ''

@@ -17,11 +17,11 @@ from oslo_config import cfg
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import bay_tls
 from magnum.common import exception
-from magnum.common import policy
 from magnum.common import provisioning
 from magnum.common import x509
 from magnum.lifecycle import actions
@@ -39,12 +39,9 @@ class CertificateFields(wtypes.Base):
     csr = wtypes.wsattr(types.string(max_length=65536), mandatory=True)
 
 
-def _bay(ident, action):
-    context = pecan.request.context
-    bay = bay_obj.Bay.get(context, ident)
-    policy.authorize(context, action, {'project_id': bay.project_id,
-                                       'user_id': bay.user_id})
-    return bay
+def _bay(ident, rule):
+    return access.fetch_authorized(pecan.request.context, bay_obj.Bay.get,
+                                   ident, rule)
 
 
 def _body(bay, **fields):

@@ -12,15 +12,13 @@ conductor, which does it under the cluster's lock.
 import pecan
 from wsme import types as wtypes
 
-from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import bay as bay_api
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import nodegroup as nodegroup_api
-from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import policy
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
@@ -62,12 +60,13 @@ class UpgradeFields(wtypes.Base):
     nodegroup = types.string()
 
 
-ACTIONS = action_api.Actions('cluster', 'clusters')
+# The cluster's own actions (POST .../actions/<name>): the API version
+# each needs, and what it is called when that is too old.
+CLUSTER_ACTIONS = {'resize': (microversion.RESIZE, 'Resizing a cluster'),
+                   'upgrade': (microversion.UPGRADE, 'Upgrading a cluster')}
 # The column behind each name the cluster era shows differently.
 RENAMES = {'cluster_template_id': 'baymodel_id',
            'create_timeout': 'bay_create_timeout'}
-# Only the worker count changes by PATCH (resize does it too).
-WRITABLE = ('node_count',)
 
 VIEW = collection.View(
     'clusters',
@@ -91,23 +90,6 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'id', 'uuid', 'name', 'project_id', 'user_id', 'cluster_template_id',
     'node_count', 'master_count', 'create_timeout', 'status',
     'health_status', 'created_at', 'updated_at'))
-_SORT_NAMES = dict((v, k) for k, v in RENAMES.items())
-
-def _target(row):
-    return {'project_id': row.project_id, 'user_id': row.user_id}
-
-
-def rollback_param(params):
-    """``?rollback=True``: undo a failed change (API version 1.3)."""
-    value = params.pop('rollback', None)
-    if value is None:
-        return False
-    if isinstance(value, list) or value.lower() not in (
-            'true', 'false', '1', '0', 'yes', 'no'):
-        raise exception.InvalidParameterValue(
-            field='rollback', reason='%r is not True or False' % (value,))
-    microversion.require(microversion.ROLLBACK, 'rollback')
-    return value.lower() in ('true', '1', 'yes')
 
 
 class _Templates:
@@ -131,155 +113,90 @@ class _Templates:
 def render(row, detail=True, base=None, templates=None):
     body = VIEW.render(row, detail, base)
     if detail:
-        mine = row.labels or {}
         theirs = (templates or _Templates(pecan.request.context)).get(
             row.baymodel_id)
-        body['labels_overridden'] = {k: v for k, v in mine.items()
-                                     if k in theirs and theirs[k] != v}
-        body['labels_added'] = {k: v for k, v in mine.items()
-                                if k not in theirs}
-        body['labels_skipped'] = {k: v for k, v in theirs.items()
-                                  if k not in mine}
+        body.update(label_api.diff(row.labels, theirs))
         body['faults'] = ({} if not states.is_failed(row.status)
                           else {'cluster': row.status_reason})
     return body
 
 
-class ClustersController(collection.ListedCollectionController):
+class ClustersController(bay_api.BayRowsController):
+    """The bays' implementation (bay.BayRowsController) in the cluster
+    era's names, with its actions ``resize`` and ``upgrade`` and its node
+    groups."""
+
+    POLICY = 'cluster'
+    VIEW = VIEW
+    SORT_KEYS = SORT_KEYS
+    RENAMES = RENAMES
+    FIELDS = ClusterFields
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
-    def _list(self, detail, params):
-        context = pecan.request.context
-        policy.authorize(context, 'cluster:get_all')
-        if context.all_projects:
-            policy.authorize(context, 'cluster:get_all_all_projects')
-        if params.get('sort_key') in RENAMES:
-            params = dict(params, sort_key=RENAMES[params['sort_key']])
-        query = collection.query(params, SORT_KEYS)
-        rows, more = collection.fetch(bay_obj.Bay.records, context, query)
-        base = pecan.request.host_url
+    def _renderer(self, context):
         templates = _Templates(context)
-        body = {'clusters': [render(row, detail, base, templates)
-                             for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        return lambda row, detail=True, base=None: render(row, detail, base,
+                                                          templates)
 
-    @pecan.expose('json')
-    def get_one(self, ident, **params):
-        collection.refuse_query(params)
-        context = pecan.request.context
-        row = bay_obj.Bay.record(context, ident)
-        policy.authorize(context, 'cluster:get', _target(row))
-        return render(row)
+    def _change_query(self, rollback):
+        """``?rollback=`` where the change takes it; nothing else."""
+        return collection.change_query(rollback)
 
-    @pecan.expose('json')
-    def post(self):
-        context = pecan.request.context
-        policy.authorize(context, 'cluster:create')
-        values = types.parse(ClusterFields, types.json_body())
-        merge_labels = values.pop('merge_labels', None)
-        values['baymodel_id'] = values.pop('cluster_template_id')
-        if 'create_timeout' in values:
-            values['bay_create_timeout'] = values.pop('create_timeout')
-        try:
-            baymodel, values = bay_api.prepare(context, values)
-        except exception.InvalidParameterValue as e:
-            if e.kwargs.get('field') in _SORT_NAMES:
-                raise exception.InvalidParameterValue(
-                    field=_SORT_NAMES[e.kwargs['field']],
-                    reason=e.kwargs['reason'])
-            raise
-        bay_api.inherit(values, baymodel, merge_labels)
-        bay, action = bay_api.create(context, baymodel, values)
+    def _refuse_busy(self, bay):
+        # NOTE: nothing here: the change's one conditional UPDATE refuses a
+        # busy cluster (409), once its provisioner has said it can update.
+        pass
+
+    def _answer(self, context, bay, action, status):
+        """202 and the uuid, to a create too."""
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
-
-    @pecan.expose('json')
-    def patch(self, ident, **params):
-        params = collection.query_string()
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:update', _target(bay))
-        before = {name: bay[name] for name in WRITABLE}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
-        changes = types.parse(bay_api.BayFields,
-                              json_patch.changed(before, after),
-                              partial=True)
-        if changes.get('node_count', 0) is None:
-            raise exception.InvalidParameterValue(
-                field='node_count', reason='the field is required')
-        action = actions.start(context, bay, 'update', params=changes,
-                               changes=changes, rollback=rollback,
-                               restore={'bay': before})
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
-
-    @pecan.expose()
-    def delete(self, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:delete', _target(bay))
-        bay_api.delete(context, bay)
-        pecan.response.status = 204
-        return ''
 
     # -- deeper paths: actions and node groups -----------------------------
 
     def _route_extra(self, args, request):
-        if len(args) == 3 and args[1] == 'actions' and args[2] in (
-                'resize', 'upgrade'):
+        if len(args) == 3 and args[1] == 'actions' and (
+                args[2] in CLUSTER_ACTIONS):
             return self._handler({'POST': args[2]}, request), [args[0]]
-        if args[1] == 'actions' and len(args) <= 3:
-            return ACTIONS.route(args[0], args[2:], request)
         if args[1] == 'nodegroups' and len(args) <= 3:
             return self.nodegroups.route(args[0], args[2:], request)
         return super()._route_extra(args, request)
 
+    def _acting(self, ident, name, fields):
+        """What ``resize`` and ``upgrade`` start with: the API version the
+        action needs, a change's prologue (``_changing``, with
+        ``?rollback=``), then the body. Returns (context, bay, rollback,
+        values)."""
+        microversion.require(*CLUSTER_ACTIONS[name])
+        context, bay, rollback = self._changing(ident, name, rollback=True)
+        return context, bay, rollback, types.parse(fields, types.json_body())
+
+    @staticmethod
+    def _group(bay, values):
+        """The node group of ``bay`` the body names, or None."""
+        if not values.get('nodegroup'):
+            return None
+        return nodegroup_obj.NodeGroup.record(bay.uuid, values['nodegroup'])
+
     @pecan.expose('json')
     def resize(self, ident, **params):
-        params = collection.query_string()
-        microversion.require(microversion.RESIZE, 'Resizing a cluster')
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:resize', _target(bay))
-        values = types.parse(ResizeFields, types.json_body())
+        context, bay, rollback, values = self._acting(ident, 'resize',
+                                                      ResizeFields)
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
-        group = None
-        if values.get('nodegroup'):
-            group = nodegroup_obj.NodeGroup.record(bay.uuid,
-                                                   values['nodegroup'])
+        group = self._group(bay, values)
         action = nodegroup_api.resize(context, bay, group,
                                       values['node_count'], rollback,
                                       values.get('nodes_to_remove'))
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
+        return self._answer(context, bay, action, 202)
 
     @pecan.expose('json')
     def upgrade(self, ident, **params):
-        params = collection.query_string()
-        microversion.require(microversion.UPGRADE, 'Upgrading a cluster')
-        rollback = rollback_param(params)
-        collection.refuse_query(params)
-        context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'cluster:upgrade', _target(bay))
-        values = types.parse(UpgradeFields, types.json_body())
-        group = None
-        if values.get('nodegroup'):
-            group = nodegroup_obj.NodeGroup.record(bay.uuid,
-                                                   values['nodegroup'])
+        context, bay, rollback, values = self._acting(ident, 'upgrade',
+                                                      UpgradeFields)
+        group = self._group(bay, values)
         try:
             new = baymodel_obj.BayModel.get(context,
                                             values['cluster_template'])
@@ -312,9 +229,7 @@ class ClustersController(collection.ListedCollectionController):
                     'status': bay_obj.UPDATE_IN_PROGRESS})],
                 rollback=rollback, restore={'nodegroup': {
                     'uuid': group.uuid, 'image_id': group.image_id}})
-            pecan.request.rpcapi.action_run(context, action)
-            pecan.response.status = 202
-            return {'uuid': bay.uuid}
+            return self._answer(context, bay, action, 202)
         changes = {'baymodel_id': new.uuid,
                    'coe_version': (new.labels or {}).get(
                        'kube_tag', bay.coe_version)}
@@ -323,6 +238,4 @@ class ClustersController(collection.ListedCollectionController):
         action = actions.start(context, bay, 'upgrade', params,
                                changes=changes, rollback=rollback,
                                restore={'bay': restore})
-        pecan.request.rpcapi.action_run(context, action)
-        pecan.response.status = 202
-        return {'uuid': bay.uuid}
+        return self._answer(context, bay, action, 202)

@@ -13,6 +13,7 @@ from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -27,7 +28,6 @@ objects.register_all()
 
 COES = ('docker', 'swarm')
 READY = states.READY_FOR_CONTAINERS
-ACTIONS = ('start', 'stop', 'reboot', 'pause', 'unpause')
 RESERVED_LABEL_PREFIX = 'magnum.'
 HIDDEN = '******'
 
@@ -87,12 +87,6 @@ VIEW = collection.View(
                    'updated_at'))
 SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'image',
              'bay_uuid', 'memory', 'status', 'created_at', 'updated_at')
-_TRUE = ('1', 'true', 'yes', 'on')
-_FALSE = ('0', 'false', 'no', 'off', '')
-
-
-def _target(row):
-    return {'project_id': row.project_id, 'user_id': row.user_id}
 
 
 def _render(row, detail=True, base=None):
@@ -136,14 +130,6 @@ def _bay_for(context, ident, field):
     return bay
 
 
-def _flag(params, name):
-    value = params.pop(name, 'false')
-    if isinstance(value, list) or value.lower() not in _TRUE + _FALSE:
-        raise exception.InvalidParameterValue(
-            field=name, reason='%r is not true or false' % (value,))
-    return value.lower() in _TRUE
-
-
 class ContainersController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
@@ -176,8 +162,8 @@ class ContainersController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = container_obj.Container.record(context, ident)
-        policy.authorize(context, 'container:get', _target(row))
+        row = access.fetch_authorized(
+            context, container_obj.Container.record, ident, 'container:get')
         return _render(row)
 
     @pecan.expose('json')
@@ -210,11 +196,11 @@ class ContainersController(collection.ListedCollectionController):
 
     @pecan.expose()
     def delete(self, ident, **params):
-        force = _flag(params, 'force')
+        force = collection.flag(params, 'force')
         collection.refuse_query(params)
         context = pecan.request.context
-        container = container_obj.Container.get(context, ident)
-        policy.authorize(context, 'container:delete', _target(container))
+        container = access.fetch_authorized(
+            context, container_obj.Container.get, ident, 'container:delete')
         pecan.request.rpcapi.container_delete(context, container, force)
         pecan.response.status = 204
         return ''
@@ -224,7 +210,7 @@ class ContainersController(collection.ListedCollectionController):
     def _route_extra(self, args, request):
         if len(args) == 2:
             ident, action = args
-            if action in ACTIONS or action == 'execute':
+            if action in container_obj.ACTIONS or action == 'execute':
                 methods = {'PUT': 'put_action'}
             elif action == 'logs':
                 methods = {'GET': 'get_logs'}
@@ -236,9 +222,9 @@ class ContainersController(collection.ListedCollectionController):
 
     def _container(self, ident, action):
         context = pecan.request.context
-        container = container_obj.Container.get(context, ident)
-        policy.authorize(context, 'container:%s' % action,
-                         _target(container))
+        container = access.fetch_authorized(
+            context, container_obj.Container.get, ident,
+            'container:%s' % action)
         return context, container
 
     @pecan.expose('json')

@@ -9,8 +9,8 @@ its stack. The answer is 202 with the cluster's uuid.
 
 import pecan
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
-from magnum.common import policy
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 
@@ -22,13 +22,10 @@ class CredentialsController(collection.CollectionController):
 
     @pecan.expose('json')
     def patch(self, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'credential:rotate',
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'credential:rotate')
         action = actions.start(context, bay, 'rotate_credential')
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202

@@ -17,10 +17,10 @@ from oslo_config import cfg
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import policy
 from magnum.objects import bay as bay_obj
 
 
@@ -58,11 +58,8 @@ class KubeObjectController(collection.ListedCollectionController):
             raise exception.InvalidParameterValue(
                 field='bay_ident', reason='the bay is required: %s live in '
                 'a bay' % self.collection_name)
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, '%s:%s' % (self.resource, action),
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
-        return bay
+        return access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                       '%s:%s' % (self.resource, action))
 
     @staticmethod
     def _bay_ident(rest, params):

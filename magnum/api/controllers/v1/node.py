@@ -9,6 +9,7 @@ node belongs to no bay.
 import pecan
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import policy
@@ -37,10 +38,6 @@ SORT_KEYS = ('id', 'uuid', 'name', 'type', 'image_id', 'bay_uuid',
              'created_at', 'updated_at')
 
 
-def _target(node):
-    return {'project_id': node.project_id, 'user_id': node.user_id}
-
-
 class NodesController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
@@ -54,8 +51,8 @@ class NodesController(collection.ListedCollectionController):
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = node_obj.Node.record(context, ident)
-        policy.authorize(context, 'node:get', _target(row))
+        row = access.fetch_authorized(context, node_obj.Node.record, ident,
+                                      'node:get')
         return VIEW.render(row)
 
     @pecan.expose('json')

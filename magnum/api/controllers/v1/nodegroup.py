@@ -10,15 +10,15 @@ conditional UPDATE that refuses a busy or locked cluster), then cast.
 
 from oslo_utils import uuidutils
 import pecan
-import webob.exc
 from wsme import types as wtypes
 
+from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
+from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import policy
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
@@ -57,10 +57,6 @@ _DETAIL = ('uuid', 'name', 'cluster_id', 'project_id', 'docker_volume_size',
            'status', 'status_reason', 'created_at', 'updated_at')
 
 
-def _timestamp(value):
-    return None if value is None else value.isoformat() + '+00:00'
-
-
 def render(row, bay, template, detail=True):
     """A node group as shown; the default ones from the cluster's row."""
     values = dict(row._mapping)
@@ -79,17 +75,11 @@ def render(row, bay, template, detail=True):
     body = {name: values[name] for name in (_DETAIL if detail else _SHORT)}
     for name in ('created_at', 'updated_at'):
         if name in body:
-            body[name] = _timestamp(body[name])
+            body[name] = collection.timestamp(body[name])
     if detail:
         body['stack_id'] = bay.stack_id
         body['version'] = None
-        mine, theirs = values['labels'] or {}, bay.labels or {}
-        body['labels_overridden'] = {k: v for k, v in mine.items()
-                                     if k in theirs and theirs[k] != v}
-        body['labels_added'] = {k: v for k, v in mine.items()
-                                if k not in theirs}
-        body['labels_skipped'] = {k: v for k, v in theirs.items()
-                                  if k not in mine}
+        body.update(label_api.diff(values['labels'], bay.labels))
     body['links'] = collection.links(
         'clusters/%s/nodegroups' % bay.uuid, values['uuid'])
     return body
@@ -185,34 +175,20 @@ def servers_of(bay, group, names):
     return ids
 
 
-class NodeGroupsController:
+class NodeGroupsController(collection.Router):
     """Routed by ClustersController._route_extra, with the cluster first."""
 
     def route(self, cluster_ident, rest, request):
-        if not rest:
-            methods = {'GET': 'get_all', 'POST': 'post'}
-        elif rest == ['detail'] and request.method == 'GET':
-            methods = {'GET': 'detail'}
-        else:
-            methods = {'GET': 'get_one', 'PATCH': 'patch',
-                       'DELETE': 'delete'}
-        handler = getattr(self, methods.get(request.method, ''), None)
-        if handler is None:
-            raise webob.exc.HTTPMethodNotAllowed(
-                detail='%s is not allowed here; use %s'
-                % (request.method, ', '.join(methods)),
-                headers=[('Allow', ', '.join(methods))])
-        args = [cluster_ident] + [arg for arg in rest if arg != 'detail']
-        return handler, args
+        methods, args = self._methods(rest, request)
+        return self._handler(methods, request), [cluster_ident] + [
+            arg for arg in args if arg != 'detail']
 
     @staticmethod
     def _cluster(ident, action):
         microversion.require(microversion.NODEGROUPS, 'Node groups')
         context = pecan.request.context
-        bay = bay_obj.Bay.get(context, ident)
-        policy.authorize(context, 'nodegroup:%s' % action,
-                         {'project_id': bay.project_id,
-                          'user_id': bay.user_id})
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      'nodegroup:%s' % action)
         template = baymodel_obj.BayModel.get_by_uuid_unscoped(
             context, bay.baymodel_id)
         return context, bay, template
@@ -224,15 +200,12 @@ class NodeGroupsController:
             raise exception.InvalidParameterValue(
                 field='role', reason='the parameter is given more than once')
         query = collection.query(params, SORT_KEYS)
-        rows = nodegroup_obj.NodeGroup.records(
-            bay.uuid, role=role, **dict(query, limit=query['limit'] + 1))
-        more = len(rows) > query['limit']
-        rows = rows[:query['limit']]
-        body = {'nodegroups': [render(row, bay, template, detail)
-                               for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].uuid)
-        return body
+        rows, more = collection.fetch(
+            lambda _context, **page: nodegroup_obj.NodeGroup.records(
+                bay.uuid, role=role, **page), context, query)
+        return collection.page(
+            'nodegroups', [render(row, bay, template, detail) for row in rows],
+            rows, more, query)
 
     @pecan.expose('json')
     def get_all(self, cluster_ident, **params):
@@ -251,10 +224,7 @@ class NodeGroupsController:
 
     @pecan.expose('json')
     def post(self, cluster_ident, **params):
-        params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_controller
-        rollback = cluster_controller.rollback_param(params)
-        collection.refuse_query(params)
+        rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'create')
         values = types.parse(NodeGroupFields, types.json_body())
         role = values.get('role') or 'worker'
@@ -272,11 +242,8 @@ class NodeGroupsController:
             microversion.EMPTY_NODEGROUPS) else 1) if minimum is None else (
             minimum)
         _check_counts(node_count, minimum, values.get('max_node_count'))
-        labels = values.get('labels')
-        if labels is None:
-            labels = dict(bay.labels or {})
-        elif values.get('merge_labels'):
-            labels = dict(bay.labels or {}, **labels)
+        labels = label_api.inherit(values.get('labels'), bay.labels,
+                                   values.get('merge_labels'))
         try:
             nodegroup_obj.NodeGroup.record(bay.uuid, values['name'])
         except exception.NodeGroupNotFound:
@@ -305,10 +272,7 @@ class NodeGroupsController:
 
     @pecan.expose('json')
     def patch(self, cluster_ident, ident, **params):
-        params = collection.query_string()
-        from magnum.api.controllers.v1 import cluster as cluster_controller
-        rollback = cluster_controller.rollback_param(params)
-        collection.refuse_query(params)
+        rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'update')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         shown = render(row, bay, template)
@@ -342,8 +306,7 @@ class NodeGroupsController:
 
     @pecan.expose()
     def delete(self, cluster_ident, ident, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context, bay, template = self._cluster(cluster_ident, 'delete')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         if row.is_default:

@@ -33,8 +33,7 @@ class QuotaFields(wtypes.Base):
 def _render(row):
     body = {name: row._mapping[name] for name in _FIELDS}
     for name in ('created_at', 'updated_at'):
-        if body[name] is not None:
-            body[name] = body[name].isoformat() + '+00:00'
+        body[name] = collection.timestamp(body[name])
     return body
 
 
@@ -66,27 +65,21 @@ def _parse(body, partial=False):
     return values
 
 
-class QuotasController:
+class QuotasController(collection.Router):
+    """An item is ``<project_id>/<resource>``: two parts, no detail list."""
 
     @pecan.expose()
     def _route(self, args, request):
         args = [arg for arg in args if arg != '']
         if not args:
-            methods = {'GET': 'get_all', 'POST': 'post'}
+            methods = self._COLLECTION_METHODS
         elif len(args) == 2:
-            methods = {'GET': 'get_one', 'PATCH': 'patch',
-                       'DELETE': 'delete'}
+            methods = self._ITEM_METHODS
         else:
             raise webob.exc.HTTPNotFound(
                 detail='No resource at %s; quotas are at '
                        '/v1/quotas/<project_id>/<resource>' % request.path)
-        handler = getattr(self, methods.get(request.method, ''), None)
-        if handler is None:
-            raise webob.exc.HTTPMethodNotAllowed(
-                detail='%s is not allowed here; use %s'
-                % (request.method, ', '.join(methods)),
-                headers=[('Allow', ', '.join(methods))])
-        return handler, args
+        return self._handler(methods, request), args
 
     @pecan.expose('json')
     def get_all(self, **params):
@@ -97,14 +90,11 @@ class QuotasController:
         all_projects = context.all_projects and policy.check(
             context, 'quota:get_all_all_projects')
         query = collection.query(params, SORT_KEYS, marker_is_uuid=False)
-        rows = Quota.records(context, all_projects=all_projects,
-                             **dict(query, limit=query['limit'] + 1))
-        more = len(rows) > query['limit']
-        rows = rows[:query['limit']]
-        body = {'quotas': [_render(row) for row in rows]}
-        if more and rows:
-            body['next'] = collection.next_link(query, rows[-1].id)
-        return body
+        rows, more = collection.fetch(
+            lambda context, **page: Quota.records(
+                context, all_projects=all_projects, **page), context, query)
+        return collection.page('quotas', [_render(row) for row in rows],
+                               rows, more, query, key='id')
 
     @pecan.expose('json')
     def get_one(self, project_id, resource, **params):
@@ -118,8 +108,7 @@ class QuotasController:
 
     @pecan.expose('json')
     def post(self, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:create')
         values = _parse(types.json_body())
@@ -130,8 +119,7 @@ class QuotasController:
 
     @pecan.expose('json')
     def patch(self, project_id, resource, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:update')
         _check_resource(resource)
@@ -156,8 +144,7 @@ class QuotasController:
 
     @pecan.expose()
     def delete(self, project_id, resource, **params):
-        params = collection.query_string()
-        collection.refuse_query(params)
+        collection.change_query()
         context = pecan.request.context
         policy.authorize(context, 'quota:delete')
         _check_resource(resource)

@@ -86,7 +86,7 @@ class TestCreate(HandlerTestCase):
                          (action.status, action.status_reason))
 
     def test_locked_bay_is_left_to_its_holder(self):
-        self.useFixture(fixtures.MockPatchObject(bay_handler, 'LOCK_WAIT',
+        self.useFixture(fixtures.MockPatchObject(locks, 'LOCK_WAIT',
                                                  0.2))
         db_bays.reserve_bay(self.bay.uuid, 'other-host')
         self.assertEqual('PENDING', self.deliver().status)
