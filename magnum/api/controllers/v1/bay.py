@@ -20,6 +20,7 @@ from magnum.common import exception
 from magnum.common import policy
 from magnum.common import provisioning
 from magnum.lifecycle import actions
+from magnum.lifecycle import idempotency
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 
@@ -101,16 +102,17 @@ def prepare(context, values):
     return baymodel, values
 
 
-def create(context, baymodel, values):
+def create(context, baymodel, values, key=None):
     """Check the bay with its provisioner and insert it (within quota)
-    with its create action; returns (bay, action)."""
+    with its create action (and the request's idempotency ``key``);
+    returns (bay, action)."""
     provisioner = provisioning.provisioner_for(baymodel.labels)
     provisioning.validate(provisioner, baymodel, values)
     bay = bay_obj.Bay(
         context, baymodel_id=baymodel.uuid, provisioner=provisioner,
         status=bay_obj.CREATE_IN_PROGRESS,
         **{k: v for k, v in values.items() if k != 'baymodel_id'})
-    action = actions.create(context, bay)
+    action = actions.create(context, bay, key)
     return bay, action
 
 
@@ -163,8 +165,8 @@ class BayRowsController(collection.ListedCollectionController):
         raise NotImplementedError
 
     def _answer(self, context, bay, action, status):
-        """Cast ``action`` and answer a create (``status`` 201) or a change
-        (202) of ``bay``."""
+        """Cast ``action`` (None: nothing to cast) and answer a create
+        (``status`` 201) or a change (202) of ``bay``."""
         raise NotImplementedError
 
     # -- the handlers --------------------------------------------------------
@@ -193,6 +195,12 @@ class BayRowsController(collection.ListedCollectionController):
     def post(self):
         context = pecan.request.context
         policy.authorize(context, self._rule('create'))
+        request = pecan.request
+        key = idempotency.parse(request.headers.get(idempotency.HEADER),
+                                request.path, request.body)
+        earlier = idempotency.earlier_bay(context, key)
+        if earlier is not None:
+            return self._again(context, key, earlier)
         values = types.parse(self.FIELDS, types.json_body())
         merge_labels = values.pop('merge_labels', None)
         for name, column in self.RENAMES.items():
@@ -211,8 +219,23 @@ class BayRowsController(collection.ListedCollectionController):
         # The cluster era shows these and may set them; a bay gets its
         # template's.
         inherit(values, baymodel, merge_labels)
-        bay, action = create(context, baymodel, values)
+        try:
+            bay, action = create(context, baymodel, values, key)
+        except exception.IdempotencyKeyTaken:
+            # NOTE: a create with the same key committed first; nothing of
+            # this one was written.
+            return self._again(context, key,
+                               idempotency.earlier_bay(context, key))
         return self._answer(context, bay, action, 201)
+
+    def _again(self, context, key, uuid):
+        """The answer of the create that made bay ``uuid`` with ``key``,
+        given again (nothing is cast: that create's action runs)."""
+        try:
+            bay = bay_obj.Bay.get(context, uuid)
+        except exception.BayNotFound:
+            raise exception.IdempotencyKeyGone(key=key.key, bay=uuid)
+        return self._answer(context, bay, None, 201)
 
     def _changing(self, ident, rule, rollback=False):
         """What every change starts with: its query string (see
@@ -278,7 +301,8 @@ class BaysController(BayRowsController):
         """The bay as it is now, rendered."""
         # NOTE: read back before the cast: a fast conductor may finish first.
         body = self.VIEW.render(bay_obj.Bay.record(context, bay.uuid))
-        pecan.request.rpcapi.action_run(context, action)
+        if action is not None:
+            pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = status
         return body
 

@@ -150,7 +150,8 @@ class ClustersController(bay_api.BayRowsController):
 
     def _answer(self, context, bay, action, status):
         """202 and the uuid, to a create too."""
-        pecan.request.rpcapi.action_run(context, action)
+        if action is not None:
+            pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return {'uuid': bay.uuid}
 

@@ -179,9 +179,10 @@ class NodeGroupsController(collection.Router):
     """Routed by ClustersController._route_extra, with the cluster first."""
 
     def route(self, cluster_ident, rest, request):
+        # NOTE: ``detail`` is the detail list for a GET only; for any other
+        # method it is a node group's name (a PATCH of it was a 500).
         methods, args = self._methods(rest, request)
-        return self._handler(methods, request), [cluster_ident] + [
-            arg for arg in args if arg != 'detail']
+        return self._handler(methods, request), [cluster_ident] + args
 
     @staticmethod
     def _cluster(ident, action):

@@ -18,6 +18,15 @@ class TestNodeGroups(test_clusters.ClusterTestCase):
         return self.request(method, self.path + suffix, body=body,
                             headers=version)
 
+    def test_a_change_of_a_group_named_detail_is_no_500(self):
+        """``detail`` is the detail list for a GET only."""
+        for method in ('PATCH', 'DELETE'):
+            response = self.ng(method, '/detail',
+                               [{'op': 'replace', 'path': '/node_count',
+                                 'value': 2}] if method == 'PATCH' else None)
+            self.assertEqual(404, response.status_int, method)
+            self.assertIn('detail', self.fault(response))
+
     def test_list_with_and_without_trailing_slash_and_detail(self):
         for suffix in ('', '/', '/detail'):
             response = self.ng('GET', suffix)
