@@ -8,7 +8,7 @@ knows the endpoint:
 
 1. the bay's own CA and the client certificate Magnum issued for itself
    from it, when the bay's endpoint serves the bay's certificates
-   (magnum/common/bay_tls.py); the server is checked against the bay's CA
+   (magnum/objects/bay_tls.py); the server is checked against the bay's CA
    and server name;
 2. the operator's kubeconfig, ``[kubernetes] kubeconfig``: the context
    whose cluster ``server`` is the bay's ``api_address`` (scheme, host and

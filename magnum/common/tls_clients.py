@@ -11,7 +11,7 @@ import docker
 from docker import tls as docker_tls
 from requests import adapters
 
-from magnum.common import bay_tls
+from magnum.objects import bay_tls
 
 # NOTE: the lowest API version the docker SDK speaks; the client is made
 # with it so that no request leaves before the TLS adapter is in place.

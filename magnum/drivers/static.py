@@ -33,10 +33,10 @@ import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from magnum.common import bay_tls
 from magnum.common import kube_auth
 from magnum.common import tls_clients
 from magnum.drivers import base
+from magnum.objects import bay_tls
 from magnum.objects import states
 
 LOG = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import requests
 
-from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.common import tls_clients
+from magnum.objects import bay_tls
 from magnum.objects import container as container_obj
 
 LOG = logging.getLogger(__name__)

@@ -18,11 +18,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.common import exception
-from magnum.conductor import locks
 from magnum.conductor.handlers import certificate
+from magnum.conductor import locks
 from magnum.conductor import periodic
 from magnum.db import actions as db_actions
 from magnum.db import bays as db_bays
@@ -30,6 +29,7 @@ from magnum.drivers import base as drivers
 from magnum.lifecycle import actions
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
+from magnum.objects import bay_tls
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states

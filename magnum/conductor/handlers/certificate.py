@@ -7,7 +7,6 @@ import base64
 from oslo_log import log as logging
 import yaml
 
-from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.common import x509
 from magnum.conductor import locks
@@ -15,6 +14,7 @@ from magnum.drivers import base as drivers
 from magnum.lifecycle import actions
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
+from magnum.objects import bay_tls
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import states
 

@@ -28,10 +28,10 @@ from heatclient import exc as heat_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from magnum.common import bay_tls
 from magnum.drivers import base
 from magnum.drivers.heat import clients
 from magnum.drivers.heat import definition
+from magnum.objects import bay_tls
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
 

@@ -121,7 +121,9 @@ def topic():
 def _magnum(database, topic, **kwargs):
     extra = {'oslo_messaging_notifications': {
         'driver': 'messagingv2', 'topics': topic, 'retry': 0},
-        'conductor': {'redo_after': 2}}
+        'conductor': {'redo_after': 2},
+        # NOTE: creates racing with one key reach the database at once.
+        'api': {'workers': 2, 'threads': 4}}
     return processes.MagnumServices(database.url, conductors=2, extra=extra,
                                     **kwargs)
 
@@ -222,6 +224,32 @@ def test_every_change_is_an_action_with_its_outcome_and_notifications(
             assert payload['initiator']['request_id'] == create_request
         assert sorted({m['event_type'] for m in events}) == sorted(
             'magnum.cluster.%s' % kind for kind in kinds)
+
+        # Creates retried with one Idempotency-Key, five at once and once
+        # more after: one cluster, and every answer names it.
+        body = {'name': 'retried', 'cluster_template_id': template['uuid']}
+        headers = dict(LATEST, **{'Idempotency-Key': str(uuid.uuid4())})
+        answers = []
+
+        def create():
+            client = processes.Client(magnum)
+            try:
+                answers.append(client.post('/v1/clusters', json=body,
+                                           headers=headers))
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=create) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        create()
+        assert [a.status_code for a in answers] == [202] * 6, [
+            a.text for a in answers]
+        assert len({a.json()['uuid'] for a in answers}) == 1
+        listed = api.get('/v1/clusters', headers=LATEST).json()['clusters']
+        assert [c['name'] for c in listed].count('retried') == 1
 
 
 def _holder(database, uuid_):

@@ -20,12 +20,12 @@ from wsme import types as wtypes
 from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
-from magnum.common import bay_tls
 from magnum.common import exception
 from magnum.common import provisioning
 from magnum.common import x509
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
+from magnum.objects import bay_tls
 
 CONF = cfg.CONF
 

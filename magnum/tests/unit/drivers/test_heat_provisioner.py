@@ -11,11 +11,11 @@ import types
 import fixtures
 from heatclient import exc as heat_exc
 
-from magnum.common import bay_tls
 from magnum.common import context as magnum_context
 from magnum.drivers import heat
 from magnum.drivers.heat import clients as heat_clients
 from magnum.objects import bay as bay_obj
+from magnum.objects import bay_tls
 from magnum.tests import base
 from magnum.tests.unit import utils
 

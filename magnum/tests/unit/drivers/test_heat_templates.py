@@ -175,7 +175,7 @@ class TestBootScripts(base.TestCase):
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives import serialization
 
-        from magnum.common import bay_tls
+        from magnum.objects import bay_tls
         bundle = bay_tls._new(
             utils.bay(self.context, utils.baymodel(self.context)),
             utils.baymodel(self.context), True, 1)
@@ -364,7 +364,7 @@ class TestRotationScript(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        from magnum.common import bay_tls
+        from magnum.objects import bay_tls
         self.model = utils.baymodel(self.context, coe='kubernetes')
         self.bay = utils.bay(self.context, self.model)
         self.old = bay_tls._new(self.bay, self.model, True, 1)
