@@ -471,6 +471,11 @@ def test_ca_rotation_reaches_the_servers_through_heat(
         time.sleep(1)
     assert shown['status'] == 'UPDATE_COMPLETE', shown['status_reason']
     assert ran == {name: 1 for name in servers}, ran
+    # The rotation is the bay's newest action, ended with its update.
+    newest = member.get('/v1/bays/%s/actions?limit=1' % bay['uuid']).json()[
+        'actions'][0]
+    assert (newest['kind'], newest['status']) == ('rotate_ca', 'COMPLETE')
+    assert newest['request_id'] == response.headers[processes.REQUEST_ID]
     for server in servers.values():
         assert server.read('ca.crt').strip() == new_ca.strip(), server.name
         assert _signed_by(new_ca, server.read('server.crt')), server.name
