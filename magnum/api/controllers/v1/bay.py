@@ -5,15 +5,12 @@ under the cluster era's names: as ``/v1/clustertemplates`` is
 ``/v1/baymodels``'s.
 """
 
-from oslo_config import cfg
-from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
-from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
@@ -21,8 +18,8 @@ from magnum.common import policy
 from magnum.common import provisioning
 from magnum.lifecycle import actions
 from magnum.lifecycle import idempotency
+from magnum.lifecycle import inheritance
 from magnum.objects import bay as bay_obj
-from magnum.objects import baymodel as baymodel_obj
 
 NAME = types.NameType(
     pattern=r'^[a-zA-Z][a-zA-Z0-9_.-]*$',
@@ -57,49 +54,6 @@ VIEW = collection.View(
 SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'baymodel_id',
              'node_count', 'master_count', 'bay_create_timeout', 'status',
              'api_address', 'created_at', 'updated_at')
-
-
-# What a bay (cluster) takes from its template when it has no value of its
-# own:
-# {cluster field: template field}.
-INHERITED = {'keypair': 'keypair_id',
-             'docker_volume_size': 'docker_volume_size',
-             'master_flavor_id': 'master_flavor_id',
-             'flavor_id': 'flavor_id',
-             'fixed_network': 'fixed_network',
-             'fixed_subnet': 'fixed_subnet',
-             'floating_ip_enabled': 'floating_ip_enabled',
-             'master_lb_enabled': 'master_lb_enabled'}
-
-
-def inherit(values, baymodel, merge_labels=False):
-    """Fill the bay's own values from its template where unset."""
-    for field, source in INHERITED.items():
-        if values.get(field) is None:
-            values[field] = baymodel[source]
-    values['labels'] = label_api.inherit(values.get('labels'),
-                                         baymodel.labels, merge_labels)
-    return values
-
-
-def prepare(context, values):
-    """The BayModel of a new bay and its values with the defaults set.
-
-    Shared by ``/v1/bays`` and ``/v1/clusters`` (the same rows).
-    """
-    try:
-        baymodel = baymodel_obj.BayModel.get(context, values['baymodel_id'])
-    except exception.BayModelNotFound as e:
-        raise exception.InvalidParameterValue(field='baymodel_id',
-                                              reason=str(e))
-    if values.get('bay_create_timeout') is None:
-        values['bay_create_timeout'] = cfg.CONF.bay.create_timeout
-    if not values.get('name'):
-        values['name'] = 'bay-%s' % uuidutils.generate_uuid()[:8]
-    for name in ('node_count', 'master_count'):
-        if values.get(name) is None:
-            values[name] = 1
-    return baymodel, values
 
 
 def create(context, baymodel, values, key=None):
@@ -207,7 +161,7 @@ class BayRowsController(collection.ListedCollectionController):
             if name in values:
                 values[column] = values.pop(name)
         try:
-            baymodel, values = prepare(context, values)
+            baymodel, values = inheritance.prepare(context, values)
         except exception.InvalidParameterValue as e:
             # A refusal names the field as this era calls it.
             names = {column: name for name, column in self.RENAMES.items()}
@@ -218,7 +172,7 @@ class BayRowsController(collection.ListedCollectionController):
             raise
         # The cluster era shows these and may set them; a bay gets its
         # template's.
-        inherit(values, baymodel, merge_labels)
+        inheritance.inherit(values, baymodel, merge_labels)
         try:
             bay, action = create(context, baymodel, values, key)
         except exception.IdempotencyKeyTaken:

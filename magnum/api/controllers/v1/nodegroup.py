@@ -20,13 +20,14 @@ from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.lifecycle import actions
+from magnum.lifecycle import inheritance
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
 
-DEFAULT_WORKER = 'default-worker'
-DEFAULT_MASTER = 'default-master'
+DEFAULT_WORKER = inheritance.DEFAULT_WORKER
+DEFAULT_MASTER = inheritance.DEFAULT_MASTER
 
 
 class NodeGroupFields(wtypes.Base):
@@ -243,8 +244,6 @@ class NodeGroupsController(collection.Router):
             microversion.EMPTY_NODEGROUPS) else 1) if minimum is None else (
             minimum)
         _check_counts(node_count, minimum, values.get('max_node_count'))
-        labels = label_api.inherit(values.get('labels'), bay.labels,
-                                   values.get('merge_labels'))
         try:
             nodegroup_obj.NodeGroup.record(bay.uuid, values['name'])
         except exception.NodeGroupNotFound:
@@ -254,17 +253,14 @@ class NodeGroupsController(collection.Router):
                                                    name=values['name'])
         uuid = uuidutils.generate_uuid()
         action = actions.start(context, bay, 'nodegroup_create', {
-            'nodegroup': uuid}, nodegroups=[('insert', {
-            'uuid': uuid, 'user_id': context.user_id,
-            'name': values['name'], 'cluster_id': bay.uuid,
-            'project_id': bay.project_id, 'role': role, 'is_default': False,
-            'node_count': node_count, 'min_node_count': minimum,
-            'max_node_count': values.get('max_node_count'),
-            'flavor_id': values.get('flavor_id') or bay.flavor_id,
-            'image_id': values.get('image_id') or template.image_id,
-            'docker_volume_size': values.get('docker_volume_size')
-            or bay.docker_volume_size,
-            'labels': labels, 'status': bay_obj.CREATE_IN_PROGRESS})],
+            'nodegroup': uuid}, nodegroups=[('insert', dict(
+                inheritance.nodegroup(bay, template, values),
+                uuid=uuid, user_id=context.user_id, name=values['name'],
+                cluster_id=bay.uuid, project_id=bay.project_id, role=role,
+                is_default=False, node_count=node_count,
+                min_node_count=minimum,
+                max_node_count=values.get('max_node_count'),
+                status=bay_obj.CREATE_IN_PROGRESS))],
             rollback=rollback)
         row = nodegroup_obj.NodeGroup.record(bay.uuid, uuid)
         pecan.request.rpcapi.action_run(context, action)
