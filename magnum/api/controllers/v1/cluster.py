@@ -20,6 +20,7 @@ from magnum.api.controllers.v1 import nodegroup as nodegroup_api
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.lifecycle import actions
+from magnum.lifecycle import nodegroups as nodegroup_verbs
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
@@ -188,9 +189,10 @@ class ClustersController(bay_api.BayRowsController):
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
         group = self._group(bay, values)
-        action = nodegroup_api.resize(context, bay, group,
-                                      values['node_count'], rollback,
-                                      values.get('nodes_to_remove'))
+        action = nodegroup_verbs.resize(
+            context, bay, group, values['node_count'], rollback,
+            values.get('nodes_to_remove'),
+            allow_empty=microversion.allows_empty_nodegroups())
         return self._answer(context, bay, action, 202)
 
     @pecan.expose('json')
