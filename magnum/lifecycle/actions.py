@@ -48,6 +48,15 @@ _STARTS_FROM = dict({kind: states.UPDATABLE for kind in action_obj.KINDS},
                     rotate_ca=states.CA_ROTATABLE)
 
 
+def refuse_busy(bay, kind):
+    """Refuse (409) an action of ``kind`` on ``bay`` as it was read, when
+    its status is not one the kind starts from. NOTE: ``start`` refuses the
+    same, on the row, in its transaction; this is for a caller that must
+    refuse before the provisioner is asked whether it can do the action."""
+    if bay.status not in _STARTS_FROM[kind]:
+        raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
+
+
 def start(context, bay, kind, params=None, changes=None, nodegroups=(),
           rollback=False, restore=None, moves_bay=True):
     """Record an action of ``kind`` on ``bay`` and make its change, at

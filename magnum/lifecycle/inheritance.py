@@ -4,7 +4,7 @@ parent's, or merged with the child's own).
 
 A template's later change reaches no cluster: what a cluster takes is
 copied into its row when it is created (an upgrade changes the template a
-cluster runs).
+cluster runs: magnum/lifecycle/clusters.py).
 """
 
 from oslo_config import cfg

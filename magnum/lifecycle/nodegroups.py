@@ -1,4 +1,4 @@
-"""Node groups and their verbs: create, resize, update, delete.
+"""Node groups and their verbs: create, resize, update, upgrade, delete.
 
 Every cluster has ``default-master`` and ``default-worker``, whose counts
 are the cluster's ``master_count`` and ``node_count`` (the bay row holds
@@ -179,6 +179,28 @@ def update(context, bay, group, before, changes, rollback,
     if limits:
         nodegroup_obj.NodeGroup.update(group.uuid, limits)
     return None
+
+
+def upgrade(context, bay, group, template, params, rollback):
+    """Start upgrading the extra ``group`` to ``template`` (``params``:
+    the upgrade's); returns the action.
+
+    NOTE: an extra node group follows its cluster's template: the cluster
+    is upgraded first, then each extra group to it.
+    """
+    if template.uuid != bay.baymodel_id:
+        raise exception.InvalidParameterValue(
+            field='cluster_template',
+            reason='node group %s can only be upgraded to its '
+                   "cluster's template %s; upgrade the cluster "
+                   'first' % (group.name, bay.baymodel_id))
+    return actions.start(
+        context, bay, 'upgrade', params,
+        nodegroups=[('update', group.uuid, {
+            'image_id': template.image_id,
+            'status': states.UPDATE_IN_PROGRESS})],
+        rollback=rollback, restore={'nodegroup': {
+            'uuid': group.uuid, 'image_id': group.image_id}})
 
 
 def delete(context, bay, group):
