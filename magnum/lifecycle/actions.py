@@ -35,6 +35,7 @@ from magnum.common import exception
 from magnum.common import provisioning
 from magnum.db import actions as db_actions
 from magnum.lifecycle import audit
+from magnum.lifecycle import inheritance
 from magnum.objects import action as action_obj
 from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
@@ -88,16 +89,18 @@ def start(context, bay, kind, params=None, changes=None, nodegroups=(),
 
 
 def create(context, bay, key=None):
-    """Insert the new ``bay`` with its create action, within the quota, in
-    one transaction; returns the Action. ``key``: the request's
-    idempotency Key (magnum/lifecycle/idempotency.py), recorded with them.
+    """Insert the new ``bay`` with its default node groups and its create
+    action, within the quota, in one transaction; returns the Action.
+    ``key``: the request's idempotency Key
+    (magnum/lifecycle/idempotency.py), recorded with them.
     """
     values = {'uuid': uuidutils.generate_uuid(), 'kind': action_obj.CREATE,
               'params': {}, 'status': action_obj.PENDING,
               'request_id': context.request_id,
               'project_id': context.project_id, 'user_id': context.user_id}
     bay.create(context, action=values, idempotency=None if key is None else (
-        key.key, key.digest, key.window()))
+        key.key, key.digest, key.window()),
+        nodegroups=inheritance.default_nodegroups(bay.obj_get_changes()))
     action = action_obj.Action.get(context, values['uuid'])
     audit.notify(context, action, audit.START)
     return action

@@ -1,6 +1,7 @@
 """What a new cluster takes from its template, and a new node group from
-its cluster: the values a create leaves unset and the labels (the
-parent's, or merged with the child's own).
+its cluster: the values a create leaves unset, the labels (the parent's,
+or merged with the child's own), and the node groups every cluster starts
+with.
 
 A template's later change reaches no cluster: what a cluster takes is
 copied into its row when it is created (an upgrade changes the template a
@@ -69,6 +70,19 @@ def labels(own, parents, merge=False):
     if merge:
         return dict(parents or {}, **own)
     return own
+
+
+def default_nodegroups(values):
+    """The node groups a new bay of ``values`` is created with, their
+    counts its own. NOTE: what they share with the bay (its uuid, project,
+    user, status and time) the insert fills in: it is written with them,
+    in one transaction (magnum/db/bays.py, ``create_bay``)."""
+    return [{'uuid': uuidutils.generate_uuid(), 'name': name, 'role': role,
+             'is_default': True, 'node_count': values.get(count) or 1,
+             'min_node_count': 1}
+            for name, role, count in (
+                (DEFAULT_MASTER, 'master', 'master_count'),
+                (DEFAULT_WORKER, 'worker', 'node_count'))]
 
 
 def nodegroup(bay, template, values):
