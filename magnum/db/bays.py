@@ -6,7 +6,6 @@ UPDATEs) and their counts.
 import datetime
 
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from magnum.common import exception
@@ -51,12 +50,15 @@ def count_bays_using(baymodel_uuid):
                 BAY.c.baymodel_id == baymodel_uuid)).scalar()
 
 
-def create_bay(context, values, action=None, idempotency=None):
-    """Insert a bay and its two default node groups, within the quota, and
-    ``action`` (the values of its create action) with them; with
-    ``idempotency`` ((key, digest, window): an ``Idempotency-Key``), the
-    key that made it too (IdempotencyKeyTaken if a create with the key
-    committed first: then nothing is written).
+def create_bay(context, values, action=None, idempotency=None,
+               nodegroups=()):
+    """Insert a bay, within the quota, and with it ``nodegroups`` (the
+    values of its default node groups, magnum/lifecycle/inheritance.py:
+    each shares the bay's project, user, status and time) and ``action``
+    (the values of its create action); with ``idempotency`` ((key, digest,
+    window): an ``Idempotency-Key``), the key that made it too
+    (IdempotencyKeyTaken if a create with the key committed first: then
+    nothing is written).
 
     NOTE: the project's quota row is locked (an UPDATE of itself) before
     its bays are counted, in the transaction of the insert, so concurrent
@@ -76,15 +78,11 @@ def create_bay(context, values, action=None, idempotency=None):
                    uuid=values['uuid']),
                    reference=lambda: exception.BayModelNotFound(
                    baymodel=values['baymodel_id']))
-        for role in ('master', 'worker'):
-            session.execute(sa.insert(NODEGROUP).values(
-                uuid=uuidutils.generate_uuid(), name='default-%s' % role,
-                cluster_id=values['uuid'], project_id=project_id,
-                user_id=values['user_id'], role=role, is_default=True,
-                node_count=values.get('%s_count' % (
-                    'master' if role == 'master' else 'node')) or 1,
-                min_node_count=1, status=values.get('status'),
-                created_at=values['created_at']))
+        for group in nodegroups:
+            session.execute(sa.insert(NODEGROUP).values(**dict(
+                group, cluster_id=values['uuid'], project_id=project_id,
+                user_id=values['user_id'], status=values.get('status'),
+                created_at=values['created_at'])))
         if action is not None:
             session.execute(sa.insert(ACTION).values(**dict(
                 action, bay_uuid=values['uuid'],

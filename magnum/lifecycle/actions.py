@@ -35,6 +35,7 @@ from magnum.common import exception
 from magnum.common import provisioning
 from magnum.db import actions as db_actions
 from magnum.lifecycle import audit
+from magnum.lifecycle import inheritance
 from magnum.objects import action as action_obj
 from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
@@ -46,6 +47,15 @@ LOG = logging.getLogger(__name__)
 _STARTS_FROM = dict({kind: states.UPDATABLE for kind in action_obj.KINDS},
                     delete=states.DELETABLE,
                     rotate_ca=states.CA_ROTATABLE)
+
+
+def refuse_busy(bay, kind):
+    """Refuse (409) an action of ``kind`` on ``bay`` as it was read, when
+    its status is not one the kind starts from. NOTE: ``start`` refuses the
+    same, on the row, in its transaction; this is for a caller that must
+    refuse before the provisioner is asked whether it can do the action."""
+    if bay.status not in _STARTS_FROM[kind]:
+        raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
 
 
 def start(context, bay, kind, params=None, changes=None, nodegroups=(),
@@ -79,16 +89,18 @@ def start(context, bay, kind, params=None, changes=None, nodegroups=(),
 
 
 def create(context, bay, key=None):
-    """Insert the new ``bay`` with its create action, within the quota, in
-    one transaction; returns the Action. ``key``: the request's
-    idempotency Key (magnum/lifecycle/idempotency.py), recorded with them.
+    """Insert the new ``bay`` with its default node groups and its create
+    action, within the quota, in one transaction; returns the Action.
+    ``key``: the request's idempotency Key
+    (magnum/lifecycle/idempotency.py), recorded with them.
     """
     values = {'uuid': uuidutils.generate_uuid(), 'kind': action_obj.CREATE,
               'params': {}, 'status': action_obj.PENDING,
               'request_id': context.request_id,
               'project_id': context.project_id, 'user_id': context.user_id}
     bay.create(context, action=values, idempotency=None if key is None else (
-        key.key, key.digest, key.window()))
+        key.key, key.digest, key.window()),
+        nodegroups=inheritance.default_nodegroups(bay.obj_get_changes()))
     action = action_obj.Action.get(context, values['uuid'])
     audit.notify(context, action, audit.START)
     return action

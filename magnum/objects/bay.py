@@ -91,14 +91,16 @@ class Bay(base.MagnumObject):
     def record(context, ident):
         return db_bays.get_bay(context, ident)
 
-    def create(self, context=None, action=None, idempotency=None):
+    def create(self, context=None, action=None, idempotency=None,
+               nodegroups=()):
         """Insert the bay (and ``action``, the values of its create
-        action, and ``idempotency``, the key that asked for it, in the same
+        action, ``idempotency``, the key that asked for it, and
+        ``nodegroups``, the values of its default node groups, in the same
         transaction)."""
         self._context = context or self._context
         self._refresh(db_bays.create_bay(self._context,
                                          self.obj_get_changes(), action,
-                                         idempotency))
+                                         idempotency, nodegroups))
 
     def save(self, expected_statuses=None, unlocked=False, holder=None):
         """Write the changed fields with one conditional UPDATE."""

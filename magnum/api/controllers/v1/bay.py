@@ -5,24 +5,20 @@ under the cluster era's names: as ``/v1/clustertemplates`` is
 ``/v1/baymodels``'s.
 """
 
-from oslo_config import cfg
-from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
 from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import action as action_api
 from magnum.api.controllers.v1 import collection
-from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
-from magnum.common import provisioning
 from magnum.lifecycle import actions
+from magnum.lifecycle import clusters
 from magnum.lifecycle import idempotency
 from magnum.objects import bay as bay_obj
-from magnum.objects import baymodel as baymodel_obj
 
 NAME = types.NameType(
     pattern=r'^[a-zA-Z][a-zA-Z0-9_.-]*$',
@@ -59,79 +55,15 @@ SORT_KEYS = ('id', 'uuid', 'name', 'project_id', 'user_id', 'baymodel_id',
              'api_address', 'created_at', 'updated_at')
 
 
-# What a bay (cluster) takes from its template when it has no value of its
-# own:
-# {cluster field: template field}.
-INHERITED = {'keypair': 'keypair_id',
-             'docker_volume_size': 'docker_volume_size',
-             'master_flavor_id': 'master_flavor_id',
-             'flavor_id': 'flavor_id',
-             'fixed_network': 'fixed_network',
-             'fixed_subnet': 'fixed_subnet',
-             'floating_ip_enabled': 'floating_ip_enabled',
-             'master_lb_enabled': 'master_lb_enabled'}
-
-
-def inherit(values, baymodel, merge_labels=False):
-    """Fill the bay's own values from its template where unset."""
-    for field, source in INHERITED.items():
-        if values.get(field) is None:
-            values[field] = baymodel[source]
-    values['labels'] = label_api.inherit(values.get('labels'),
-                                         baymodel.labels, merge_labels)
-    return values
-
-
-def prepare(context, values):
-    """The BayModel of a new bay and its values with the defaults set.
-
-    Shared by ``/v1/bays`` and ``/v1/clusters`` (the same rows).
-    """
-    try:
-        baymodel = baymodel_obj.BayModel.get(context, values['baymodel_id'])
-    except exception.BayModelNotFound as e:
-        raise exception.InvalidParameterValue(field='baymodel_id',
-                                              reason=str(e))
-    if values.get('bay_create_timeout') is None:
-        values['bay_create_timeout'] = cfg.CONF.bay.create_timeout
-    if not values.get('name'):
-        values['name'] = 'bay-%s' % uuidutils.generate_uuid()[:8]
-    for name in ('node_count', 'master_count'):
-        if values.get(name) is None:
-            values[name] = 1
-    return baymodel, values
-
-
-def create(context, baymodel, values, key=None):
-    """Check the bay with its provisioner and insert it (within quota)
-    with its create action (and the request's idempotency ``key``);
-    returns (bay, action)."""
-    provisioner = provisioning.provisioner_for(baymodel.labels)
-    provisioning.validate(provisioner, baymodel, values)
-    bay = bay_obj.Bay(
-        context, baymodel_id=baymodel.uuid, provisioner=provisioner,
-        status=bay_obj.CREATE_IN_PROGRESS,
-        **{k: v for k, v in values.items() if k != 'baymodel_id'})
-    action = actions.create(context, bay, key)
-    return bay, action
-
-
-def delete(context, bay):
-    """Start deleting ``bay`` (again, if it is being deleted) and ask its
-    conductor."""
-    action = actions.delete(context, bay)
-    if action is not None:
-        pecan.request.rpcapi.action_run(context, action)
-
-
 class BayRowsController(collection.ListedCollectionController):
     """What ``/v1/bays`` and ``/v1/clusters`` (cluster.py) share: the same
     rows, listed, shown, created, changed and deleted the same way.
 
     A subclass names its era: ``POLICY`` (its rules' prefix), ``VIEW`` and
-    ``SORT_KEYS``, ``RENAMES`` ({name it shows: column}) and ``FIELDS``
-    (what a create takes); and says how it differs through the hooks
-    ``_change_query``, ``_refuse_busy`` and ``_answer`` (and
+    ``SORT_KEYS``, ``RENAMES`` ({name it shows: column}), ``FIELDS``
+    (what a create takes) and ``BUSY_FIRST`` (whether an update of a busy
+    bay is refused before its provisioner is asked); and says how it
+    differs through the hooks ``_change_query`` and ``_answer`` (and
     ``_renderer``).
     """
 
@@ -140,6 +72,7 @@ class BayRowsController(collection.ListedCollectionController):
     SORT_KEYS = ()
     RENAMES = {}
     FIELDS = None
+    BUSY_FIRST = False
 
     def __init__(self):
         # ``<ident>/actions``: what was done to the bay (action.py).
@@ -158,10 +91,6 @@ class BayRowsController(collection.ListedCollectionController):
     def _change_query(self, rollback):
         """A change's query string: returns ``?rollback=`` (False where
         ``rollback`` does not allow it)."""
-        raise NotImplementedError
-
-    def _refuse_busy(self, bay):
-        """Refuse an update of ``bay`` before anything is asked, or not."""
         raise NotImplementedError
 
     def _answer(self, context, bay, action, status):
@@ -207,7 +136,7 @@ class BayRowsController(collection.ListedCollectionController):
             if name in values:
                 values[column] = values.pop(name)
         try:
-            baymodel, values = prepare(context, values)
+            bay, action = clusters.create(context, values, merge_labels, key)
         except exception.InvalidParameterValue as e:
             # A refusal names the field as this era calls it.
             names = {column: name for name, column in self.RENAMES.items()}
@@ -216,11 +145,6 @@ class BayRowsController(collection.ListedCollectionController):
                     field=names[e.kwargs['field']],
                     reason=e.kwargs['reason'])
             raise
-        # The cluster era shows these and may set them; a bay gets its
-        # template's.
-        inherit(values, baymodel, merge_labels)
-        try:
-            bay, action = create(context, baymodel, values, key)
         except exception.IdempotencyKeyTaken:
             # NOTE: a create with the same key committed first; nothing of
             # this one was written.
@@ -258,18 +182,20 @@ class BayRowsController(collection.ListedCollectionController):
         if changes.get('node_count', 0) is None:
             raise exception.InvalidParameterValue(
                 field='node_count', reason='the field is required')
-        self._refuse_busy(bay)
         # NOTE: one transaction: a bay that is locked, or whose status
         # changed since we read it, is a 409 and stays as it was.
-        action = actions.start(context, bay, 'update', params=changes,
-                               changes=changes, rollback=rollback,
-                               restore={'bay': before})
+        action = clusters.update(context, bay, changes, rollback,
+                                 busy_first=self.BUSY_FIRST)
         return self._answer(context, bay, action, 202)
 
     @pecan.expose()
     def delete(self, ident, **params):
         context, bay, _ = self._changing(ident, 'delete')
-        delete(context, bay)
+        # NOTE: a bay already being deleted keeps its delete, cast again
+        # (its message may have been lost).
+        action = actions.delete(context, bay)
+        if action is not None:
+            pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 204
         return ''
 
@@ -285,17 +211,14 @@ class BaysController(BayRowsController):
     VIEW = VIEW
     SORT_KEYS = SORT_KEYS
     FIELDS = BayFields
+    # NOTE: a busy bay is refused before its provisioner is asked whether
+    # it can update at all (a 409 before a 400).
+    BUSY_FIRST = True
 
     def _change_query(self, rollback):
         # NOTE: the bay era reads no query string on a change: what a
         # client sends there is ignored, as it always was.
         return False
-
-    def _refuse_busy(self, bay):
-        # NOTE: a busy bay is refused before its provisioner is asked
-        # whether it can update at all (a 409 before a 400).
-        if bay.status not in bay_obj.UPDATABLE:
-            raise exception.BayInProgress(bay=bay.uuid, status=bay.status)
 
     def _answer(self, context, bay, action, status):
         """The bay as it is now, rendered."""

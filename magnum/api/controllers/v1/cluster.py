@@ -19,8 +19,8 @@ from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import nodegroup as nodegroup_api
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.lifecycle import actions
-from magnum.objects import bay as bay_obj
+from magnum.lifecycle import clusters
+from magnum.lifecycle import nodegroups as nodegroup_verbs
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
@@ -131,6 +131,9 @@ class ClustersController(bay_api.BayRowsController):
     SORT_KEYS = SORT_KEYS
     RENAMES = RENAMES
     FIELDS = ClusterFields
+    # NOTE: the change's one conditional UPDATE refuses a busy cluster
+    # (409), once its provisioner has said it can update.
+    BUSY_FIRST = False
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
@@ -142,11 +145,6 @@ class ClustersController(bay_api.BayRowsController):
     def _change_query(self, rollback):
         """``?rollback=`` where the change takes it; nothing else."""
         return collection.change_query(rollback)
-
-    def _refuse_busy(self, bay):
-        # NOTE: nothing here: the change's one conditional UPDATE refuses a
-        # busy cluster (409), once its provisioner has said it can update.
-        pass
 
     def _answer(self, context, bay, action, status):
         """202 and the uuid, to a create too."""
@@ -188,9 +186,10 @@ class ClustersController(bay_api.BayRowsController):
         for index, item in enumerate(values.get('nodes_to_remove') or ()):
             types.check_text('nodes_to_remove.%d' % index, item)
         group = self._group(bay, values)
-        action = nodegroup_api.resize(context, bay, group,
-                                      values['node_count'], rollback,
-                                      values.get('nodes_to_remove'))
+        action = nodegroup_verbs.resize(
+            context, bay, group, values['node_count'], rollback,
+            values.get('nodes_to_remove'),
+            allow_empty=microversion.allows_empty_nodegroups())
         return self._answer(context, bay, action, 202)
 
     @pecan.expose('json')
@@ -198,45 +197,7 @@ class ClustersController(bay_api.BayRowsController):
         context, bay, rollback, values = self._acting(ident, 'upgrade',
                                                       UpgradeFields)
         group = self._group(bay, values)
-        try:
-            new = baymodel_obj.BayModel.get(context,
-                                            values['cluster_template'])
-        except exception.BayModelNotFound as e:
-            raise exception.InvalidParameterValue(field='cluster_template',
-                                                  reason=str(e))
-        current = baymodel_obj.BayModel.get_by_uuid_unscoped(
-            context, bay.baymodel_id)
-        if new.coe != current.coe:
-            raise exception.InvalidParameterValue(
-                field='cluster_template',
-                reason='its coe is %s, the cluster runs %s'
-                       % (new.coe, current.coe))
-        params = {'cluster_template': new.uuid,
-                  'nodegroup': group.uuid if group is not None else None,
-                  'max_batch_size': values.get('max_batch_size')}
-        if group is not None and not group.is_default:
-            # NOTE: an extra node group follows its cluster's template:
-            # the cluster is upgraded first, then each extra group to it.
-            if new.uuid != bay.baymodel_id:
-                raise exception.InvalidParameterValue(
-                    field='cluster_template',
-                    reason='node group %s can only be upgraded to its '
-                           "cluster's template %s; upgrade the cluster "
-                           'first' % (group.name, bay.baymodel_id))
-            action = actions.start(
-                context, bay, 'upgrade', params,
-                nodegroups=[('update', group.uuid, {
-                    'image_id': new.image_id,
-                    'status': bay_obj.UPDATE_IN_PROGRESS})],
-                rollback=rollback, restore={'nodegroup': {
-                    'uuid': group.uuid, 'image_id': group.image_id}})
-            return self._answer(context, bay, action, 202)
-        changes = {'baymodel_id': new.uuid,
-                   'coe_version': (new.labels or {}).get(
-                       'kube_tag', bay.coe_version)}
-        restore = {'baymodel_id': bay.baymodel_id,
-                   'coe_version': bay.coe_version}
-        action = actions.start(context, bay, 'upgrade', params,
-                               changes=changes, rollback=rollback,
-                               restore={'bay': restore})
+        action = clusters.upgrade(context, bay, group,
+                                  values['cluster_template'], rollback,
+                                  values.get('max_batch_size'))
         return self._answer(context, bay, action, 202)

@@ -1,15 +1,6 @@
-"""Labels a child takes from its parent: a cluster from its template, a
-node group from its cluster."""
-
-
-def inherit(own, parents, merge=False):
-    """The labels of a new child: its parent's where it gives none; with
-    ``merge``, its parent's with its own over them; else its own."""
-    if own is None:
-        return dict(parents or {})
-    if merge:
-        return dict(parents or {}, **own)
-    return own
+"""Labels a child takes from its parent (a cluster from its template, a
+node group from its cluster), shown: how the child's differ. What a child
+takes is magnum/lifecycle/inheritance.py's."""
 
 
 def diff(mine, theirs):

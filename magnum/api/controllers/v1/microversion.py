@@ -42,3 +42,9 @@ def require(version, what):
         raise exception.NotSupportedInVersion(
             what=what, needed=api_version.as_string(version),
             asked=api_version.as_string(current()))
+
+
+def allows_empty_nodegroups():
+    """Whether the request's version lets a node group have 0 nodes (a
+    plain value for the rules of magnum/lifecycle/nodegroups.py)."""
+    return at_least(EMPTY_NODEGROUPS)

@@ -6,9 +6,11 @@ them); extra worker groups are rows of their own. Each group is a resource
 group of the cluster's Heat stack, so a change to a group is a change to
 the cluster: written with the cluster's status UPDATE_IN_PROGRESS (one
 conditional UPDATE that refuses a busy or locked cluster), then cast.
+
+Here: the request parsed, the cluster found and authorized, the group
+rendered; the rules and the verbs are magnum/lifecycle/nodegroups.py's.
 """
 
-from oslo_utils import uuidutils
 import pecan
 from wsme import types as wtypes
 
@@ -19,14 +21,10 @@ from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.lifecycle import actions
+from magnum.lifecycle import nodegroups
 from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
-from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
-
-DEFAULT_WORKER = 'default-worker'
-DEFAULT_MASTER = 'default-master'
 
 
 class NodeGroupFields(wtypes.Base):
@@ -85,96 +83,6 @@ def render(row, bay, template, detail=True):
     return body
 
 
-def _check_counts(node_count, minimum, maximum):
-    floor = 0 if microversion.at_least(microversion.EMPTY_NODEGROUPS) else 1
-    for name, value in (('node_count', node_count),
-                        ('min_node_count', minimum)):
-        if value is not None and value < floor:
-            raise exception.InvalidParameterValue(
-                field=name, reason='%s is below %d (0 needs API version '
-                                   '1.10)' % (value, floor))
-    if maximum is not None and minimum is not None and maximum < minimum:
-        raise exception.InvalidParameterValue(
-            field='max_node_count', reason='%s is below min_node_count %s'
-                                           % (maximum, minimum))
-    if node_count is not None and minimum is not None and (
-            node_count < minimum):
-        raise exception.InvalidParameterValue(
-            field='node_count', reason='%s is below the group\'s '
-                                       'min_node_count %s'
-                                       % (node_count, minimum))
-    if node_count is not None and maximum is not None and (
-            node_count > maximum):
-        raise exception.InvalidParameterValue(
-            field='node_count', reason='%s is above the group\'s '
-                                       'max_node_count %s'
-                                       % (node_count, maximum))
-
-
-def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
-           kind='resize', limits=None):
-    """Start an action (``resize``, or ``nodegroup_update`` for a PATCH
-    of the group) that sets the node count of ``group`` (None:
-    default-worker), removing the servers ``nodes_to_remove`` names (ids
-    or names) first; ``limits``: the group's new min/max counts, written
-    with it. Returns the action."""
-    if group is not None and group.name == DEFAULT_MASTER:
-        raise exception.InvalidParameterValue(
-            field='nodegroup', reason='the masters of a cluster cannot be '
-                                      'resized')
-    if group is None:
-        group = nodegroup_obj.NodeGroup.record(bay.uuid, DEFAULT_WORKER)
-    limits = dict(limits or {})
-    minimum = limits.get('min_node_count', group.min_node_count)
-    maximum = limits.get('max_node_count', group.max_node_count)
-    removed = servers_of(bay, group, nodes_to_remove)
-    params = {'nodegroup': group.uuid, 'node_count': node_count,
-              'nodes_to_remove': removed or None}
-    if group.name == DEFAULT_WORKER:
-        _check_counts(node_count, max(minimum, 1), maximum)
-        return actions.start(
-            context, bay, kind, params, changes={'node_count': node_count},
-            nodegroups=[('update', group.uuid, limits)] if limits else (),
-            rollback=rollback,
-            restore={'bay': {'node_count': bay.node_count}})
-    _check_counts(node_count, minimum, maximum)
-    return actions.start(
-        context, bay, kind, params,
-        nodegroups=[('update', group.uuid, dict(
-            limits, node_count=node_count,
-            status=bay_obj.UPDATE_IN_PROGRESS))],
-        rollback=rollback,
-        restore={'nodegroup': {'uuid': group.uuid,
-                               'node_count': group.node_count}})
-
-
-def servers_of(bay, group, names):
-    """The server ids of ``names`` (server ids, node names or node UUIDs),
-    each a server of ``group``; a 400 naming nodes_to_remove otherwise."""
-    if not names:
-        return []
-    nodes = node_obj.Node.of_bay(bay.uuid)
-    ids = []
-    for index, name in enumerate(names):
-        found = [n for n in nodes if name in (n.server_id, n.name, n.uuid)]
-        if not found:
-            raise exception.InvalidParameterValue(
-                field='nodes_to_remove.%d' % index,
-                reason='%s is no server of this cluster' % name)
-        # NOTE: rows recorded before node groups reached the stack have no
-        # group: a master or a node of the default groups.
-        owner = found[0].nodegroup or (
-            DEFAULT_MASTER if found[0].type == 'master' else DEFAULT_WORKER)
-        if owner != group.name:
-            raise exception.InvalidParameterValue(
-                field='nodes_to_remove.%d' % index,
-                reason='%s is a server of node group %s, not %s'
-                       % (name, owner, group.name))
-        if found[0].server_id not in ids:
-            ids.append(found[0].server_id)
-    return ids
-
-
 class NodeGroupsController(collection.Router):
     """Routed by ClustersController._route_extra, with the cluster first."""
 
@@ -228,45 +136,11 @@ class NodeGroupsController(collection.Router):
         rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'create')
         values = types.parse(NodeGroupFields, types.json_body())
-        role = values.get('role') or 'worker'
-        if role == 'master':
-            raise exception.InvalidParameterValue(
-                field='role', reason='a cluster has one group of masters, '
-                                     'default-master')
-        if values.get('project_id') not in (None, bay.project_id):
-            raise exception.InvalidParameterValue(
-                field='project_id', reason="it is not the cluster's project")
-        node_count = values.get('node_count')
-        node_count = 1 if node_count is None else node_count
-        minimum = values.get('min_node_count')
-        minimum = (0 if microversion.at_least(
-            microversion.EMPTY_NODEGROUPS) else 1) if minimum is None else (
-            minimum)
-        _check_counts(node_count, minimum, values.get('max_node_count'))
-        labels = label_api.inherit(values.get('labels'), bay.labels,
-                                   values.get('merge_labels'))
-        try:
-            nodegroup_obj.NodeGroup.record(bay.uuid, values['name'])
-        except exception.NodeGroupNotFound:
-            pass
-        else:
-            raise exception.NodeGroupAlreadyExists(cluster=bay.uuid,
-                                                   name=values['name'])
-        uuid = uuidutils.generate_uuid()
-        action = actions.start(context, bay, 'nodegroup_create', {
-            'nodegroup': uuid}, nodegroups=[('insert', {
-            'uuid': uuid, 'user_id': context.user_id,
-            'name': values['name'], 'cluster_id': bay.uuid,
-            'project_id': bay.project_id, 'role': role, 'is_default': False,
-            'node_count': node_count, 'min_node_count': minimum,
-            'max_node_count': values.get('max_node_count'),
-            'flavor_id': values.get('flavor_id') or bay.flavor_id,
-            'image_id': values.get('image_id') or template.image_id,
-            'docker_volume_size': values.get('docker_volume_size')
-            or bay.docker_volume_size,
-            'labels': labels, 'status': bay_obj.CREATE_IN_PROGRESS})],
-            rollback=rollback)
-        row = nodegroup_obj.NodeGroup.record(bay.uuid, uuid)
+        action = nodegroups.create(
+            context, bay, template, values, rollback,
+            allow_empty=microversion.allows_empty_nodegroups())
+        row = nodegroup_obj.NodeGroup.record(bay.uuid,
+                                             action.param('nodegroup'))
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 202
         return render(row, bay, template)
@@ -285,22 +159,11 @@ class NodeGroupsController(collection.Router):
         if changes.get('node_count', 0) is None:
             raise exception.InvalidParameterValue(
                 field='node_count', reason='the field is required')
-        limits = {name: changes[name] for name in ('min_node_count',
-                                                   'max_node_count')
-                  if name in changes}
-        _check_counts(changes.get('node_count', before['node_count']),
-                      limits.get('min_node_count', before['min_node_count']),
-                      limits.get('max_node_count', before['max_node_count']))
-        if 'node_count' in changes:
-            # NOTE: the new limits and the new count in one transaction:
-            # a busy cluster refuses both.
-            action = resize(context, bay, row, changes['node_count'],
-                            rollback, kind='nodegroup_update',
-                            limits=limits)
+        action = nodegroups.update(
+            context, bay, row, before, changes, rollback,
+            allow_empty=microversion.allows_empty_nodegroups())
+        if action is not None:
             pecan.request.rpcapi.action_run(context, action)
-        elif limits:
-            # NOTE: the autoscaler's bounds alone: nothing to build.
-            nodegroup_obj.NodeGroup.update(row.uuid, limits)
         row = nodegroup_obj.NodeGroup.record(bay.uuid, row.uuid)
         pecan.response.status = 202
         return render(row, bay_obj.Bay.record(context, bay.uuid), template)
@@ -310,13 +173,7 @@ class NodeGroupsController(collection.Router):
         collection.change_query()
         context, bay, template = self._cluster(cluster_ident, 'delete')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
-        if row.is_default:
-            raise exception.InvalidParameterValue(
-                field='nodegroup', reason='%s is a default node group; it '
-                                          'goes with its cluster' % row.name)
-        action = actions.start(context, bay, 'nodegroup_delete', {
-            'nodegroup': row.uuid, 'name': row.name},
-            nodegroups=[('delete', row.uuid)])
+        action = nodegroups.delete(context, bay, row)
         pecan.request.rpcapi.action_run(context, action)
         pecan.response.status = 204
         return ''
