@@ -32,7 +32,7 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from magnum.common import exception
-from magnum.common import provisioning
+from magnum.lifecycle import provisioning
 from magnum.db import actions as db_actions
 from magnum.lifecycle import audit
 from magnum.lifecycle import inheritance
@@ -59,7 +59,7 @@ def refuse_busy(bay, kind):
 
 
 def start(context, bay, kind, params=None, changes=None, nodegroups=(),
-          rollback=False, restore=None, moves_bay=True):
+          rollback=False, restore=None):
     """Record an action of ``kind`` on ``bay`` and make its change, at
     once; returns the Action (``bay`` is refreshed).
 
@@ -67,10 +67,13 @@ def start(context, bay, kind, params=None, changes=None, nodegroups=(),
     ``nodegroups``: the node-group rows it adds, changes or removes
     (magnum.db.actions); ``rollback``: undo the change if it fails,
     writing back ``restore`` ({'bay': {...}, 'nodegroup': {'uuid': ...,
-    ...}}); ``moves_bay``: False for an action that leaves the bay's status
-    as it is (a CA rotation done inside one call).
+    ...}}). Every action moves the bay to its operation's IN_PROGRESS but
+    a CA rotation done inside one call (a provisioner that does not
+    ``rotates_by_update``), which leaves the bay's status as it is.
     """
     provisioning.check_action(bay, kind)
+    moves_bay = (kind != action_obj.ROTATE_CA
+                 or provisioning.rotates_by_update(bay))
     params = {k: v for k, v in (params or {}).items() if v is not None}
     if rollback:
         params['rollback'] = True

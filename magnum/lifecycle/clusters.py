@@ -7,7 +7,7 @@ too); the caller casts it to the cluster's conductor.
 """
 
 from magnum.common import exception
-from magnum.common import provisioning
+from magnum.lifecycle import provisioning
 from magnum.lifecycle import actions
 from magnum.lifecycle import inheritance
 from magnum.lifecycle import nodegroups

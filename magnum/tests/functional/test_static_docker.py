@@ -13,7 +13,7 @@ import docker
 import pytest
 
 from magnum.common import exception
-from magnum.common import provisioning
+from magnum.lifecycle import provisioning
 from magnum.conductor import api as conductor_api
 from magnum.conductor import service as conductor_service
 from magnum.db import services as db_services

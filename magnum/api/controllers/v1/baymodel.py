@@ -9,7 +9,7 @@ from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
-from magnum.common import provisioning
+from magnum.lifecycle import provisioning
 from magnum import objects
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import bay as bay_obj

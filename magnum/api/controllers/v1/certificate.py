@@ -21,7 +21,6 @@ from magnum.api.controllers.v1 import access
 from magnum.api.controllers.v1 import collection
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
-from magnum.common import provisioning
 from magnum.common import x509
 from magnum.lifecycle import actions
 from magnum.objects import bay as bay_obj
@@ -101,8 +100,7 @@ class CertificatesController(collection.CollectionController):
             raise exception.BayCANotRotatable(bay=bay.uuid,
                                               status=bay.status)
         context = pecan.request.context
-        action = actions.start(context, bay, 'rotate_ca',
-                               moves_bay=provisioning.rotates_by_update(bay))
+        action = actions.start(context, bay, 'rotate_ca')
         pecan.request.rpcapi.ca_rotate(context, bay.uuid, action.uuid)
         pecan.response.status = 202
         return _body(bay)

@@ -23,7 +23,7 @@ class APITestCase(base.TestCase):
         hooks.RPCHook._api = None
         self.addCleanup(setattr, hooks.RPCHook, '_api', None)
         self.provisioner = fake_provisioner.FakeProvisioner()
-        self.mock_out('magnum.common.provisioning.installed_names',
+        self.mock_out('magnum.lifecycle.provisioning.installed_names',
                               return_value=['fake', 'static'])
         drivers._LOADED['fake'] = self.provisioner
         self.addCleanup(drivers._LOADED.pop, 'fake', None)
