@@ -84,7 +84,7 @@ def serve(kind, config_file):
         sys.argv = ['magnum-api', '--config-file', config_file]
         api_cmd.main()
         return
-    from magnum.common import service
+    from magnum.cmd import service
 
     class TrivialServer(api_cmd.WSGIServer):
         def load(self):

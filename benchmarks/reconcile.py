@@ -222,7 +222,7 @@ def main():
                         default='sqlite')
     args = parser.parse_args()
 
-    from magnum.common import rpc
+    from magnum.conductor import rpc
     from magnum import conf  # noqa: F401  (registers the options)
     from oslo_config import cfg
     cfg.CONF([], project='magnum')

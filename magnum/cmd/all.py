@@ -11,9 +11,9 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from magnum.cmd import api as api_cmd
+from magnum.cmd import service
 from magnum.common import keystore
-from magnum.common import rpc
-from magnum.common import service
+from magnum.conductor import rpc
 from magnum.conductor import service as conductor_service
 from magnum.db import api as db_api
 from magnum.db import migration

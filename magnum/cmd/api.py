@@ -5,7 +5,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from magnum.api import app as api_app
-from magnum.common import service
+from magnum.cmd import service
 
 LOG = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import threading
 
 from oslo_log import log as logging
 
+from magnum.cmd import service
 from magnum.common import keystore
-from magnum.common import service
 from magnum.conductor import service as conductor_service
 
 LOG = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ import sys
 
 from oslo_config import cfg
 
-from magnum.common import service
+from magnum.cmd import service
 from magnum.db import migration
 
 

@@ -14,8 +14,8 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from magnum.common import exception
-from magnum.common import rpc
 from magnum.conductor import hash_ring
+from magnum.conductor import rpc
 
 LOG = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
-from magnum.common import rpc
 from magnum.conductor import hash_ring
 from magnum.conductor import manager as conductor_manager
 from magnum.conductor import periodic
+from magnum.conductor import rpc
 from magnum.db import bays as db_bays
 from magnum.objects import magnum_service
 

@@ -7,7 +7,7 @@ Nothing is built. The BayModel's labels name the endpoint:
 * ``kube_api_url``: a Kubernetes API server, ``http(s)://host:port``.
   Kubernetes bays. ``kube_tls_verify=false`` skips checking its certificate.
   Magnum's credentials for it come from the conductor's configuration
-  (magnum/common/kube_auth.py), never from labels.
+  (magnum/drivers/kube_auth.py), never from labels.
 
 Creating or updating the bay asks the endpoint for real (Docker ``/info``,
 Kubernetes ``/version`` and its nodes) and records what it reports; a bay is
@@ -33,9 +33,9 @@ import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from magnum.common import kube_auth
-from magnum.common import tls_clients
 from magnum.drivers import base
+from magnum.drivers import kube_auth
+from magnum.drivers import tls_clients
 from magnum.objects import bay_tls
 from magnum.objects import states
 

@@ -32,10 +32,10 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from magnum.common import exception
-from magnum.lifecycle import provisioning
 from magnum.db import actions as db_actions
 from magnum.lifecycle import audit
 from magnum.lifecycle import inheritance
+from magnum.lifecycle import provisioning
 from magnum.objects import action as action_obj
 from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
@@ -217,7 +217,7 @@ def _restore(bay, action):
         # so does Magnum with its row.
         uuid = action.param('nodegroup')
         try:
-            row = nodegroup_obj.NodeGroup.record(bay.uuid, uuid)
+            row = nodegroup_obj.NodeGroup.get(None, bay.uuid, uuid)
         except exception.NodeGroupNotFound:
             row = None
         if row is not None:
@@ -244,7 +244,7 @@ def _nodegroup_outcome(action, bay_status, rolled_back):
     if rolled_back and action.kind == action_obj.NODEGROUP_CREATE:
         return []   # removed by the rollback
     try:
-        row = nodegroup_obj.NodeGroup.record(action.bay_uuid, uuid)
+        row = nodegroup_obj.NodeGroup.get(None, action.bay_uuid, uuid)
     except exception.NodeGroupNotFound:
         return []
     if row.is_default or not row.status or not states.is_busy(row.status):
@@ -258,7 +258,7 @@ def _record_addresses(bay_uuid, addresses):
     as the provisioner reports them; the default groups show the bay's."""
     if not addresses:
         return
-    for row in nodegroup_obj.NodeGroup.all_of(bay_uuid):
+    for row in nodegroup_obj.NodeGroup.list_of(None, bay_uuid):
         if not row.is_default and row.name in addresses and (
                 row.node_addresses != addresses[row.name]):
             nodegroup_obj.NodeGroup.update(

@@ -134,7 +134,7 @@ def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
             field='nodegroup', reason='the masters of a cluster cannot be '
                                       'resized')
     if group is None:
-        group = nodegroup_obj.NodeGroup.record(bay.uuid, DEFAULT_WORKER)
+        group = nodegroup_obj.NodeGroup.get(None, bay.uuid, DEFAULT_WORKER)
     limits = dict(limits or {})
     minimum = limits.get('min_node_count', group.min_node_count)
     maximum = limits.get('max_node_count', group.max_node_count)

@@ -7,3 +7,4 @@ def register_all():
     __import__('magnum.objects.baymodel')
     __import__('magnum.objects.container')
     __import__('magnum.objects.magnum_service')
+    __import__('magnum.objects.nodegroup')

@@ -1,23 +1,63 @@
-"""NodeGroup and Quota: rows of the cluster era.
+"""NodeGroup and Quota, of the cluster era.
 
-Rows only, like Node: they never cross RPC (the conductor reads a
-cluster's node groups from the database under the cluster's lock).
+A NodeGroup is a typed object (its status is one of the state machine's,
+magnum/objects/states.py) for the domain, the conductor and the
+provisioners, which read a cluster's groups under the cluster's lock
+(``get``, ``list_of``); its verbs are magnum/lifecycle/nodegroups.py. The
+API's reads for rendering and paging stay rows (``record``, ``records``),
+as a Bay's do. Quotas are rows only.
 """
+
+from oslo_versionedobjects import fields
 
 from magnum.db import bays as db_bays
 from magnum.db import nodegroups as db_nodegroups
 from magnum.db import quotas as db_quotas
+from magnum.objects import base
+from magnum.objects import states
 
 
-class NodeGroup:
+@base.MagnumObjectRegistry.register
+class NodeGroup(base.MagnumObject):
+    # Version 1.0: initial version
+    VERSION = '1.0'
+
+    fields = dict(base.MagnumObject.fields, **{
+        'id': fields.IntegerField(),
+        'uuid': fields.UUIDField(),
+        'name': fields.StringField(),
+        'cluster_id': fields.UUIDField(),
+        'project_id': fields.StringField(),
+        'user_id': fields.StringField(),
+        'role': fields.StringField(),
+        'is_default': fields.BooleanField(),
+        'node_count': fields.IntegerField(),
+        'min_node_count': fields.IntegerField(),
+        'max_node_count': fields.IntegerField(nullable=True),
+        'flavor_id': fields.StringField(nullable=True),
+        'image_id': fields.StringField(nullable=True),
+        'docker_volume_size': fields.IntegerField(nullable=True),
+        'labels': fields.DictOfStringsField(nullable=True),
+        'node_addresses': fields.ListOfStringsField(nullable=True),
+        'status': states.BayStatusField(nullable=True),
+        'status_reason': fields.StringField(nullable=True),
+    })
+
+    @classmethod
+    def get(cls, context, cluster_uuid, ident):
+        """The cluster's group ``ident`` (uuid or name)."""
+        return cls.from_row(context, db_nodegroups.get_nodegroup(
+            cluster_uuid, ident))
+
+    @classmethod
+    def list_of(cls, context, cluster_uuid):
+        """Every group of the cluster, oldest first."""
+        return [cls.from_row(context, row) for row in
+                db_nodegroups.all_nodegroups(cluster_uuid)]
 
     @staticmethod
     def records(cluster_uuid, **query):
         return db_nodegroups.list_nodegroups(cluster_uuid, **query)
-
-    @staticmethod
-    def all_of(cluster_uuid):
-        return db_nodegroups.all_nodegroups(cluster_uuid)
 
     @staticmethod
     def record(cluster_uuid, ident):

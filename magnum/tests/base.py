@@ -19,7 +19,7 @@ import testtools
 
 from magnum.common import context as magnum_context
 from magnum.common import policy
-from magnum.common import rpc
+from magnum.conductor import rpc
 from magnum import conf  # noqa: F401
 from magnum.db import api as db_api
 from magnum.db import migration

@@ -27,7 +27,7 @@ from oslo_log import log as logging
 import requests
 
 from magnum.common import exception
-from magnum.common import tls_clients
+from magnum.drivers import tls_clients
 from magnum.objects import bay_tls
 from magnum.objects import container as container_obj
 
@@ -67,7 +67,7 @@ def tls_config(bay):
     CA: the engine is then reached over TLS (``tcp://`` means
     ``https://``) with the conductor's client certificate, and its
     certificate is checked against the bay's CA and the bay's server name
-    (magnum/common/tls_clients.py).
+    (magnum/drivers/tls_clients.py).
     """
     return bay_tls.client_tls(bay)
 

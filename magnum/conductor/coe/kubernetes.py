@@ -1,7 +1,7 @@
 """Pods, services and replication controllers in a bay's Kubernetes.
 
 The conductor's client of a bay's Kubernetes API (core/v1), with Magnum's
-credentials for it (``magnum.common.kube_auth``).
+credentials for it (``magnum.drivers.kube_auth``).
 
 Tenancy: every project has its own namespace in each bay,
 ``<[kubernetes] namespace_prefix><the bay's project id>``
@@ -27,7 +27,7 @@ from oslo_log import log as logging
 import urllib3
 
 from magnum.common import exception
-from magnum.common import kube_auth
+from magnum.drivers import kube_auth
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF

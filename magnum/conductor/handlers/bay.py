@@ -57,7 +57,8 @@ def call_verb(provisioner, context, bay, baymodel, action):
                                             param('name'))
     group = None
     if param('nodegroup'):
-        group = nodegroup_obj.NodeGroup.record(bay.uuid, param('nodegroup'))
+        group = nodegroup_obj.NodeGroup.get(context, bay.uuid,
+                                            param('nodegroup'))
     if kind == action_obj.RESIZE:
         return provisioner.resize(context, bay, baymodel, group,
                                   param('node_count'),

@@ -216,7 +216,7 @@ class HeatProvisioner(base.Provisioner):
             return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason='The bay has no stack.')
         spec = definition.BayDefinition(baymodel, bay)
-        groups = nodegroup_obj.NodeGroup.all_of(bay.uuid)
+        groups = nodegroup_obj.NodeGroup.list_of(context, bay.uuid)
         files, template = self._template(
             [row for row in groups if not row.is_default], removals)
         env_files, env = self._environment()

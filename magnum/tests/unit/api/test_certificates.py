@@ -10,13 +10,13 @@ from cryptography import x509 as cx509
 import fixtures
 import yaml
 
-from magnum.common import kube_auth
 from magnum.common import x509
 from magnum.conductor.handlers import bay as bay_handler
 from magnum.conductor.handlers import certificate as cert_handler
 from magnum.db import actions as db_actions
 from magnum.db import bays as db_bays
 from magnum.db import certificates as db_certificates
+from magnum.drivers import kube_auth
 from magnum.objects import bay_tls
 from magnum.tests.unit.api import base
 from magnum.tests.unit import utils

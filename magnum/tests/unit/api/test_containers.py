@@ -7,9 +7,9 @@ import threading
 from oslo_config import cfg
 import oslo_messaging as messaging
 
-from magnum.common import rpc
-from magnum.conductor import manager as conductor_manager
 from magnum.conductor.coe import docker as docker_coe
+from magnum.conductor import manager as conductor_manager
+from magnum.conductor import rpc
 from magnum.db import bays as db_bays
 from magnum.db import containers as db_containers
 from magnum.objects import bay as bay_obj

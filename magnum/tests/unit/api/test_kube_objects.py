@@ -15,10 +15,10 @@ from oslo_config import cfg
 import oslo_messaging as messaging
 
 from magnum.common import exception
-from magnum.common import rpc
 from magnum.conductor.coe import kubernetes as kube
 from magnum.conductor.handlers import kubernetes as kube_handler
 from magnum.conductor import manager as conductor_manager
+from magnum.conductor import rpc
 from magnum.db import bays as db_bays
 from magnum.objects import bay as bay_obj
 from magnum.tests.unit.api import base

@@ -4,9 +4,9 @@ from unittest import mock
 import oslo_messaging as messaging
 
 from magnum.common import exception
-from magnum.common import rpc
 from magnum.conductor import api as conductor_api
 from magnum.conductor import hash_ring
+from magnum.conductor import rpc
 from magnum.db import services as db_services
 from magnum.tests import base
 from magnum.tests.unit import utils

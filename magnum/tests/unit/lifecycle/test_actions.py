@@ -9,6 +9,7 @@ from magnum.db import baymodels as db_baymodels
 from magnum.db import nodegroups as db_nodegroups
 from magnum.drivers import base as drivers
 from magnum.objects import bay as bay_obj
+from magnum.objects import nodegroup as nodegroup_obj
 from magnum.tests.unit.conductor import test_bay_handler
 from magnum.tests.unit import utils
 
@@ -160,6 +161,18 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
         self.assertEqual(['default-master', 'default-worker'], sorted(
             g.name for g in db_nodegroups.all_nodegroups(self.bay.uuid)))
         self.assertEqual('ROLLED_BACK', action.status)
+
+    def test_a_node_groups_status_is_typed(self):
+        group = nodegroup_obj.NodeGroup.get(self.context, self.bay.uuid,
+                                            'default-worker')
+        self.assertEqual(('default-worker', 'CREATE_IN_PROGRESS'),
+                         (group.name, group.status))
+        self.assertRaises(ValueError, setattr, group, 'status', 'GROWING')
+        group.status = None   # an extra group's, before any action
+        self.assertEqual(
+            ['default-master', 'default-worker'],
+            [g.name for g in nodegroup_obj.NodeGroup.list_of(
+                self.context, self.bay.uuid)])
 
     def test_a_refused_start_writes_nothing(self):
         """A busy bay refuses the whole change: no action, no row."""

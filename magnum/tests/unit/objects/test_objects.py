@@ -15,6 +15,7 @@ EXPECTED = {
     'BayModel': '1.1-b335c8a8103a4ea87732140ecc009760',
     'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',
+    'NodeGroup': '1.0-67b541648b48af63b35142510bf8f27a',
 }
 
 

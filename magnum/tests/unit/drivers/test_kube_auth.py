@@ -5,7 +5,7 @@ import os
 
 import fixtures
 
-from magnum.common import kube_auth
+from magnum.drivers import kube_auth
 from magnum.tests import base
 
 KUBECONFIG = """apiVersion: v1

@@ -82,7 +82,7 @@ def _from_bay_ca(url, config, bay):
     if bay is None:
         return False
     # NOTE: imported here: the API process imports this module too.
-    from magnum.common import tls_clients
+    from magnum.drivers import tls_clients
     return tls_clients.kube_configure(config, bay)
 
 

@@ -3,7 +3,7 @@ import tempfile
 
 from oslo_config import cfg
 
-from magnum.common import service
+from magnum.cmd import service
 from magnum.tests import base
 
 
