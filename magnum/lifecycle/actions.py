@@ -173,24 +173,11 @@ def record(context, host, bay, action, state):
     return ended
 
 
-def fail(context, host, bay, action, reason):
-    """End ``action`` FAILED without moving its bay (an action whose bay
-    kept its status, or one that can no longer run)."""
-    values = {'status': action_obj.FAILED, 'status_reason': reason,
-              'finished_at': timeutils.utcnow()}
-    if action.status == action_obj.PENDING:
-        values.update(conductor=host, started_at=values['finished_at'])
-    db_actions.update(action.uuid, values)
-    for name, value in values.items():
-        setattr(action, name, value)
-    audit.notify(context, action, audit.END)
-
-
-def complete(context, host, action):
-    """End ``action`` COMPLETE without moving its bay (a CA rotation done
-    inside one call)."""
+def end_alone(context, host, action, status, reason=None):
+    """End ``action`` (COMPLETE or FAILED) without moving its bay: a CA
+    rotation done inside one call, or one that could not be pushed."""
     now = timeutils.utcnow()
-    values = {'status': action_obj.COMPLETE, 'finished_at': now}
+    values = {'status': status, 'status_reason': reason, 'finished_at': now}
     if action.status == action_obj.PENDING:
         values.update(conductor=host, started_at=now)
     db_actions.update(action.uuid, values)

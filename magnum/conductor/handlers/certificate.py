@@ -135,7 +135,7 @@ def rotate(context, host, bay, action):
                                               reason=type(e).__name__)
     if state is None:
         if action is not None:
-            actions.complete(context, host, action)
+            actions.end_alone(context, host, action, action_obj.COMPLETE)
         return
     state.status = state.status or states.UPDATE_IN_PROGRESS
     _record(context, host, bay, action, state)
@@ -153,7 +153,8 @@ def _push_failed(context, host, bay, action, provisioner, reason):
         _record(context, host, bay, action, drivers.BayState(
             status=states.UPDATE_FAILED, status_reason=reason))
     elif action is not None:
-        actions.fail(context, host, bay, action, reason)
+        actions.end_alone(context, host, action, action_obj.FAILED,
+                          reason)
 
 
 def _record(context, host, bay, action, state):

@@ -98,3 +98,13 @@ class TestActions(test_clusters.ClusterTestCase):
     def test_a_reader_may_list(self):
         response = self.actions(headers={'X-Roles': 'reader'})
         self.assertEqual(200, response.status_int, response.body)
+
+    def test_a_generic_client_accepting_json_is_answered(self):
+        """What Go and Java clients send, on the list and on errors."""
+        json_only = {'Accept': 'application/json'}
+        response = self.actions(headers=json_only)
+        self.assertEqual(200, response.status_int, response.body)
+        self.assertEqual('application/json', response.content_type)
+        response = self.actions(query='?limit=x', headers=json_only)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('limit', self.fault(response))

@@ -166,6 +166,26 @@ class TestCertificates(base.APITestCase):
         self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
         self.assertEqual(2, pushed[0].generation)
         self.assertNotIn('key', repr(pushed[0]).replace('Bundle', ''))
+        # Done inside the call: the action ended with it, the bay unmoved.
+        action = db_actions.list_of(self.bay.uuid)[0]
+        self.assertEqual(('rotate_ca', 'COMPLETE'),
+                         (action.kind, action.status))
+        self.assertEqual('CREATE_COMPLETE', db_bays.get_bay_by_uuid_unscoped(
+            self.bay.uuid).status)
+
+    def test_a_push_done_in_the_call_that_fails_fails_its_action(self):
+        def push(ctx, bay, model, bundle):
+            raise RuntimeError('secret detail')
+        self.provisioner.rotate_ca = push
+        response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
+        self.assertEqual(502, response.status_int, response.text)
+        self.assertNotIn('secret detail', self.fault(response))
+        action = db_actions.list_of(self.bay.uuid)[0]
+        self.assertEqual(('rotate_ca', 'FAILED'),
+                         (action.kind, action.status))
+        self.assertIn('could not be pushed', action.status_reason)
+        self.assertEqual('CREATE_COMPLETE', db_bays.get_bay_by_uuid_unscoped(
+            self.bay.uuid).status)
 
     def _rotating_by_update(self, answer):
         """The provisioner pushes by an update of the bay (heat's way);
