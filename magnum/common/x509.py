@@ -54,6 +54,13 @@ def key_pem(key):
         serialization.NoEncryption()).decode('ascii')
 
 
+def public_key_pem(key):
+    """The public half of ``key``, PEM (SubjectPublicKeyInfo)."""
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo).decode('ascii')
+
+
 def cert_pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
 

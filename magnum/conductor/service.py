@@ -16,6 +16,10 @@ messages, lets the ones it is handling and the current periodic pass
 finish, and gives back any reservation it still holds. Messages already in
 its own queue wait there for its return; meanwhile the bays' new owners
 finish that work from the database (``[conductor] redo_after``).
+
+Provisioners that can be watched (capi) tell the conductor of each change
+of a bay as it happens (``BayHandler.start_watches``); the periodic
+reconcile pass stays the safety net.
 """
 
 import threading
@@ -109,6 +113,7 @@ class ConductorService:
         self._thread = threading.Thread(target=self._worker.start,
                                         name='magnum-periodic', daemon=True)
         self._thread.start()
+        self.manager.bays.start_watches()
         LOG.info('Conductor %s started on topic %s', self.host,
                  cfg.CONF.conductor.topic)
 
@@ -123,6 +128,7 @@ class ConductorService:
         if self._server is not None:
             self._server.stop()
             self._server.wait()
+        self.manager.bays.stop_watches()
         if self._worker is not None:
             self._worker.stop()
             self._worker.wait()

@@ -34,6 +34,10 @@ opts = [
                     'redo_after) a conductor drives at once. They run beside '
                     'the reconciler, so a slow provisioner call never holds '
                     "up the other bays' status."),
+    cfg.IntOpt('watch_workers', default=8, min=1,
+               help='Threads that write what a provisioner\'s watch sees '
+                    '(the capi provisioner\'s) to the bays this conductor '
+                    'owns, one bay at a time each.'),
     cfg.IntOpt('rpc_retry', default=1, min=0,
                help='How many times magnum-api tries again to reach '
                     'RabbitMQ for one message. A cast that still fails is '

@@ -4,6 +4,7 @@ import collections
 
 from magnum.conf import api
 from magnum.conf import bay
+from magnum.conf import capi
 from magnum.conf import certificates
 from magnum.conf import conductor
 from magnum.conf import database
@@ -15,8 +16,8 @@ from magnum.conf import noauth
 from magnum.conf import quotas
 from magnum.conf import static
 
-MODULES = (default, api, bay, certificates, conductor, database, docker,
-           heat, kubernetes, noauth, quotas, static)
+MODULES = (default, api, bay, capi, certificates, conductor, database,
+           docker, heat, kubernetes, noauth, quotas, static)
 
 
 def list_opts():

@@ -42,6 +42,9 @@ class BayState:
     # {node group name: the public addresses of its servers}, when the
     # provisioner knows them (the heat provisioner: from the stack).
     nodegroup_addresses: dict = None
+    # {node group name: its node count}, when the backend decides it (a
+    # Cluster API MachineDeployment under the autoscaler).
+    nodegroup_counts: dict = None
     # True when the backend never saw the action (its message was lost, or
     # its conductor died handing it over): the conductor hands it over
     # again, under the lock.
@@ -83,6 +86,9 @@ class Provisioner(abc.ABC):
     # True when rotate_ca starts an update of the bay (the bay is
     # UPDATE_IN_PROGRESS until its provisioner says it is done).
     rotates_by_update = False
+    # True when a node group's min_node_count and max_node_count reach the
+    # backend (an autoscaler's bounds): changing them is an action.
+    applies_node_limits = False
 
     def validate(self, baymodel, bay_values):
         """Raise Invalid (a 400) if this provisioner cannot build the bay."""
@@ -156,6 +162,21 @@ class Provisioner(abc.ABC):
     def rotate_credential(self, context, bay, baymodel):
         """Apply the bay again with the caller's current credentials."""
         raise _unsupported('rotate_credential', bay)
+
+    # -- watching (a backend that tells changes as they happen) -----------
+
+    def start_watch(self, notify):
+        """Call ``notify(bay uuid)`` (quickly; on the provisioner's own
+        threads) whenever the backend shows a change of a bay. The
+        default: nothing; the reconciler's ``poll`` alone follows bays."""
+
+    def stop_watch(self, notify):
+        """Stop calling ``notify``."""
+
+    def observe(self, context, bay):
+        """What the backend shows of ``bay`` while no action is open (its
+        health, nodes, addresses): a BayState without a status, or None."""
+        return None
 
     @abc.abstractmethod
     def poll(self, context, items):

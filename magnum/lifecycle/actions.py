@@ -137,7 +137,8 @@ def record(context, host, bay, action, state):
     nodes = changes.pop('nodes', None)
     if nodes is not None:
         node_obj.Node.replace_for_bay(bay.uuid, nodes)
-    _record_addresses(bay.uuid, changes.pop('nodegroup_addresses', None))
+    _record_nodegroups(bay, changes.pop('nodegroup_addresses', None),
+                       changes.pop('nodegroup_counts', None))
     for name, value in changes.items():
         setattr(bay, name, value)
     values, groups = {}, []
@@ -240,13 +241,76 @@ def _nodegroup_outcome(action, bay_status, rolled_back):
              {'status': states.same_outcome(row.status, bay_status)})]
 
 
-def _record_addresses(bay_uuid, addresses):
-    """The public addresses of each node group's servers ({name: list}),
-    as the provisioner reports them; the default groups show the bay's."""
-    if not addresses:
+def _record_nodegroups(bay, addresses, counts):
+    """The public addresses of each node group's servers and the node
+    counts its backend decided ({name: value}), as the provisioner reports
+    them; the default groups show the bay's addresses, and the default
+    worker group's count is the bay's node_count."""
+    if not addresses and not counts:
         return
-    for row in nodegroup_obj.NodeGroup.list_of(None, bay_uuid):
+    addresses, counts = addresses or {}, counts or {}
+    for row in nodegroup_obj.NodeGroup.list_of(None, bay.uuid):
+        values = {}
         if not row.is_default and row.name in addresses and (
                 row.node_addresses != addresses[row.name]):
-            nodegroup_obj.NodeGroup.update(
-                row.uuid, {'node_addresses': addresses[row.name]})
+            values['node_addresses'] = addresses[row.name]
+        if row.name in counts and row.node_count != counts[row.name]:
+            values['node_count'] = counts[row.name]
+            if row.is_default and row.role != 'master':
+                bay.node_count = counts[row.name]
+        if values:
+            nodegroup_obj.NodeGroup.update(row.uuid, values)
+
+
+def observe(host, bay, state):
+    """Write what the provisioner sees of ``bay`` outside any action (its
+    health, nodes, addresses, node counts) while ``host`` holds it.
+    Returns True if anything changed."""
+    changes = state.changes()
+    for name in ('status', 'status_reason', 'redo', 'stack_id'):
+        changes.pop(name, None)
+    nodes = changes.pop('nodes', None)
+    if nodes is not None and _nodes_changed(bay.uuid, nodes):
+        node_obj.Node.replace_for_bay(bay.uuid, nodes)
+    _record_nodegroups(bay, changes.pop('nodegroup_addresses', None),
+                       changes.pop('nodegroup_counts', None))
+    for name, value in changes.items():
+        if getattr(bay, name) != value:
+            setattr(bay, name, value)
+    if not bay.obj_get_changes():
+        return False
+    bay.save(holder=host)
+    return True
+
+
+def differs(bay, state):
+    """Whether ``state`` (what ``observe`` would write) differs from what
+    ``bay`` and its rows show (read without the lock)."""
+    changes = state.changes()
+    for name in ('status', 'status_reason', 'redo', 'stack_id', 'nodes',
+                 'nodegroup_addresses', 'nodegroup_counts'):
+        changes.pop(name, None)
+    if any(getattr(bay, name) != value for name, value in changes.items()):
+        return True
+    if state.nodes is not None and _nodes_changed(bay.uuid, state.nodes):
+        return True
+    if state.nodegroup_addresses or state.nodegroup_counts:
+        addresses = state.nodegroup_addresses or {}
+        counts = state.nodegroup_counts or {}
+        for row in nodegroup_obj.NodeGroup.list_of(None, bay.uuid):
+            if row.name in counts and row.node_count != counts[row.name]:
+                return True
+            if not row.is_default and row.name in addresses and (
+                    row.node_addresses != addresses[row.name]):
+                return True
+    return False
+
+
+def _nodes_changed(bay_uuid, nodes):
+    def key(node):
+        return (node['server_id'], node.get('name'), node.get('nodegroup'),
+                tuple(node.get('addresses') or ()))
+    current = node_obj.Node.of_bay(bay_uuid)
+    return sorted(map(key, nodes)) != sorted(
+        (n.server_id, n.name, n.nodegroup, tuple(n.addresses or ()))
+        for n in current)

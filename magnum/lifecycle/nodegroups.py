@@ -17,6 +17,7 @@ from oslo_utils import uuidutils
 from magnum.common import exception
 from magnum.lifecycle import actions
 from magnum.lifecycle import inheritance
+from magnum.lifecycle import provisioning
 from magnum.objects import node as node_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
@@ -166,7 +167,9 @@ def update(context, bay, group, before, changes, rollback,
     (parsed): a new node count is a resize (``nodegroup_update``, with
     the new bounds in its transaction: a busy cluster refuses both) and
     its action is returned; new bounds alone are written at once (nothing
-    to build) and None is returned."""
+    to build) and None is returned, unless the cluster's provisioner
+    applies them (``applies_node_limits``): then they are a
+    ``nodegroup_update`` too."""
     limits = {name: changes[name] for name in LIMITS if name in changes}
     check_counts(changes.get('node_count', before['node_count']),
                  limits.get('min_node_count', before['min_node_count']),
@@ -174,6 +177,12 @@ def update(context, bay, group, before, changes, rollback,
                  allow_empty)
     if 'node_count' in changes:
         return resize(context, bay, group, changes['node_count'], rollback,
+                      kind='nodegroup_update', limits=limits,
+                      allow_empty=allow_empty)
+    if limits and provisioning.applies_node_limits(bay):
+        # NOTE: the backend holds the bounds too (the Cluster API
+        # autoscaler's annotations): a change of the group like any other.
+        return resize(context, bay, group, before['node_count'], rollback,
                       kind='nodegroup_update', limits=limits,
                       allow_empty=allow_empty)
     if limits:

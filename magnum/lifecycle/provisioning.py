@@ -59,3 +59,9 @@ def rotates_by_update(bay):
     """Whether a CA rotation of ``bay`` is an update of the bay (its
     status UPDATE_IN_PROGRESS until the provisioner is done)."""
     return drivers.get(bay.provisioner).rotates_by_update
+
+
+def applies_node_limits(bay):
+    """Whether ``bay``'s provisioner takes a node group's min and max
+    counts to its backend (a change of them is an action)."""
+    return drivers.get(bay.provisioner).applies_node_limits

@@ -17,7 +17,6 @@ Kubernetes' own message (``_error``).
 """
 
 import dataclasses
-import hashlib
 import json
 import re
 
@@ -27,35 +26,23 @@ from oslo_log import log as logging
 import urllib3
 
 from magnum.common import exception
+from magnum.common import k8s_names
 from magnum.drivers import kube_auth
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
 PROJECT_LABEL = 'magnum.openstack.org/project-id'
-_DNS_LABEL = re.compile(r'^[a-z0-9]([a-z0-9-]*[a-z0-9])?$')
 JSON_PATCH = 'application/json-patch+json'
 MERGE_PATCH = 'application/strategic-merge-patch+json'
 
 
 def namespace_for(project_id):
-    """The namespace of a project: the prefix and the id, when that is a
-    valid name; otherwise a readable part of the id and a hash of all of it
-    (so two ids never share a namespace).
-    """
+    """The namespace of a project (magnum.common.k8s_names.namespace)."""
     if not project_id:
         raise exception.Invalid(reason='the request has no project; '
                                        'Kubernetes objects belong to one')
-    prefix = CONF.kubernetes.namespace_prefix
-    name = prefix + project_id
-    if _DNS_LABEL.match(name) and len(name) <= 63:
-        return name
-    readable = re.sub(r'[^a-z0-9-]+', '-', project_id.lower()).strip('-')
-    digest = hashlib.sha256(project_id.encode('utf-8')).hexdigest()[:16]
-    room = 63 - len(prefix) - len(digest) - 1
-    readable = readable[:room].strip('-')
-    return '%s%s-%s' % (prefix, readable, digest) if readable else (
-        prefix + digest)
+    return k8s_names.namespace(CONF.kubernetes.namespace_prefix, project_id)
 
 
 # -- what Magnum shows of an object -------------------------------------------

@@ -21,12 +21,14 @@ from oslo_utils import timeutils
 from magnum.common import context as magnum_context
 from magnum.common import exception
 from magnum.conductor.handlers import certificate
+from magnum.conductor import hash_ring
 from magnum.conductor import locks
 from magnum.conductor import periodic
 from magnum.db import actions as db_actions
 from magnum.db import bays as db_bays
 from magnum.drivers import base as drivers
 from magnum.lifecycle import actions
+from magnum.lifecycle import provisioning
 from magnum.objects import action as action_obj
 from magnum.objects import bay as bay_obj
 from magnum.objects import bay_tls
@@ -36,6 +38,11 @@ from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
+# The watch: how old the hash ring it checks ownership on may be (seconds),
+# and how often, how soon, a bay found locked is looked at again.
+_WATCH_RING_AGE = 1.0
+_WATCH_RETRIES = 50
+_WATCH_RETRY_DELAY = 0.2
 
 
 def call_verb(provisioner, context, bay, baymodel, action):
@@ -91,6 +98,14 @@ class BayHandler:
         self._redo_pool = None
         self._redoing = set()
         self._redo_lock = threading.Lock()
+        # The watch: bays to look at, being looked at, changed meanwhile.
+        self._watched = []
+        self._watch_pool = None
+        self._watch_ring = None
+        self._seen_lock = threading.Lock()
+        self._seen_pending = set()
+        self._seen_running = set()
+        self._seen_again = set()
 
     # -- RPC entry points --------------------------------------------------
 
@@ -160,6 +175,125 @@ class BayHandler:
             state = drivers.BayState(status=states.failed(bay.status),
                                      status_reason=str(e))
         actions.record(context, self.host, bay, action, state)
+
+    # -- watch -------------------------------------------------------------
+
+    def start_watches(self):
+        """Subscribe to every installed provisioner that can be watched
+        (the capi provisioner): a change of a bay this conductor owns is
+        written within moments, on ``[conductor] watch_workers`` threads,
+        one bay at a time each; the reconcile pass stays the safety net."""
+        # NOTE: the watch's events come many a second: they check the
+        # ring on heartbeats at most a second old.
+        self._watch_ring = self.rings
+        if isinstance(self.rings, hash_ring.RingCache):
+            self._watch_ring = hash_ring.RingCache(max_age=_WATCH_RING_AGE)
+        self._watch_pool = futures.ThreadPoolExecutor(
+            CONF.conductor.watch_workers, thread_name_prefix='magnum-watch')
+        for name in provisioning.installed_names():
+            try:
+                drivers.get(name).start_watch(self.bay_changed_in_backend)
+            except Exception:
+                LOG.exception('Could not watch the bays of provisioner %s',
+                              name)
+            else:
+                self._watched.append(name)
+
+    def stop_watches(self):
+        for name in self._watched:
+            drivers.get(name).stop_watch(self.bay_changed_in_backend)
+        self._watched = []
+        with self._seen_lock:
+            pool, self._watch_pool = self._watch_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        with self._seen_lock:
+            self._seen_pending.clear()
+            self._seen_running.clear()
+            self._seen_again.clear()
+
+    def bay_changed_in_backend(self, bay_uuid):
+        """A provisioner's watch says ``bay_uuid`` changed: look at it
+        soon, once however many changes arrive meanwhile."""
+        self._schedule(bay_uuid, 0)
+
+    def _schedule(self, bay_uuid, attempt):
+        with self._seen_lock:
+            if self._watch_pool is None:
+                return
+            if bay_uuid in self._seen_running:
+                self._seen_again.add(bay_uuid)
+                return
+            if bay_uuid in self._seen_pending:
+                return
+            self._seen_pending.add(bay_uuid)
+            try:
+                self._watch_pool.submit(self._look_at, bay_uuid, attempt)
+            except RuntimeError:
+                self._seen_pending.discard(bay_uuid)  # stopping
+
+    def _look_at(self, bay_uuid, attempt):
+        with self._seen_lock:
+            self._seen_pending.discard(bay_uuid)
+            self._seen_running.add(bay_uuid)
+        done = False
+        try:
+            done = self._observe(bay_uuid)
+        except Exception:
+            LOG.exception('Could not write what the backend shows of bay %s',
+                          bay_uuid)
+        finally:
+            with self._seen_lock:
+                self._seen_running.discard(bay_uuid)
+                again = bay_uuid in self._seen_again
+                self._seen_again.discard(bay_uuid)
+        if again:
+            self._schedule(bay_uuid, 0)
+        elif not done and attempt < _WATCH_RETRIES:
+            # NOTE: a verb (or the reconciler) holds the bay, or the
+            # database did not answer: look again in a moment rather than
+            # wait for the next event or reconcile pass.
+            timer = threading.Timer(_WATCH_RETRY_DELAY, self._schedule,
+                                    (bay_uuid, attempt + 1))
+            timer.daemon = True
+            timer.start()
+
+    def _observe(self, bay_uuid):
+        """Write what the backend shows of the bay, if this conductor owns
+        it. False when it must be looked at again (the bay was locked)."""
+        if self._watch_ring is not None and not self._watch_ring.get().owns(
+                self.host, bay_uuid):
+            return True
+        context = magnum_context.make_admin_context()
+        try:
+            bay = bay_obj.Bay.get_by_uuid_unscoped(context, bay_uuid)
+        except exception.BayNotFound:
+            return True
+        provisioner = drivers.get(bay.provisioner)
+        action = action_obj.Action.open_of(context, bay_uuid)
+        try:
+            if action is not None:
+                baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+                    context, bay.baymodel_id)
+                state = provisioner.poll(
+                    context, [(bay, baymodel, action)]).get(action.uuid)
+                if state is not None:
+                    self._write(context, bay, action, state)
+                return True
+            if states.is_busy(bay.status):
+                return True  # its action is being made; next change
+            state = provisioner.observe(context, bay)
+            if state is None or not actions.differs(bay, state):
+                return True
+            with locks.bay_lock(context, bay_uuid, self.host) as locked:
+                if (locked.status == bay.status and action_obj.Action.open_of(
+                        context, bay_uuid) is None):
+                    actions.observe(self.host, locked, state)
+        except exception.BayLocked:
+            return False
+        except exception.BayNotFound:
+            pass
+        return True
 
     # -- reconciler --------------------------------------------------------
 
@@ -243,23 +377,31 @@ class BayHandler:
             state = answers.get(action.uuid)
             if state is None:
                 continue
-            if state.redo:
-                if not self._recent(action):
-                    self._redo_soon(context, bay, action)
-                continue
             try:
-                with locks.bay_lock(context, bay.uuid, self.host) as locked:
-                    current = action_obj.Action.get(context, action.uuid)
-                    if (current.status != action.status
-                            or locked.status != bay.status):
-                        continue  # someone acted meanwhile; next pass
-                    actions.record(context, self.host, locked, current,
-                                   state)
-            except (exception.BayLocked, exception.BayNotFound,
-                    exception.ActionNotFound):
+                self._write(context, bay, action, state)
+            except exception.BayLocked:
                 continue
             except Exception:
                 LOG.exception('Could not reconcile bay %s', bay.uuid)
+
+    def _write(self, context, bay, action, state):
+        """Write the provisioner's answer ``state`` about ``action`` under
+        the bay's lock, unless the action or the bay moved since they were
+        read (BayLocked: another holder has the bay). An answer that says
+        the backend never got the action hands it over again, later."""
+        if state.redo:
+            if not self._recent(action):
+                self._redo_soon(context, bay, action)
+            return
+        try:
+            with locks.bay_lock(context, bay.uuid, self.host) as locked:
+                current = action_obj.Action.get(context, action.uuid)
+                if (current.status != action.status
+                        or locked.status != bay.status):
+                    return  # someone acted meanwhile; next pass
+                actions.record(context, self.host, locked, current, state)
+        except (exception.BayNotFound, exception.ActionNotFound):
+            return
 
     def _redo_soon(self, context, bay, action):
         """Hand ``action`` over again, its message (or its conductor) being

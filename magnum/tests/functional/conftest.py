@@ -15,6 +15,7 @@ from magnum.tests.functional import db_servers
 from magnum.tests.functional import docker_engine as docker_engine_mod
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
+from magnum.tests.functional.capi import management as capi_management
 from magnum.tests.functional import kube_apiserver as kube_mod
 from magnum.tests.functional import processes
 
@@ -80,3 +81,16 @@ def kube():
     """A kube-apiserver with tokens and RBAC, one per test session; each
     module's bays are in projects, and so namespaces, of their own."""
     yield from kube_mod.secured_kube_apiserver()
+
+
+@pytest.fixture(scope='session')
+def capi(kube, tmp_path_factory):
+    """The session's kube-apiserver as a Cluster API management cluster:
+    the CRDs installed and the stand-in of the Cluster API controllers
+    running (machines ready after 0.3 s, finalizers let go after 0.5 s;
+    capi/standin.py). Each module's bays are in namespaces of their own
+    projects."""
+    with capi_management.standin_running(
+            kube, str(tmp_path_factory.mktemp('capi')), delay=0.3,
+            delete_delay=0.5) as standin:
+        yield standin
