@@ -43,6 +43,7 @@ from magnum.drivers.capi import status
 from magnum.drivers.capi import watch
 from magnum.objects import action as action_obj
 from magnum.objects import bay_tls
+from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
 
@@ -55,6 +56,9 @@ CREDENTIAL_FINALIZER = 'magnum.openstack.org/application-credential'
 CREDENTIAL_ID = 'magnum.openstack.org/application-credential-id'
 CREDENTIAL_USER = 'magnum.openstack.org/application-credential-user'
 DELETE_MACHINE = 'cluster.x-k8s.io/delete-machine'
+# What an upgrade leaves, noted on the Cluster for its rollback.
+ROLLBACK_CLASS = 'magnum.openstack.org/rollback-class'
+ROLLBACK_VERSION = 'magnum.openstack.org/rollback-version'
 # Kinds whose plural is not their name and an s.
 _PLURALS = {'ClusterClass': 'clusterclasses'}
 
@@ -287,12 +291,85 @@ class CapiProvisioner(base.Provisioner):
     def delete_nodegroup(self, context, bay, baymodel, name):
         return self._apply(context, bay, baymodel)
 
-    def _apply(self, context, bay, baymodel, upgrade=False, attempts=5):
+    def _apply(self, context, bay, baymodel, upgrade=False):
         """Replace the Cluster's topology with the one the rows say now,
-        marked with the bay's open action."""
-        namespace, name = _where(bay)
+        marked with the bay's open action. An upgrade moves the Cluster to
+        the current class and the template's version, and notes the ones
+        it leaves (a rollback goes back to them)."""
         action = self._action_of(context, bay)
         groups = nodegroup_obj.NodeGroup.list_of(context, bay.uuid)
+        namespace, _ = _where(bay)
+
+        def change(current):
+            topology = current['spec'].get('topology') or {}
+            annotations = current['metadata'].setdefault('annotations', {})
+            class_ref, version = topology.get('classRef'), topology.get(
+                'version')
+            if upgrade:
+                if annotations.get(status.ACTION_ANNOTATION) != action:
+                    annotations[ROLLBACK_CLASS] = (class_ref or {}).get(
+                        'name', '')
+                    annotations[ROLLBACK_VERSION] = version or ''
+                class_ref = self._class_ref()
+                version = spec.kube_version(baymodel, CONF.capi.kube_version)
+            return spec.cluster(bay, baymodel, groups, namespace, class_ref,
+                                version, classes.worker_class(), action)
+
+        return self._replace_topology(bay, change)
+
+    def _roll_back(self, context, bay, action):
+        """Put the Cluster back as it was before ``action`` (a change asked
+        with ``?rollback=True`` that failed): the rows as the action's
+        ``restore`` says they were, an upgrade's class and version as they
+        were. The failure is recorded as ever; the Cluster then settles
+        back on its own."""
+        restore = action.param('restore') or {}
+        before = bay.obj_clone()
+        for name, value in (restore.get('bay') or {}).items():
+            setattr(before, name, value)
+        groups = []
+        restored = restore.get('nodegroup') or {}
+        for group in nodegroup_obj.NodeGroup.list_of(context, bay.uuid):
+            if (action.kind == action_obj.NODEGROUP_CREATE
+                    and group.uuid == action.param('nodegroup')):
+                continue  # the group the action added goes
+            if group.uuid == restored.get('uuid'):
+                group = group.obj_clone()
+                for name, value in restored.items():
+                    if name != 'uuid':
+                        setattr(group, name, value)
+            groups.append(group)
+        baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
+            context, before.baymodel_id)
+        namespace, _ = _where(bay)
+
+        def change(current):
+            topology = current['spec'].get('topology') or {}
+            annotations = current['metadata'].get('annotations') or {}
+            class_ref, version = topology.get('classRef'), topology.get(
+                'version')
+            if action.kind == action_obj.UPGRADE:
+                if annotations.get(ROLLBACK_CLASS):
+                    class_ref = dict(class_ref or {},
+                                     name=annotations[ROLLBACK_CLASS])
+                version = annotations.get(ROLLBACK_VERSION) or version
+            return spec.cluster(before, baymodel, groups, namespace,
+                                class_ref, version, classes.worker_class(),
+                                '%s-rollback' % action.uuid)
+
+        state = self._replace_topology(bay, change)
+        if state.status:
+            LOG.warning('Bay %s: could not roll back %s: %s', bay.uuid,
+                        action.uuid, state.status_reason)
+        else:
+            LOG.info('Bay %s: %s failed; its Cluster is rolled back',
+                     bay.uuid, action.kind)
+
+    def _replace_topology(self, bay, change, attempts=5):
+        """Replace the Cluster's topology and Magnum's annotations with
+        what ``change(current Cluster)`` renders; a conflict reads it again.
+        """
+        namespace, name = _where(bay)
         for _ in range(attempts):
             try:
                 current = kube.get(namespace, kube.CLUSTERS, name)
@@ -301,17 +378,7 @@ class CapiProvisioner(base.Provisioner):
                         status=states.UPDATE_FAILED,
                         status_reason='The bay has no Cluster %s/%s.'
                                       % (namespace, name))
-                topology = current['spec'].get('topology') or {}
-                if upgrade:
-                    class_ref = self._class_ref()
-                    version = spec.kube_version(baymodel,
-                                                CONF.capi.kube_version)
-                else:
-                    class_ref = topology.get('classRef')
-                    version = topology.get('version')
-                body = spec.cluster(bay, baymodel, groups, namespace,
-                                    class_ref, version,
-                                    classes.worker_class(), action)
+                body = change(current)
                 current['spec']['topology'] = body['spec']['topology']
                 current['metadata'].setdefault('annotations', {}).update(
                     body['metadata']['annotations'])
@@ -487,6 +554,9 @@ class CapiProvisioner(base.Provisioner):
             cluster, mds, machines = objects[bay.uuid]
             state = status.state_of(bay, action, cluster, mds, machines, now,
                                     timeout)
+            if (state is not None and state.status == states.UPDATE_FAILED
+                    and action.param('rollback')):
+                self._roll_back(context, bay, action)
             gone = state is not None and (
                 state.status == states.DELETE_COMPLETE)
             if gone and not self._release_credentials(context, bay):

@@ -280,10 +280,11 @@ def state_of(bay, action, cluster, mds, machines, now, delete_timeout):
             status_reason='Cluster %s is gone from the management cluster.'
                           % bay.stack_id)
     annotations = cluster['metadata'].get('annotations') or {}
-    if operation != 'create' and annotations.get(
-            ACTION_ANNOTATION) != action.uuid:
+    if operation != 'create' and not (annotations.get(
+            ACTION_ANNOTATION) or '').startswith(action.uuid):
         # NOTE: the Cluster was never given this change (its message was
-        # lost, or its conductor died before it applied it).
+        # lost, or its conductor died before it applied it). A change
+        # rolled back is marked "<action uuid>-rollback".
         return base.BayState(redo=True)
     state = observed(cluster, mds, machines)
     message = failure(cluster, machines)

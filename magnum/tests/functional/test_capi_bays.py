@@ -38,27 +38,13 @@ DELETE_TIMEOUT = 8
 API_VERSION = {'OpenStack-API-Version': 'container-infra latest'}
 
 
-def capi_config(keystone, kube):
-    """magnum.conf's [capi]: the management cluster and Magnum's service
-    user (which deletes the bays' application credentials)."""
-    username, password = keystone.service_user('magnum')
-    return {'capi': {
-        'kubeconfig': management.admin_kubeconfig(kube),
-        'delete_timeout': DELETE_TIMEOUT,
-        'auth_type': 'password', 'auth_url': keystone.url,
-        'username': username, 'password': password,
-        'project_name': 'service',
-        'user_domain_name': keystone_mod.DOMAIN,
-        'project_domain_name': keystone_mod.DOMAIN,
-        'region_name': keystone_mod.REGION}}
-
-
 @pytest.fixture(scope='module')
 def magnum(keystone, kube, capi):
     with processes.running(db_servers.PostgresDatabase()) as database:
         with processes.running(keystone_mod.MagnumServices(
                 keystone, database.url, conductors=2,
-                extra=capi_config(keystone, kube))) as services:
+                extra=management.magnum_config(
+                    keystone, kube, DELETE_TIMEOUT))) as services:
             keystone.register_magnum(services.endpoint)
             yield services
 
@@ -223,6 +209,14 @@ def test_cli_create_config_ca_and_credentials(
     assert new_id in listed and credential_id not in listed
 
     person.api.delete('/v1/clusters/%s' % bay['uuid'])
+    # The delete waits on the Cluster's finalizer (the stand-in lets its
+    # machines go after 0.5 s each).
+    deleting = management.wait_for(
+        lambda: (lambda c: c if c['metadata'].get('deletionTimestamp')
+                 else None)(_cluster(k8s, bay)), 10, 'the Cluster deleting')
+    assert 'cluster.cluster.x-k8s.io' in deleting['metadata']['finalizers']
+    assert person.api.get('/v1/clusters/%s' % bay['uuid']).json()[
+        'status'] == 'DELETE_IN_PROGRESS'
     assert _wait(person.api, magnum, bay['uuid'], (None, 'DELETE_FAILED'),
                  timeout=SETTLE) is None
     assert _gone(k8s, bay)
@@ -244,6 +238,25 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     uuid = _create(api, template)
     bay = _wait(api, magnum, uuid, ('CREATE_COMPLETE', 'CREATE_FAILED'))
     assert bay['status'] == 'CREATE_COMPLETE', bay['status_reason']
+
+    # Health follows the Machines' NodeHealthy, outside any action.
+    [worker] = [m for m in _children(k8s, bay, 'machines')
+                if 'cluster.x-k8s.io/control-plane' not in m['metadata'][
+                    'labels']]
+    namespace = bay['stack_id'].split('/')[0]
+    _set_condition(k8s, namespace, worker, 'NodeHealthy', 'False',
+                   'NodeConditionsFailed', 'Node is not ready')
+    shown = management.wait_for(
+        lambda: (lambda c: c if c['health_status'] == 'UNHEALTHY' else None)(
+            api.get('/v1/clusters/%s' % uuid).json()), 15, 'UNHEALTHY')
+    node = worker['status']['nodeRef']['name']
+    assert shown['health_status_reason']['%s.Ready' % node] == 'False'
+    assert shown['status'] == 'CREATE_COMPLETE'
+    _set_condition(k8s, namespace, worker, 'NodeHealthy', 'True',
+                   'NodeHealthy', 'Node is healthy')
+    management.wait_for(
+        lambda: api.get('/v1/clusters/%s' % uuid).json()[
+            'health_status'] == 'HEALTHY', 15, 'HEALTHY again')
 
     # Resize 1 -> 3 -> 2, the second removing a named server.
     response = api.post('/v1/clusters/%s/actions/resize' % uuid,
@@ -302,7 +315,6 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     assert annotations[
         'cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size'] == '5'
     # The autoscaler's choice is what the node group reports.
-    namespace = bay['stack_id'].split('/')[0]
     k8s.patch_namespaced_custom_object(
         GROUP, VERSION, namespace, 'machinedeployments',
         mds['scaled']['metadata']['name'], {'spec': {'replicas': 3}})
@@ -339,6 +351,21 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
 
+def _set_condition(k8s, namespace, machine, kind, status, reason,
+                   message):
+    """Set a condition of ``machine`` as a controller would."""
+    current = k8s.get_namespaced_custom_object(
+        GROUP, VERSION, namespace, 'machines', machine['metadata']['name'])
+    conditions = [c for c in current['status'].get('conditions', [])
+                  if c['type'] != kind]
+    conditions.append({'type': kind, 'status': status, 'reason': reason,
+                       'message': message,
+                       'lastTransitionTime': '2026-12-03T00:00:00Z'})
+    k8s.patch_namespaced_custom_object_status(
+        GROUP, VERSION, namespace, 'machines', machine['metadata']['name'],
+        {'status': {'conditions': conditions}})
+
+
 def test_failure_reason_word_for_word(person, magnum):
     api = person.api
     uuid = _create(api, _template(api, flavor='m1.fail'))
@@ -348,6 +375,53 @@ def test_failure_reason_word_for_word(person, magnum):
     assert bay['status_reason'].endswith(
         ': No valid host was found. There are not enough hosts '
         'available.'), bay['status_reason']
+    api.delete('/v1/clusters/%s' % uuid)
+    assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
+
+
+def test_failed_change_asked_with_rollback_is_rolled_back(
+        person, magnum, k8s):
+    """A node group that fails, asked with ?rollback=True: the action
+    ends ROLLED_BACK, the group's row is gone, and so is its
+    MachineDeployment from the Cluster."""
+    api = person.api
+    uuid = _create(api, _template(api))
+    bay = _wait(api, magnum, uuid, ('CREATE_COMPLETE', 'CREATE_FAILED'))
+    assert bay['status'] == 'CREATE_COMPLETE', bay['status_reason']
+    response = api.post('/v1/clusters/%s/nodegroups?rollback=True' % uuid,
+                        json={'name': 'doomed', 'node_count': 1,
+                              'flavor_id': 'm1.fail'})
+    assert response.status_code == 202, response.text
+    bay = _wait(api, magnum, uuid, ('UPDATE_COMPLETE', 'UPDATE_FAILED'))
+    assert bay['status'] == 'UPDATE_FAILED'
+    assert 'No valid host was found' in bay['status_reason']
+    assert 'rolled back' in bay['status_reason'], bay['status_reason']
+    [action] = [a for a in api.get('/v1/clusters/%s/actions' % uuid).json()[
+        'actions'] if a['kind'] == 'nodegroup_create']
+    assert action['status'] == 'ROLLED_BACK', action
+    assert api.get('/v1/clusters/%s/nodegroups/doomed' % uuid
+                   ).status_code == 404
+    assert [e['name'] for e in _cluster(k8s, bay)['spec']['topology'][
+        'workers']['machineDeployments']] == ['default-worker']
+    management.wait_for(lambda: len(_children(
+        k8s, bay, 'machinedeployments')) == 1, 15, 'the failed group gone')
+
+    # An upgrade that fails (its machines' version fails in the stand-in),
+    # asked with ?rollback=True: the Cluster goes back to its version.
+    before = api.get('/v1/bays/%s' % uuid).json()
+    failing = _template(api, kube_tag='v1.34.1-fail')
+    response = api.post('/v1/clusters/%s/actions/upgrade?rollback=True'
+                        % uuid, json={'cluster_template': failing['uuid']})
+    assert response.status_code == 202, response.text
+    bay = _wait(api, magnum, uuid, ('UPDATE_COMPLETE', 'UPDATE_FAILED'))
+    assert bay['status'] == 'UPDATE_FAILED'
+    assert 'rolled back' in bay['status_reason'], bay['status_reason']
+    assert bay['baymodel_id'] == before['baymodel_id']
+    assert _cluster(k8s, bay)['spec']['topology']['version'] == 'v1.33.4'
+    management.wait_for(
+        lambda: {m['spec']['version'] for m in _children(
+            k8s, bay, 'machines')} == {'v1.33.4'}, 30,
+        'every machine back at v1.33.4')
     api.delete('/v1/clusters/%s' % uuid)
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
@@ -396,6 +470,77 @@ def test_owner_killed_new_owner_watches_and_completes(person, magnum, k8s):
     magnum.add_conductor()
     api.delete('/v1/clusters/%s' % uuid)
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
+
+
+def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(person):
+    api = person.api
+    before = len(api.get('/v1/clusters').json()['clusters'])
+    cases = [({'kube_tag': 'latest'}, {}, 'labels'),
+             ({'auto_scaling_enabled': 'true'}, {}, 'max_node_count'),
+             ({'auto_scaling_enabled': 'true', 'min_node_count': '3',
+               'max_node_count': '2'}, {}, 'min_node_count'),
+             ({'boot_volume_size': 'big'}, {}, 'labels')]
+    for labels, extra, field in cases:
+        template = _template(api, **labels)
+        response = api.post('/v1/clusters', json=dict({
+            'name': processes.unique_name('capi-bad'), 'node_count': 1,
+            'cluster_template_id': template['uuid']}, **extra))
+        assert response.status_code == 400, (labels, response.text)
+        assert field in processes.faultstring(response), response.text
+    assert len(api.get('/v1/clusters').json()['clusters']) == before
+
+
+def test_watch_resumes_and_lists_again_after_the_api_server_restarts(
+        kube, k8s, capi):
+    """The provisioner's watch against the real API server: an event
+    reaches the subscriber; across a restart of kube-apiserver (its watches
+    broken), the watch lists again and goes on."""
+    from oslo_config import cfg
+
+    from magnum import conf  # noqa: F401 (the options)
+    from magnum.drivers.capi import kube as capi_kube
+    from magnum.drivers.capi import watch
+    cfg.CONF.set_override('kubeconfig', management.admin_kubeconfig(kube),
+                          'capi')
+    capi_kube.reset()
+    seen = []
+    watcher = watch.Watcher()
+    watcher.subscribe(seen.append)
+    namespace = 'capi-watch-%s' % processes.unique_name('w')[-8:]
+    kubernetes.client.CoreV1Api(kube.client()).create_namespace(
+        {'metadata': {'name': namespace}})
+    try:
+        management.wait_for(lambda: watcher.synced, 15, 'synced')
+
+        def machine(name, bay):
+            return {'apiVersion': '%s/%s' % (GROUP, VERSION),
+                    'kind': 'Machine',
+                    'metadata': {'name': name, 'labels': {
+                        'magnum.openstack.org/bay': bay}},
+                    'spec': {'clusterName': 'none', 'bootstrap': {
+                        'dataSecretName': 'none'}, 'infrastructureRef': {
+                        'apiGroup': 'infrastructure.cluster.x-k8s.io',
+                        'kind': 'OpenStackMachine', 'name': 'none'}}}
+        k8s.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, 'machines', machine('one', 'bay-1'))
+        management.wait_for(lambda: 'bay-1' in seen, 10, 'the first event')
+        assert watcher.objects_of('bay-1')[2][0]['metadata']['name'] == 'one'
+        kube.restart()
+        k8s.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, 'machines', machine('two', 'bay-2'))
+        management.wait_for(lambda: 'bay-2' in seen, 30,
+                            'an event after the restart')
+        management.wait_for(lambda: watcher.synced, 15, 'synced again')
+        k8s.delete_namespaced_custom_object(
+            GROUP, VERSION, namespace, 'machines', 'one')
+        management.wait_for(lambda: not watcher.objects_of('bay-1')[2], 10,
+                            'the deletion seen')
+    finally:
+        watcher.unsubscribe(seen.append)
+        cfg.CONF.clear_override('kubeconfig', 'capi')
+        capi_kube.reset()
+        kubernetes.client.CoreV1Api(kube.client()).delete_namespace(
+            namespace)
 
 
 def test_swarm_template_refused_naming_coe(person):

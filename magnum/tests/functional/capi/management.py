@@ -182,3 +182,20 @@ def standin_running(kube, directory, **options):
         status = standin.stop()
         assert status == 0, 'the stand-in ended with %s:\n%s' % (
             status, standin.tail())
+
+
+def magnum_config(keystone, kube, delete_timeout=3600):
+    """magnum.conf's [capi] for Magnum behind ``keystone`` (a
+    ``keystone.Keystone``): the management cluster ``kube`` and Magnum's
+    service user, which deletes the bays' application credentials."""
+    from magnum.tests.functional import keystone as keystone_mod
+    username, password = keystone.service_user('magnum')
+    return {'capi': {
+        'kubeconfig': admin_kubeconfig(kube),
+        'delete_timeout': delete_timeout,
+        'auth_type': 'password', 'auth_url': keystone.url,
+        'username': username, 'password': password,
+        'project_name': 'service',
+        'user_domain_name': keystone_mod.DOMAIN,
+        'project_domain_name': keystone_mod.DOMAIN,
+        'region_name': keystone_mod.REGION}}

@@ -26,7 +26,8 @@ delays):
   addresses, node ref, v1beta2 conditions) ``--delay`` seconds after it was
   made (annotation ``standin.capi.magnum.test/delay`` on the Cluster
   overrides it; flavor ``m1.slow``: ``SLOW_SECONDS``), or Failed when its
-  flavor is ``m1.fail`` (``failed_message()``);
+  flavor is ``m1.fail`` or its version ends with ``-fail``
+  (``failed_message()``);
 * scaling (Machines annotated ``cluster.x-k8s.io/delete-machine`` go first,
   then the newest), a ``topology.version`` change (a rolling replacement,
   one Machine at a time, the control plane before the workers), the
@@ -103,6 +104,8 @@ MACHINE_FINALIZER = 'machine.cluster.x-k8s.io'
 WORKER_FLAVOR_VARIABLE = 'workerFlavor'
 CONTROL_PLANE_FLAVOR_VARIABLE = 'controlPlaneFlavor'
 FAIL_FLAVOR = 'm1.fail'
+# A Machine of a version that ends so fails too (an upgrade that fails).
+FAIL_VERSION_SUFFIX = '-fail'
 STUCK_FLAVOR = 'm1.stuck'
 SLOW_FLAVOR = 'm1.slow'
 DEFAULT_API_SERVER_PORT = 6443
@@ -608,7 +611,9 @@ class Standin:
         return acted
 
     def _provision(self, machine):
-        if _annotations(machine).get(FLAVOR_ANNOTATION) == FAIL_FLAVOR:
+        version = (machine.get('spec') or {}).get('version') or ''
+        if (_annotations(machine).get(FLAVOR_ANNOTATION) == FAIL_FLAVOR
+                or version.endswith(FAIL_VERSION_SUFFIX)):
             self._fail(machine)
         else:
             self._run(machine)
