@@ -46,9 +46,6 @@ opts = [
                help='Kubernetes version of bays whose template\'s label '
                     'kube_tag names none (a full version, e.g. v1.33.4: '
                     'Cluster API needs one).'),
-    cfg.StrOpt('cloud_name', default='openstack',
-               help='The cloud\'s name in the clouds.yaml of each bay\'s '
-                    'cloud-credentials Secret.'),
     cfg.StrOpt('clouds_auth_url',
                help='The Keystone URL written in each bay\'s clouds.yaml '
                     '(the one its machines and controllers reach); the '

@@ -93,6 +93,14 @@ class Provisioner(abc.ABC):
     def validate(self, baymodel, bay_values):
         """Raise Invalid (a 400) if this provisioner cannot build the bay."""
 
+    def validate_template(self, coe):
+        """Raise Invalid (a 400 naming ``coe``) if no bay of a template of
+        ``coe`` can be built here."""
+
+    def validate_nodegroup(self, bay, values):
+        """Raise Invalid (a 400 naming the field) if this provisioner cannot
+        build a node group of ``values`` on ``bay``."""
+
     def supports(self, kind):
         """Whether this provisioner can do an action of ``kind``: it
         defines the verb."""

@@ -118,6 +118,7 @@ def create(context, bay, template, values, rollback, allow_empty=False):
                min_node_count=minimum,
                max_node_count=values.get('max_node_count'),
                status=states.CREATE_IN_PROGRESS)
+    provisioning.check_nodegroup(bay, row)
     return actions.start(context, bay, 'nodegroup_create',
                          {'nodegroup': uuid},
                          nodegroups=[('insert', row)], rollback=rollback)
@@ -175,6 +176,11 @@ def update(context, bay, group, before, changes, rollback,
                  limits.get('min_node_count', before['min_node_count']),
                  limits.get('max_node_count', before['max_node_count']),
                  allow_empty)
+    if limits:
+        provisioning.check_nodegroup(bay, dict(
+            {name: getattr(group, name) for name in (
+                'name', 'role', 'is_default', 'labels', 'node_count')},
+            **dict(before, **limits)))
     if 'node_count' in changes:
         return resize(context, bay, group, changes['node_count'], rollback,
                       kind='nodegroup_update', limits=limits,

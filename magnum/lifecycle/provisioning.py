@@ -43,6 +43,18 @@ def validate(name, baymodel, bay_values):
     drivers.get(name).validate(baymodel, bay_values)
 
 
+def check_template(name, coe):
+    """Let provisioner ``name`` refuse a template of ``coe`` (a 400 naming
+    ``coe``). NOTE: no call to any backend."""
+    drivers.get(name).validate_template(coe)
+
+
+def check_nodegroup(bay, values):
+    """Let ``bay``'s provisioner refuse a node group of ``values`` (the
+    group's row as it would be; a 400 naming the field)."""
+    drivers.get(bay.provisioner).validate_nodegroup(bay, values)
+
+
 def check_action(bay, kind):
     """Refuse (a 400 naming both) an action ``bay``'s provisioner cannot
     do, before anything is written. NOTE: no call to any backend."""

@@ -55,6 +55,10 @@ CONF = cfg.CONF
 CREDENTIAL_FINALIZER = 'magnum.openstack.org/application-credential'
 CREDENTIAL_ID = 'magnum.openstack.org/application-credential-id'
 CREDENTIAL_USER = 'magnum.openstack.org/application-credential-user'
+PREVIOUS_CREDENTIAL_ID = (
+    'magnum.openstack.org/previous-application-credential-id')
+PREVIOUS_CREDENTIAL_USER = (
+    'magnum.openstack.org/previous-application-credential-user')
 DELETE_MACHINE = 'cluster.x-k8s.io/delete-machine'
 # What an upgrade leaves, noted on the Cluster for its rollback.
 ROLLBACK_CLASS = 'magnum.openstack.org/rollback-class'
@@ -115,6 +119,12 @@ class CapiProvisioner(base.Provisioner):
         spec.check(bay, baymodel, [worker])
         spec.kube_version(baymodel, CONF.capi.kube_version)
 
+    def validate_template(self, coe):
+        spec.check_coe(coe)
+
+    def validate_nodegroup(self, bay, values):
+        spec.check(bay, None, [_Values(values)])
+
     def serves_bay_certificates(self, bay, baymodel):
         # NOTE: kubeadm signs the API server's certificate with the CA in
         # <cluster>-ca, which is the bay's.
@@ -155,7 +165,12 @@ class CapiProvisioner(base.Provisioner):
             existing = kube.get(namespace, kube.CLUSTERS, name)
             if existing is not None:
                 # NOTE: a create redone (a duplicate message, a conductor
-                # taking over) adopts the Cluster it already made.
+                # taking over) adopts the Cluster it already made, and
+                # gives it the Secrets made before it that it does not own
+                # yet (the conductor died in between).
+                for secret in self._secrets_of(bay):
+                    if not secret.metadata.owner_references:
+                        self._own(namespace, secret.metadata.name, existing)
                 return base.BayState(stack_id=where)
             class_ref = self._class_ref()
             version = spec.kube_version(baymodel, CONF.capi.kube_version)
@@ -221,8 +236,13 @@ class CapiProvisioner(base.Provisioner):
 
     def _credentials_secret(self, context, bay, name, replace=False):
         """Make (or, with ``replace``, replace) the cloud-config Secret with
-        a new application credential; returns its name. The credential it
-        replaces is deleted."""
+        a new application credential; returns its name.
+
+        NOTE: the credential replaced is kept, as the previous one, until
+        the next rotation or the bay's delete: machines that booted with
+        its clouds.yaml (the cloud controller manager's) go on with it
+        until they are rolled. The one previous before it is deleted.
+        """
         namespace, _ = _where(bay)
         secret_name = spec.credentials_secret_name(name)
         current = kube.read_secret(namespace, secret_name)
@@ -235,24 +255,34 @@ class CapiProvisioner(base.Provisioner):
                 'cacert': credentials.ca_bundle()}
         body = spec.secret(bay, name, 'cloud-config', data, kind='Opaque')
         body['metadata']['finalizers'] = [CREDENTIAL_FINALIZER]
-        body['metadata']['annotations'] = {CREDENTIAL_ID: credential,
-                                           CREDENTIAL_USER: user}
+        annotations = {CREDENTIAL_ID: credential, CREDENTIAL_USER: user}
+        old = (current.metadata.annotations or {}) if current else {}
+        if old.get(CREDENTIAL_ID):
+            annotations.update({
+                PREVIOUS_CREDENTIAL_ID: old[CREDENTIAL_ID],
+                PREVIOUS_CREDENTIAL_USER: old.get(CREDENTIAL_USER)})
+        body['metadata']['annotations'] = annotations
         try:
             kube.apply_secret(namespace, body, replace=replace)
             if replace:
                 kube.core().patch_namespaced_secret(
                     secret_name, namespace,
-                    {'metadata': {'annotations': body['metadata'][
-                        'annotations']}}, _request_timeout=kube.timeout())
+                    {'metadata': {'annotations': annotations}},
+                    _request_timeout=kube.timeout())
         except Exception:
             credentials.delete(context, credential, user)
             raise
-        if current is not None:
-            old = current.metadata.annotations or {}
-            if old.get(CREDENTIAL_ID):
-                credentials.delete(context, old[CREDENTIAL_ID],
-                                   old.get(CREDENTIAL_USER))
+        if old.get(PREVIOUS_CREDENTIAL_ID):
+            credentials.delete(context, old[PREVIOUS_CREDENTIAL_ID],
+                               old.get(PREVIOUS_CREDENTIAL_USER))
         return secret_name
+
+    @staticmethod
+    def _secrets_of(bay):
+        namespace, _ = _where(bay)
+        return kube.core().list_namespaced_secret(
+            namespace, label_selector='%s=%s' % (kube.BAY_LABEL, bay.uuid),
+            _request_timeout=kube.timeout()).items
 
     @staticmethod
     def _own(namespace, secret_name, cluster):
@@ -439,8 +469,8 @@ class CapiProvisioner(base.Provisioner):
         return None
 
     def rotate_credential(self, context, bay, baymodel):
-        """A new application credential of the caller replaces the bay's;
-        the old one is deleted from Keystone."""
+        """A new application credential of the caller replaces the bay's
+        (the one it replaces is kept until the next rotation)."""
         _, name = _where(bay)
         try:
             self._credentials_secret(context, bay, name, replace=True)
@@ -475,13 +505,24 @@ class CapiProvisioner(base.Provisioner):
         namespace, name = _where(bay)
         secret_name = spec.credentials_secret_name(name)
         try:
+            for other in self._secrets_of(bay):
+                # NOTE: owned by the Cluster, they go with it; these are
+                # only those a create that failed half-way left unowned.
+                if (other.metadata.name != secret_name
+                        and not other.metadata.owner_references):
+                    kube.core().delete_namespaced_secret(
+                        other.metadata.name, namespace,
+                        _request_timeout=kube.timeout())
             secret = kube.read_secret(namespace, secret_name)
             if secret is None:
                 return True
             annotations = secret.metadata.annotations or {}
-            if annotations.get(CREDENTIAL_ID):
-                credentials.delete(context, annotations[CREDENTIAL_ID],
-                                   annotations.get(CREDENTIAL_USER))
+            for key, user in ((CREDENTIAL_ID, CREDENTIAL_USER),
+                              (PREVIOUS_CREDENTIAL_ID,
+                               PREVIOUS_CREDENTIAL_USER)):
+                if annotations.get(key):
+                    credentials.delete(context, annotations[key],
+                                       annotations.get(user))
             finalizers = [f for f in secret.metadata.finalizers or ()
                           if f != CREDENTIAL_FINALIZER]
             kube.core().patch_namespaced_secret(

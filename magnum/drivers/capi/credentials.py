@@ -27,6 +27,10 @@ from magnum.common import exception
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
+# The cloud's name in clouds.yaml, and where the machines find the CA
+# bundle: what Magnum's ClusterClass reads (class.yaml).
+CLOUD_NAME = 'openstack'
+CACERT_PATH = '/etc/kubernetes/openstack/cacert'
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,8 +105,7 @@ def delete(context, credential_id, user_id):
 
 
 def clouds_yaml(credential_id, secret):
-    """The clouds.yaml of a bay's credentials (cloud ``[capi]
-    cloud_name``)."""
+    """The clouds.yaml of a bay's credentials (cloud ``openstack``)."""
     cloud = {'auth_type': 'v3applicationcredential',
              'auth': {'auth_url': auth_url(),
                       'application_credential_id': credential_id,
@@ -112,8 +115,8 @@ def clouds_yaml(credential_id, secret):
     if CONF.capi.region_name:
         cloud['region_name'] = CONF.capi.region_name
     if CONF.capi.ca_file:
-        cloud['cacert'] = '/etc/openstack/cacert'
-    return yaml.safe_dump({'clouds': {CONF.capi.cloud_name: cloud}},
+        cloud['cacert'] = CACERT_PATH
+    return yaml.safe_dump({'clouds': {CLOUD_NAME: cloud}},
                           default_flow_style=False)
 
 

@@ -27,6 +27,7 @@ import re
 
 from magnum.common import exception
 from magnum.common import k8s_names
+from magnum.common import x509
 from magnum.drivers.capi import kube
 from magnum.drivers.capi import status
 
@@ -116,25 +117,19 @@ def node_taints(group):
     return list(getattr(group, 'node_taints', None) or [])
 
 
-def check(bay, baymodel, groups):
-    """Raise InvalidParameterValue (a 400 naming the field) for what a
-    Cluster cannot be made of."""
-    if baymodel.coe != 'kubernetes':
+def check_coe(coe):
+    if coe != 'kubernetes':
         raise exception.InvalidParameterValue(
             field='coe',
             reason='the capi provisioner makes kubernetes bays only, not %s'
-                   % baymodel.coe)
-    for field in ('image_id', 'flavor_id', 'master_flavor_id'):
-        if not _first(getattr(bay, field, None), getattr(baymodel, field)):
-            raise exception.InvalidParameterValue(
-                field=field, reason='a Cluster API bay needs one')
-    labels = baymodel.labels or {}
-    try:
-        int(labels.get('boot_volume_size') or 0)
-    except ValueError:
-        raise exception.InvalidParameterValue(
-            field='labels', reason='boot_volume_size "%s" is not a size in '
-            'GiB' % labels['boot_volume_size'])
+                   % coe)
+
+
+def check(bay, baymodel, groups):
+    """Raise InvalidParameterValue (a 400 naming the field) for what a
+    Cluster cannot be made of (``baymodel`` None: the node groups only)."""
+    if baymodel is not None:
+        _check_template(bay, baymodel)
     for group in groups:
         if group.role == 'master':
             continue
@@ -152,6 +147,21 @@ def check(bay, baymodel, groups):
                 field='min_node_count',
                 reason='%d is above max_node_count %d (node group %s)'
                        % (low, high, group.name))
+
+
+def _check_template(bay, baymodel):
+    check_coe(baymodel.coe)
+    for field in ('image_id', 'flavor_id', 'master_flavor_id'):
+        if not _first(getattr(bay, field, None), getattr(baymodel, field)):
+            raise exception.InvalidParameterValue(
+                field=field, reason='a Cluster API bay needs one')
+    labels = baymodel.labels or {}
+    try:
+        int(labels.get('boot_volume_size') or 0)
+    except ValueError:
+        raise exception.InvalidParameterValue(
+            field='labels', reason='boot_volume_size "%s" is not a size in '
+            'GiB' % labels['boot_volume_size'])
 
 
 def _subnet(bay, baymodel):
@@ -190,6 +200,9 @@ def variables(bay, baymodel, cluster):
         'noProxy': baymodel.no_proxy or '',
         'insecureRegistry': baymodel.insecure_registry or '',
         'cloudCredentialsSecretName': credentials_secret_name(cluster),
+        # NOTE: the name Magnum's clients check the API's certificate for
+        # (the bay's CA signs it: <cluster>-ca).
+        'apiServerCertSANs': [x509.server_name(bay.uuid)],
     }
     return [{'name': name, 'value': value}
             for name, value in sorted(values.items())]

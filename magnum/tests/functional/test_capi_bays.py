@@ -206,7 +206,22 @@ def test_cli_create_config_ca_and_credentials(
         '/users/%s/application_credentials' % person.user_id,
         endpoint_filter={'service_type': 'identity'}).json()[
             'application_credentials']]
-    assert new_id in listed and credential_id not in listed
+    # The replaced credential stays until the next rotation (machines
+    # that booted with it go on with it until they are rolled).
+    assert new_id in listed and credential_id in listed
+    osc.ok('credential', 'rotate', name)
+    bay = _wait(person.api, magnum, name, ('UPDATE_COMPLETE',
+                                           'UPDATE_FAILED'))
+    assert bay['status'] == 'UPDATE_COMPLETE', bay['status_reason']
+    third = yaml.safe_load(base64.b64decode(core.read_namespaced_secret(
+        '%s-cloud-config' % cluster_name, namespace).data['clouds.yaml']))[
+        'clouds']['openstack']['auth']['application_credential_id']
+    listed = [c['id'] for c in keystone.admin_session.get(
+        '/users/%s/application_credentials' % person.user_id,
+        endpoint_filter={'service_type': 'identity'}).json()[
+            'application_credentials']]
+    assert credential_id not in listed
+    assert new_id in listed and third in listed
 
     person.api.delete('/v1/clusters/%s' % bay['uuid'])
     # The delete waits on the Cluster's finalizer (the stand-in lets its
@@ -229,7 +244,7 @@ def test_cli_create_config_ca_and_credentials(
         '/users/%s/application_credentials' % person.user_id,
         endpoint_filter={'service_type': 'identity'}).json()[
             'application_credentials']]
-    assert new_id not in listed
+    assert new_id not in listed and third not in listed
 
 
 def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):

@@ -12,21 +12,25 @@ asked with ``?rollback=True`` is rolled back by Heat and in Magnum.
 
 import pytest
 
+from magnum.tests.functional.capi import management as capi_management
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
-              pytest.mark.keystone, pytest.mark.heat]
+              pytest.mark.keystone, pytest.mark.heat, pytest.mark.kubernetes]
 
 SETTLE = 240
 VERSION = {'OpenStack-API-Version': 'container-infra 1.10'}
 
 
 @pytest.fixture(scope='module')
-def magnum(keystone, heat):
-    with keystone_mod.magnum_behind(
-            keystone, extra=heat_mod.provisioner_config(keystone)) as services:
+def magnum(keystone, heat, kube, capi):
+    """Heat the default provisioner, and the capi provisioner beside it
+    (the session's management cluster and stand-in)."""
+    extra = heat_mod.provisioner_config(keystone)
+    extra.update(capi_management.magnum_config(keystone, kube))
+    with keystone_mod.magnum_behind(keystone, extra=extra) as services:
         yield services
 
 
@@ -228,3 +232,37 @@ def test_failed_resize_with_rollback_is_rolled_back_by_heat(
     assert action['status_reason'] == done['status_reason']
     assert 'Test Resource failed' in action['status_reason'], (
         action['status_reason'])
+
+
+def test_a_heat_bay_and_a_capi_bay_at_once(owner, magnum, cluster):
+    """One deployment, two provisioners: the Heat cluster is resized while
+    a Cluster API bay is created, and both finish."""
+    template = owner.post('/v1/clustertemplates', json={
+        'name': processes.unique_name('capi-ct'), 'coe': 'kubernetes',
+        'image_id': 'ubuntu-2404-kube', 'flavor_id': 'm1.small',
+        'master_flavor_id': 'm1.medium', 'external_network_id': 'public',
+        'labels': {'provisioner': 'capi', 'kube_tag': 'v1.33.4'}})
+    assert template.status_code == 201, template.text
+    heat_uuid = cluster['uuid']
+    count = _group(owner, cluster, 'default-worker')['node_count']
+    response = owner.post('/v1/clusters/%s/actions/resize' % heat_uuid,
+                          json={'node_count': count + 1})
+    assert response.status_code == 202, response.text
+    response = owner.post('/v1/clusters', json={
+        'name': processes.unique_name('capi'), 'master_count': 1,
+        'node_count': 1, 'cluster_template_id': template.json()['uuid']})
+    assert response.status_code == 202, response.text
+    capi_uuid = response.json()['uuid']
+    assert owner.get('/v1/clusters/%s' % heat_uuid).json()[
+        'status'] == 'UPDATE_IN_PROGRESS'
+    capi_bay = processes.wait_for_bay(
+        owner, magnum, capi_uuid, ('CREATE_COMPLETE', 'CREATE_FAILED'),
+        timeout=60)
+    assert capi_bay['status'] == 'CREATE_COMPLETE', capi_bay['status_reason']
+    assert '/' in capi_bay['stack_id']   # <namespace>/<Cluster>
+    heat_bay = _settled(owner, magnum, heat_uuid)
+    assert heat_bay['status'] == 'UPDATE_COMPLETE', heat_bay['status_reason']
+    assert heat_bay['node_count'] == count + 1
+    assert owner.delete('/v1/clusters/%s' % capi_uuid).status_code == 204
+    assert processes.wait_for_bay(owner, magnum, capi_uuid,
+                                  (None, 'DELETE_FAILED'), timeout=60) is None

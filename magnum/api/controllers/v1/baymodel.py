@@ -76,7 +76,7 @@ SORT_KEYS = ('id', 'uuid', 'project_id', 'user_id', 'created_at',
              'updated_at') + tuple(f for f in WRITABLE if f != 'labels')
 
 
-def check_labels(labels):
+def check_labels(labels, coe=None):
     for name, schemes in _URL_LABELS.items():
         value = (labels or {}).get(name)
         if value is not None:
@@ -91,6 +91,8 @@ def check_labels(labels):
             field='labels.provisioner',
             reason='%r is not one of the installed provisioners: %s'
             % (chosen, ', '.join(provisioning.installed_names())))
+    if chosen and coe:
+        provisioning.check_template(chosen, coe)
 
 
 def _authorize_publish(context, values, prefix='baymodel'):
@@ -143,7 +145,7 @@ class BayModelsController(collection.ListedCollectionController):
         context = pecan.request.context
         policy.authorize(context, self.POLICY + ':create')
         values = types.parse(BayModelFields, types.json_body())
-        check_labels(values.get('labels'))
+        check_labels(values.get('labels'), values.get('coe'))
         _authorize_publish(context, values, self.POLICY)
         for name, default in DEFAULTS.items():
             if values.get(name) is None:
@@ -169,8 +171,9 @@ class BayModelsController(collection.ListedCollectionController):
         if 'coe' in changes and changes['coe'] is None:
             raise exception.InvalidParameterValue(
                 field='coe', reason='the field is required')
-        if 'labels' in changes:
-            check_labels(changes['labels'])
+        if 'labels' in changes or 'coe' in changes:
+            check_labels(changes.get('labels', baymodel.labels),
+                         changes.get('coe', baymodel.coe))
         _authorize_publish(context, changes, self.POLICY)
         if (set(changes) - set(CHANGEABLE_IN_USE)
                 and bay_obj.Bay.count_using(context, baymodel.uuid)):

@@ -26,6 +26,7 @@ VARIABLES = {
     'workerFlavor': ('string', True, None),
     'cloudCredentialsSecretName': ('string', True, None),
     'sshKeyName': ('string', False, ''),
+    'apiServerCertSANs': ('array', False, []),
     'externalNetworkId': ('string', False, ''),
     'fixedNetworkId': ('string', False, ''),
     'fixedSubnetId': ('string', False, ''),
