@@ -27,6 +27,8 @@ it really runs.
                       'nodegroup': {'uuid': ..., field: value}}
 """
 
+import time
+
 from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -42,6 +44,8 @@ from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
 
 LOG = logging.getLogger(__name__)
+# Seconds an action waits for a bay a conductor holds (see _start_row).
+LOCKED_WAIT = 2.0
 
 # Where each kind may start from (the bay's statuses).
 _STARTS_FROM = dict({kind: states.UPDATABLE for kind in action_obj.KINDS},
@@ -83,12 +87,31 @@ def start(context, bay, kind, params=None, changes=None, nodegroups=(),
     if moves_bay:
         values.update(status=states.in_progress(action_obj.OPERATION[kind]),
                       status_reason=None)
-    row, bay_row = db_actions.start(context, bay.uuid, kind, params, values,
-                                    _STARTS_FROM[kind], nodegroups)
+    row, bay_row = _start_row(context, bay.uuid, kind, params, values,
+                              _STARTS_FROM[kind], nodegroups)
     bay._refresh(bay_row)
     action = action_obj.Action.from_row(context, row)
     audit.notify(context, action, audit.START)
     return action
+
+
+def _start_row(context, bay_uuid, kind, params, values, statuses,
+               nodegroups):
+    """db_actions.start, trying again for up to LOCKED_WAIT seconds while a
+    conductor holds the bay: the reconciler and the watch hold it for a
+    moment at a time, to write what the provisioner said. A bay held
+    longer (a verb at work) is still a 409."""
+    deadline = time.monotonic() + LOCKED_WAIT
+    delay = 0.02
+    while True:
+        try:
+            return db_actions.start(context, bay_uuid, kind, params, values,
+                                    statuses, nodegroups)
+        except exception.BayLocked:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 def create(context, bay, key=None):
@@ -262,10 +285,12 @@ def _record_nodegroups(bay, addresses, counts):
             nodegroup_obj.NodeGroup.update(row.uuid, values)
 
 
-def observe(host, bay, state):
+def observe(bay, state):
     """Write what the provisioner sees of ``bay`` outside any action (its
-    health, nodes, addresses, node counts) while ``host`` holds it.
-    Returns True if anything changed."""
+    health, nodes, addresses, node counts), without taking its lock: the
+    bay's row changes only while its status is still the one read and
+    nobody holds it (else BayInProgress or BayLocked, and nothing of the
+    bay's row is written). Returns True if anything changed."""
     changes = state.changes()
     for name in ('status', 'status_reason', 'redo', 'stack_id'):
         changes.pop(name, None)
@@ -279,7 +304,7 @@ def observe(host, bay, state):
             setattr(bay, name, value)
     if not bay.obj_get_changes():
         return False
-    bay.save(holder=host)
+    bay.save(expected_statuses=(bay.status,), unlocked=True)
     return True
 
 

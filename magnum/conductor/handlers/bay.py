@@ -285,13 +285,12 @@ class BayHandler:
             state = provisioner.observe(context, bay)
             if state is None or not actions.differs(bay, state):
                 return True
-            with locks.bay_lock(context, bay_uuid, self.host) as locked:
-                if (locked.status == bay.status and action_obj.Action.open_of(
-                        context, bay_uuid) is None):
-                    actions.observe(self.host, locked, state)
+            # NOTE: without the bay's lock (a user's request meanwhile must
+            # not find it held): one conditional UPDATE on its status.
+            actions.observe(bay, state)
         except exception.BayLocked:
             return False
-        except exception.BayNotFound:
+        except (exception.BayNotFound, exception.BayInProgress):
             pass
         return True
 

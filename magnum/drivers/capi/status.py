@@ -12,7 +12,8 @@ list holds them. v1beta2 conditions are ``metav1.Condition`` in
   all its replicas ready and up to date (and none is left over).
 * Failed: a Machine in phase ``Failed``, or a condition of a Machine or of
   the Cluster that is False with a reason that says so (``*Failed``); the
-  bay's ``status_reason`` is that condition's message, word for word.
+  bay's ``status_reason`` is that condition's reason and its message, word
+  for word (``InstanceCreateFailed: Failed to create server ...``).
 * Health: the control plane's availability and each Machine's
   ``NodeHealthy``.
 """
@@ -63,13 +64,23 @@ def _failed(reason):
     return bool(reason) and reason.endswith('Failed')
 
 
+def _because(found):
+    """A failing condition as the bay shows it: its reason, then its
+    message word for word."""
+    if not found.get('message'):
+        return found.get('reason')
+    if not found.get('reason'):
+        return found['message']
+    return '%s: %s' % (found['reason'], found['message'])
+
+
 def failure(cluster, machines):
-    """The message of what failed, word for word, or None."""
+    """What failed (a condition's reason and message), or None."""
     for kind in ('TopologyReconciled', 'InfrastructureReady'):
         found = condition(cluster, kind)
         if found and found.get('status') == 'False' and _failed(
                 found.get('reason')):
-            return found.get('message') or found['reason']
+            return _because(found)
     for machine in sorted(machines, key=_name):
         if (machine.get('metadata') or {}).get('deletionTimestamp'):
             continue
@@ -77,11 +88,10 @@ def failure(cluster, machines):
             found = condition(machine, kind)
             if found and found.get('status') == 'False' and _failed(
                     found.get('reason')):
-                return found.get('message') or found['reason']
+                return _because(found)
         if (machine.get('status') or {}).get('phase') == 'Failed':
             found = condition(machine, 'Ready') or {}
-            return found.get('message') or 'Machine %s failed.' % _name(
-                machine)
+            return _because(found) or 'Machine %s failed.' % _name(machine)
     return None
 
 

@@ -223,7 +223,8 @@ def test_cli_create_config_ca_and_credentials(
     assert credential_id not in listed
     assert new_id in listed and third in listed
 
-    person.api.delete('/v1/clusters/%s' % bay['uuid'])
+    assert person.api.delete(
+        '/v1/clusters/%s' % bay['uuid']).status_code == 204
     # The delete waits on the Cluster's finalizer (the stand-in lets its
     # machines go after 0.5 s each).
     deleting = management.wait_for(
@@ -362,7 +363,7 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     management.wait_for(lambda: len(_children(
         k8s, bay, 'machinedeployments')) == 1, 15, 'one MachineDeployment')
 
-    api.delete('/v1/clusters/%s' % uuid)
+    assert api.delete('/v1/clusters/%s' % uuid).status_code == 204
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
 
@@ -386,11 +387,14 @@ def test_failure_reason_word_for_word(person, magnum):
     uuid = _create(api, _template(api, flavor='m1.fail'))
     bay = _wait(api, magnum, uuid, ('CREATE_COMPLETE', 'CREATE_FAILED'))
     assert bay['status'] == 'CREATE_FAILED'
-    assert bay['status_reason'].startswith('Failed to create server ')
+    # The failing condition's reason and message, word for word.
+    assert bay['status_reason'].startswith(
+        'InstanceCreateFailed: Failed to create server '), bay[
+        'status_reason']
     assert bay['status_reason'].endswith(
         ': No valid host was found. There are not enough hosts '
         'available.'), bay['status_reason']
-    api.delete('/v1/clusters/%s' % uuid)
+    assert api.delete('/v1/clusters/%s' % uuid).status_code == 204
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
 
@@ -437,7 +441,7 @@ def test_failed_change_asked_with_rollback_is_rolled_back(
         lambda: {m['spec']['version'] for m in _children(
             k8s, bay, 'machines')} == {'v1.33.4'}, 30,
         'every machine back at v1.33.4')
-    api.delete('/v1/clusters/%s' % uuid)
+    assert api.delete('/v1/clusters/%s' % uuid).status_code == 204
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
 
@@ -483,7 +487,7 @@ def test_owner_killed_new_owner_watches_and_completes(person, magnum, k8s):
                 timeout=SETTLE + 30)
     assert bay['status'] == 'CREATE_COMPLETE', bay['status_reason']
     magnum.add_conductor()
-    api.delete('/v1/clusters/%s' % uuid)
+    assert api.delete('/v1/clusters/%s' % uuid).status_code == 204
     assert _wait(api, magnum, uuid, (None, 'DELETE_FAILED')) is None
 
 

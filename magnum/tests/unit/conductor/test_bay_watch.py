@@ -315,8 +315,8 @@ class TestObserve(WatchTestCase):
         results = []
         original = actions.observe
 
-        def spy(host, bay, state):
-            results.append(original(host, bay, state))
+        def spy(bay, state):
+            results.append(original(bay, state))
             return results[-1]
 
         self.useFixture(fixtures.MockPatchObject(actions, 'observe', spy))

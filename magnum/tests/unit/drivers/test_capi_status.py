@@ -323,7 +323,7 @@ class TestFailure(CapiStatusTestCase):
             cond('Ready', False, reason='NotReady', message=message)]
         state = self.state(make_action(), cluster, mds, machines)
         self.assertEqual(bay_obj.CREATE_FAILED, state.status)
-        self.assertEqual(message, state.status_reason)
+        self.assertEqual('NotReady: ' + message, state.status_reason)
 
     def test_a_failed_machine_without_a_message_is_named(self):
         cluster, mds, machines = self.objects()
@@ -341,9 +341,10 @@ class TestFailure(CapiStatusTestCase):
             cond('InfrastructureReady', False,
                  reason='InstanceCreateFailed', message=message)]
         state = self.state(make_action(), cluster, mds, machines)
-        self.assertEqual((bay_obj.CREATE_FAILED, message),
+        because = 'InstanceCreateFailed: ' + message
+        self.assertEqual((bay_obj.CREATE_FAILED, because),
                          (state.status, state.status_reason))
-        self.assertEqual(message, status.failure(cluster, machines))
+        self.assertEqual(because, status.failure(cluster, machines))
 
     def test_the_clusters_infrastructure_failing(self):
         message = 'Failed to create load balancer: quota exceeded'
@@ -353,7 +354,8 @@ class TestFailure(CapiStatusTestCase):
                              message=message)
         cluster, mds, machines = self.objects(conditions=conditions)
         state = self.state(make_action(), cluster, mds, machines)
-        self.assertEqual((bay_obj.CREATE_FAILED, message),
+        self.assertEqual((bay_obj.CREATE_FAILED,
+                          'LoadBalancerCreateFailed: ' + message),
                          (state.status, state.status_reason))
 
     def test_a_reason_that_is_not_a_failure_waits(self):
@@ -378,7 +380,8 @@ class TestFailure(CapiStatusTestCase):
             cond('InfrastructureReady', False,
                  reason='InstanceCreateFailed', message='no flavor g1')]
         state = self.state(action, cluster, mds, machines, bay=bay)
-        self.assertEqual((bay_obj.UPDATE_FAILED, 'no flavor g1'),
+        self.assertEqual((bay_obj.UPDATE_FAILED,
+                          'InstanceCreateFailed: no flavor g1'),
                          (state.status, state.status_reason))
 
 

@@ -3,11 +3,17 @@ what it changed (ROLLED_BACK); node groups end with their bay's outcome;
 a resize's servers to remove reach the provisioner from the action; a
 refused start writes nothing."""
 
+import threading
+
+import fixtures
+
 from magnum.common import exception
 from magnum.db import actions as db_actions
+from magnum.db import bays as db_bays
 from magnum.db import baymodels as db_baymodels
 from magnum.db import nodegroups as db_nodegroups
 from magnum.drivers import base as drivers
+from magnum.lifecycle import actions as lifecycle_actions
 from magnum.objects import bay as bay_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.tests.unit.conductor import test_bay_handler
@@ -187,3 +193,34 @@ class TestActionEnds(test_bay_handler.HandlerTestCase):
             self.bay.uuid, group.uuid))
         self.assertEqual(['update', 'create'], [
             a.kind for a in db_actions.list_of(self.bay.uuid)])
+
+
+class TestStartOnAHeldBay(test_bay_handler.HandlerTestCase):
+    """A conductor holds a bay for a moment to write what its provisioner
+    said (the reconciler, the watch): an action asked meanwhile waits for
+    it, rather than answering 409; a bay held longer is still a 409."""
+
+    def setUp(self):
+        super().setUp()
+        self.settle()
+
+    def test_an_action_waits_for_a_bay_held_a_moment(self):
+        db_bays.reserve_bay(self.bay.uuid, 'other-conductor')
+        timer = threading.Timer(0.2, db_bays.release_bay,
+                                (self.bay.uuid, 'other-conductor'))
+        timer.start()
+        self.addCleanup(timer.cancel)
+        action = utils.start(self.context, self.bay, 'delete')
+        self.assertEqual('PENDING', action.status)
+        self.assertEqual('DELETE_IN_PROGRESS', self.reload().status)
+
+    def test_a_bay_held_longer_is_a_409_and_nothing_is_written(self):
+        self.useFixture(fixtures.MockPatchObject(
+            lifecycle_actions, 'LOCKED_WAIT', 0.1))
+        db_bays.reserve_bay(self.bay.uuid, 'other-conductor')
+        before = self.reload().status
+        self.assertRaises(exception.BayLocked, utils.start, self.context,
+                          self.bay, 'delete')
+        self.assertEqual(before, self.reload().status)
+        self.assertEqual([], [a for a in db_actions.list_of(self.bay.uuid)
+                              if a.kind == 'delete'])
