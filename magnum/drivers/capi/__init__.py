@@ -525,10 +525,12 @@ class CapiProvisioner(base.Provisioner):
                                        annotations.get(user))
             finalizers = [f for f in secret.metadata.finalizers or ()
                           if f != CREDENTIAL_FINALIZER]
+            # NOTE: the answer is not read: a Secret being deleted comes
+            # back with empty data, which the client's model refuses.
             kube.core().patch_namespaced_secret(
                 secret_name, namespace,
                 {'metadata': {'finalizers': finalizers or None}},
-                _request_timeout=kube.timeout())
+                _request_timeout=kube.timeout(), _preload_content=False)
             if not secret.metadata.deletion_timestamp:
                 kube.core().delete_namespaced_secret(
                     secret_name, namespace, _request_timeout=kube.timeout())

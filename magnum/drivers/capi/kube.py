@@ -36,6 +36,7 @@ CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name'
 
 _LOCK = threading.Lock()
 _CLIENT = None
+_POOL_SIZE = 96
 
 
 class NotConfigured(exception.ProvisionerError):
@@ -55,9 +56,15 @@ def client():
                 raise NotConfigured(
                     reason='the capi provisioner needs [capi] kubeconfig, '
                            'the management cluster\'s kubeconfig')
-            _CLIENT = kubernetes.config.new_client_from_config(
+            configuration = kubernetes.client.Configuration()
+            kubernetes.config.load_kube_config(
                 config_file=CONF.capi.kubeconfig,
-                context=CONF.capi.context or None)
+                context=CONF.capi.context or None,
+                client_configuration=configuration)
+            # NOTE: one connection a thread that may call at once (the RPC
+            # server's and the watch's), not the client's 5 a CPU.
+            configuration.connection_pool_maxsize = _POOL_SIZE
+            _CLIENT = kubernetes.client.ApiClient(configuration)
         return _CLIENT
 
 
