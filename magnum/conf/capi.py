@@ -8,8 +8,9 @@ another conductor). They need Keystone's admin role. The application
 credential itself is always made with the token of the bay's owner.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from magnum.conf import service_auth
 
 group = cfg.OptGroup('capi', title='Options for the capi provisioner')
 
@@ -82,12 +83,8 @@ opts = [
 def register_opts(conf):
     conf.register_group(group)
     conf.register_opts(opts, group=group)
-    ks_loading.register_session_conf_options(conf, group.name)
-    ks_loading.register_auth_conf_options(conf, group.name)
+    service_auth.register(conf, group.name)
 
 
 def list_opts():
-    return {group: (opts
-                    + ks_loading.get_session_conf_options()
-                    + ks_loading.get_auth_common_conf_options()
-                    + ks_loading.get_auth_plugin_conf_options('password'))}
+    return {group: opts + service_auth.options()}

@@ -7,8 +7,9 @@ of every Magnum stack, which needs Heat's admin). Work a user asked for
 (create, update, delete) runs with that user's token.
 """
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+
+from magnum.conf import service_auth
 
 group = cfg.OptGroup('heat', title='Options for the heat provisioner')
 
@@ -40,12 +41,8 @@ opts = [
 def register_opts(conf):
     conf.register_group(group)
     conf.register_opts(opts, group=group)
-    ks_loading.register_session_conf_options(conf, group.name)
-    ks_loading.register_auth_conf_options(conf, group.name)
+    service_auth.register(conf, group.name)
 
 
 def list_opts():
-    return {group: (opts
-                    + ks_loading.get_session_conf_options()
-                    + ks_loading.get_auth_common_conf_options()
-                    + ks_loading.get_auth_plugin_conf_options('password'))}
+    return {group: opts + service_auth.options()}

@@ -12,11 +12,8 @@ NOTE: the secret of a credential exists in Keystone's answer and in the
 Secret only: nothing here logs it, and Magnum's database never holds it.
 """
 
-import functools
-
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import v3
-from keystoneauth1 import loading as ks_loading
 from keystoneclient.v3 import client as ks_client
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -24,6 +21,7 @@ from oslo_utils import timeutils
 import yaml
 
 from magnum.common import exception
+from magnum.drivers import service_auth
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -33,20 +31,13 @@ CLOUD_NAME = 'openstack'
 CACERT_PATH = '/etc/kubernetes/openstack/cacert'
 
 
-@functools.lru_cache(maxsize=1)
 def _service_auth():
-    auth = ks_loading.load_auth_from_conf_options(CONF, 'capi')
-    if auth is None:
-        raise exception.ProvisionerError(
-            reason='the capi provisioner needs service credentials in the '
-                   '[capi] section of magnum.conf (auth_type, auth_url, ...)')
-    return auth
+    return service_auth.auth('capi')
 
 
 def _keystone(auth):
-    session = ks_loading.load_session_from_conf_options(CONF, 'capi',
-                                                        auth=auth)
-    return ks_client.Client(session=session, interface=CONF.capi.interface,
+    return ks_client.Client(session=service_auth.session('capi', auth),
+                            interface=CONF.capi.interface,
                             region_name=CONF.capi.region_name)
 
 

@@ -3,30 +3,21 @@ credentials of the ``[heat]`` section, which need Heat's admin role for the
 reconciler's one list across projects) or as the user who asked.
 """
 
-import functools
-
 from heatclient import client as heat_client
 from keystoneauth1.identity import v3
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
-from magnum.common import exception
+from magnum.drivers import service_auth
 
 CONF = cfg.CONF
 
 
-@functools.lru_cache(maxsize=1)
 def _service_auth():
-    auth = ks_loading.load_auth_from_conf_options(CONF, 'heat')
-    if auth is None:
-        raise exception.ProvisionerError(
-            reason='the heat provisioner needs service credentials in the '
-                   '[heat] section of magnum.conf (auth_type, auth_url, ...)')
-    return auth
+    return service_auth.auth('heat')
 
 
 def _session(auth):
-    return ks_loading.load_session_from_conf_options(CONF, 'heat', auth=auth)
+    return service_auth.session('heat', auth)
 
 
 def _client(session, endpoint_override=None):

@@ -13,6 +13,7 @@ read with the official Kubernetes client as the admin.
 """
 
 import base64
+import glob
 import os
 import tempfile
 
@@ -165,6 +166,10 @@ def test_cli_create_config_ca_and_credentials(
     secret_text = clouds['auth']['application_credential_secret']
     assert secret_text not in person.api.get(
         '/v1/clusters/%s' % bay['uuid']).text
+    # Nor in any log of Magnum's processes.
+    for log in glob.glob(os.path.join(magnum.work_dir, '*.log')):
+        with open(log, errors='replace') as f:
+            assert secret_text not in f.read(), log
 
     ca_pem = base64.b64decode(secrets['%s-ca' % cluster_name].data[
         'tls.crt']).decode()
