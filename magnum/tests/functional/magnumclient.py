@@ -158,6 +158,10 @@ def _environment():
     env = {key: value for key, value in os.environ.items()
            if not key.startswith('OS_')}
     env['PYTHONUNBUFFERED'] = '1'
+    # NOTE: ``coe cluster config`` reads os.environ['SHELL'] to choose
+    # between ``export`` and ``setenv``, and fails with KeyError 'SHELL'
+    # where it is unset (CI runs with no login shell).
+    env.setdefault('SHELL', '/bin/sh')
     return env
 
 

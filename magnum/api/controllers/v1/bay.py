@@ -188,7 +188,7 @@ class BayRowsController(collection.ListedCollectionController):
                                  busy_first=self.BUSY_FIRST)
         return self._answer(context, bay, action, 202)
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, ident, **params):
         context, bay, _ = self._changing(ident, 'delete')
         # NOTE: a bay already being deleted keeps its delete, cast again

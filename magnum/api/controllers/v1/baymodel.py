@@ -186,7 +186,7 @@ class BayModelsController(collection.ListedCollectionController):
         return self.VIEW.render(baymodel_obj.BayModel.record(context,
                                                              baymodel.uuid))
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, ident):
         context = pecan.request.context
         baymodel = _fetch_to_change(context, ident, self.POLICY + ':delete',

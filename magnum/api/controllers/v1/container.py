@@ -194,7 +194,7 @@ class ContainersController(collection.ListedCollectionController):
         pecan.response.status = 201
         return body
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, ident, **params):
         force = collection.flag(params, 'force')
         collection.refuse_query(params)

@@ -153,7 +153,7 @@ class KubeObjectController(collection.ListedCollectionController):
             types.json_body())
         return self._render(obj)
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, ident, *rest, **params):
         bay = self._bay(self._bay_ident(rest, params), 'delete')
         self._rpc().kube_object_delete(pecan.request.context, self.resource,

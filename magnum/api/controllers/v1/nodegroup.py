@@ -168,7 +168,7 @@ class NodeGroupsController(collection.Router):
         pecan.response.status = 202
         return render(row, bay_obj.Bay.record(context, bay.uuid), template)
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, cluster_ident, ident, **params):
         collection.change_query()
         context, bay, template = self._cluster(cluster_ident, 'delete')

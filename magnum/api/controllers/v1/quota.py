@@ -142,7 +142,7 @@ class QuotasController(collection.Router):
         pecan.response.status = 202
         return _render(row)
 
-    @pecan.expose()
+    @pecan.expose(content_type='application/json')
     def delete(self, project_id, resource, **params):
         collection.change_query()
         context = pecan.request.context
