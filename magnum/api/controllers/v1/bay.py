@@ -173,10 +173,11 @@ class BayRowsController(collection.ListedCollectionController):
 
     @pecan.expose('json')
     def patch(self, ident, **params):
+        patch = json_patch.check(types.json_body(), WRITABLE)
         context, bay, rollback = self._changing(ident, 'update',
                                                 rollback=True)
         before = {name: bay[name] for name in WRITABLE}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        after = json_patch.apply(before, patch, WRITABLE)
         changes = types.parse(BayFields, json_patch.changed(before, after),
                               partial=True)
         if changes.get('node_count', 0) is None:

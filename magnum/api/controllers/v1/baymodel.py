@@ -159,10 +159,11 @@ class BayModelsController(collection.ListedCollectionController):
     @pecan.expose('json')
     def patch(self, ident):
         context = pecan.request.context
+        patch = json_patch.check(types.json_body(), WRITABLE)
         baymodel = _fetch_to_change(context, ident, self.POLICY + ':update',
                                     self.POLICY)
         before = {name: baymodel[name] for name in WRITABLE}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        after = json_patch.apply(before, patch, WRITABLE)
         changes = json_patch.changed(before, after)
         for name, value in list(changes.items()):
             if value is None and name in DEFAULTS:

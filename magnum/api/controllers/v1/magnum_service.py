@@ -94,11 +94,12 @@ class MagnumServiceController(collection.CollectionController):
     def patch(self, ident):
         context = pecan.request.context
         policy.authorize(context, 'magnum-service:update')
+        patch = json_patch.check(types.json_body(), WRITABLE)
         service_id = _service_id(ident)
         row = magnum_service.MagnumService.record(service_id)
         before = {'disabled': row.disabled,
                   'disabled_reason': row.disabled_reason}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        after = json_patch.apply(before, patch, WRITABLE)
         values = _checked(after)
         if not values['disabled'] and 'disabled_reason' not in (
                 json_patch.changed(before, after)):

@@ -147,12 +147,14 @@ class NodeGroupsController(collection.Router):
 
     @pecan.expose('json')
     def patch(self, cluster_ident, ident, **params):
+        microversion.require(microversion.NODEGROUPS, 'Node groups')
         rollback = collection.change_query(rollback=True)
+        patch = json_patch.check(types.json_body(), WRITABLE)
         context, bay, template = self._cluster(cluster_ident, 'update')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         shown = render(row, bay, template)
         before = {name: shown[name] for name in WRITABLE}
-        after = json_patch.apply(before, types.json_body(), WRITABLE)
+        after = json_patch.apply(before, patch, WRITABLE)
         changes = json_patch.changed(before, after)
         changes = {k: v for k, v in types.parse(
             NodeGroupFields, changes, partial=True).items()}

@@ -11,11 +11,10 @@ _PATH = re.compile(r'^(/[\w-]+)+$')
 _OPS = ('add', 'replace', 'remove')
 
 
-def apply(document, patch, writable):
-    """``document`` with ``patch`` applied; only ``writable`` fields change.
-
-    Returns the new document. Every refusal is an InvalidPatch naming the
-    path, and the document given is never changed.
+def check(patch, writable):
+    """``patch``, once its form is right: a non-empty list of operations,
+    each on a ``writable`` field. A handler checks the body so before it
+    looks up what it changes (bad input is a 400 even for a missing row).
     """
     if not isinstance(patch, list) or not patch:
         raise exception.InvalidPatch(
@@ -40,6 +39,16 @@ def apply(document, patch, writable):
         if op['op'] != 'remove' and 'value' not in op:
             raise exception.InvalidPatch(
                 reason="operation %s on %s needs a value" % (op['op'], path))
+    return patch
+
+
+def apply(document, patch, writable):
+    """``document`` with ``patch`` applied; only ``writable`` fields change.
+
+    Returns the new document. Every refusal is an InvalidPatch naming the
+    path, and the document given is never changed.
+    """
+    check(patch, writable)
     # NOTE: plain JSON types first: an object's dict field coerces what is
     # put in it (5 -> '5'), which would skip the field's own check.
     document = json.loads(json.dumps(document))

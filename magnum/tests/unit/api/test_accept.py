@@ -112,3 +112,27 @@ class TestEveryMethodAcceptsJSON(test_clusters.ClusterTestCase):
                     offered = config.get('content_types', {})
                     self.assertIn('application/json', offered,
                                   '%s.%s' % (cls.__name__, name))
+
+
+class TestPatchBodyFirst(test_clusters.ClusterTestCase):
+
+    def test_a_bad_patch_body_is_400_even_for_a_missing_row(self):
+        """The body is checked before the row is looked up: a body that
+        is not a JSON-patch list is bad input whatever the path names."""
+        missing = '0e3c8b3c-1111-4111-8111-111111111111'
+        paths = ('/v1/clustertemplates/' + missing,
+                 '/v1/baymodels/' + missing,
+                 '/v1/clusters/' + missing,
+                 '/v1/bays/' + missing,
+                 '/v1/clusters/%s/nodegroups/%s' % (missing, missing),
+                 '/v1/mservices/99')
+        for path in paths:
+            for body in ({'name': 'x'}, [], [{'op': 'move', 'path': '/x'}]):
+                response = self.request('PATCH', path, body=body,
+                                        headers=LATEST, as_admin=True)
+                self.assertEqual(400, response.status_int, (path, body))
+                self.assertIn('patch', self.fault(response).lower(), path)
+            response = self.request(
+                'PATCH', path, headers=LATEST, as_admin=True,
+                body=[{'op': 'replace', 'path': '/node_count', 'value': 2}])
+            self.assertIn(response.status_int, (400, 404), path)
