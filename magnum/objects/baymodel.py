@@ -8,7 +8,8 @@ from magnum.objects import base
 class BayModel(base.MagnumObject):
     # Version 1.0: initial version
     # Version 1.1: driver
-    VERSION = '1.1'
+    # Version 1.2: ssh_authorized_key
+    VERSION = '1.2'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -45,6 +46,7 @@ class BayModel(base.MagnumObject):
         'hidden': fields.BooleanField(default=False),
         'tags': fields.StringField(nullable=True),
         'driver': fields.StringField(nullable=True),
+        'ssh_authorized_key': fields.StringField(nullable=True),
     })
 
     @classmethod

@@ -20,7 +20,8 @@ from magnum.objects import states
 @base.MagnumObjectRegistry.register
 class NodeGroup(base.MagnumObject):
     # Version 1.0: initial version
-    VERSION = '1.0'
+    # Version 1.1: node_labels, node_taints
+    VERSION = '1.1'
 
     fields = dict(base.MagnumObject.fields, **{
         'id': fields.IntegerField(),
@@ -38,6 +39,9 @@ class NodeGroup(base.MagnumObject):
         'image_id': fields.StringField(nullable=True),
         'docker_volume_size': fields.IntegerField(nullable=True),
         'labels': fields.DictOfStringsField(nullable=True),
+        'node_labels': fields.DictOfStringsField(nullable=True),
+        'node_taints': fields.ListOfDictOfNullableStringsField(
+            nullable=True),
         'node_addresses': fields.ListOfStringsField(nullable=True),
         'status': states.BayStatusField(nullable=True),
         'status_reason': fields.StringField(nullable=True),

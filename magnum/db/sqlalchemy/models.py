@@ -75,6 +75,9 @@ class BayModel(Base):
     # Which Magnum driver builds the clusters (python-magnumclient 5.0.0
     # sends it); stored and shown, the labels choose the provisioner.
     driver = sa.Column(sa.String(255))
+    # An OpenSSH public key put on its Heat bays' servers (the seed era's
+    # python-magnumclient 1.1.0 sends it).
+    ssh_authorized_key = sa.Column(sa.Text)
 
 
 class Bay(Base):
@@ -254,6 +257,10 @@ class NodeGroup(Base):
     image_id = sa.Column(sa.String(255))
     docker_volume_size = sa.Column(sa.Integer)
     labels = sa.Column(JSONEncoded)
+    # What its nodes register with (API 1.14): {key: value}, and
+    # [{key, value, effect}].
+    node_labels = sa.Column(JSONEncoded)
+    node_taints = sa.Column(JSONEncoded)
     node_addresses = sa.Column(JSONEncoded)
     status = sa.Column(sa.String(20))
     status_reason = sa.Column(sa.Text)

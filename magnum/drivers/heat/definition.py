@@ -40,6 +40,7 @@ DEFAULT_PORTS = {'kubernetes': (6443, 6443), 'swarm': (2376, 2375),
 # The BayModel field behind a template parameter, for error messages.
 _FIELD_OF = {'image': 'image_id', 'master_flavor': 'master_flavor_id',
              'node_flavor': 'flavor_id', 'key_name': 'keypair_id',
+             'ssh_authorized_key': 'ssh_authorized_key',
              'external_network': 'external_network_id',
              'kube_version': 'labels', 'fixed_cidr': 'fixed_subnet'}
 _NOT_NAME = re.compile(r'[^a-zA-Z0-9_.-]+')
@@ -138,6 +139,7 @@ class BayDefinition:
             'master_flavor': model.master_flavor_id or model.flavor_id,
             'node_flavor': model.flavor_id,
             'key_name': model.keypair_id or '',
+            'ssh_authorized_key': model.ssh_authorized_key or '',
             'external_network': model.external_network_id,
             'api_port': self.api_port,
             'master_count': master_count,

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import serialization
 from cryptography import x509
 import pytest
+import yaml
 
 from magnum.drivers.heat import definition
 from magnum.tests.functional import heat as heat_mod
@@ -57,12 +58,17 @@ def member(keystone, magnum):
     client.close()
 
 
+# An OpenSSH public key (a BayModel's ssh_authorized_key).
+KEY = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBtR8oIKhGdN6oYd9tM3Zg3cJ7vq1dVbB'
+       'oGq4n2Yb0s ops@example')
+
 # The bay each test starts from: (coe, the baymodel's fields, the bay's).
 BAYS = {
     'test_kubernetes_bay_is_built_scaled_and_deleted': ('kubernetes', {}, {}),
     'test_swarm_bay_with_two_masters_gets_a_load_balancer': (
         'swarm', {'tls_disabled': True}, {'master_count': 2}),
-    'test_docker_nodes_get_the_bays_certificates': ('docker', {}, {}),
+    'test_docker_nodes_get_the_bays_certificates': (
+        'docker', {'ssh_authorized_key': KEY}, {}),
     'test_ca_rotation_reaches_the_servers_through_heat': ('docker', {}, {}),
     'test_heat_failure_reason_reaches_the_bay_and_it_can_be_deleted': (
         'docker', {'flavor': 'm1.fail'}, {}),
@@ -315,6 +321,11 @@ def test_docker_nodes_get_the_bays_certificates(keystone, member, magnum,
     assert key.public_key().public_numbers() == (
         server.public_key().public_numbers())
     assert not _heredoc(certs, 'MAGNUM_CA_KEY_END').strip()
+    # The BayModel's ssh_authorized_key, for cloud-init's default user.
+    [cloud_config] = [text for text in _boot_parts(
+        heat_client, done['stack_id']).values()
+        if text.startswith('#cloud-config')]
+    assert yaml.safe_load(cloud_config)['ssh_authorized_keys'] == [KEY]
     # The key went to Heat, never back out of Magnum.
     assert 'PRIVATE KEY' not in member.get(
         '/v1/bays/%s' % bay['uuid']).text
@@ -576,7 +587,14 @@ from magnumclient.v1 import client
 c = client.Client(magnum_url=sys.argv[1], input_auth_token=sys.argv[2])
 made = c.nodes.create(name='by-hand', type='virt', image_id='fedora-40')
 shown = c.nodes.get(made.uuid)
+# the seed era's baymodel field, with a key and as null
+keyed = c.baymodels.create(name='keyed', coe='docker', image_id='fedora-40',
+                           ssh_authorized_key=sys.argv[3])
+unkeyed = c.baymodels.create(name='unkeyed', coe='docker',
+                             image_id='fedora-40', ssh_authorized_key=None)
 print(json.dumps({
+    'keys': [c.baymodels.get(keyed.uuid).ssh_authorized_key,
+             c.baymodels.get(unkeyed.uuid).ssh_authorized_key],
     'listed': sorted(n.name for n in c.nodes.list()),
     'detail': sorted((n.name, n.type) for n in c.nodes.list(detail=True)),
     'made': [made.name, made.type, made.image_id],
@@ -602,7 +620,7 @@ def test_python_magnumclient_11_node_calls(member, magnum, bays):
     assert len(servers) == 2  # a master and a node
     token = member.session.headers['X-Auth-Token']
     result = subprocess.run(
-        [venv.python, '-c', _NODES_11, magnum.endpoint, token],
+        [venv.python, '-c', _NODES_11, magnum.endpoint, token, KEY],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     answer = json.loads(result.stdout)
@@ -610,3 +628,4 @@ def test_python_magnumclient_11_node_calls(member, magnum, bays):
     assert ('by-hand', 'virt') in [tuple(d) for d in answer['detail']]
     assert answer['made'] == ['by-hand', 'virt', 'fedora-40']
     assert answer['shown'] == [True, 'by-hand']
+    assert answer['keys'] == [KEY, None]

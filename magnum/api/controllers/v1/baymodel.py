@@ -54,6 +54,7 @@ class BayModelFields(wtypes.Base):
     hidden = bool
     tags = types.string()
     driver = types.string()
+    ssh_authorized_key = types.SSHPublicKeyType()
 
 
 WRITABLE = tuple(attr.name for attr in

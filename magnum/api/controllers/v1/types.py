@@ -8,6 +8,8 @@ import ipaddress
 import json
 import re
 
+from cryptography import exceptions
+from cryptography.hazmat.primitives import serialization
 from oslo_utils import strutils
 from oslo_utils import uuidutils
 import pecan
@@ -78,6 +80,32 @@ class URLType(wtypes.UserType):
             raise ValueError('%r is not a URL with scheme %s'
                              % (value, ' or '.join(self.schemes)))
         return value
+
+
+class SSHPublicKeyType(wtypes.UserType):
+    """One OpenSSH public key, as in an ``authorized_keys`` line."""
+
+    basetype = wtypes.text
+    name = 'ssh_public_key'
+
+    def validate(self, value):
+        if len(value) > 16384:
+            raise ValueError('an SSH public key is at most 16384 characters')
+        text = value.strip()
+        if '\n' in text or '\r' in text:
+            raise ValueError('one SSH public key, on one line')
+        try:
+            serialization.load_ssh_public_key(text.encode('utf-8'))
+        except (ValueError, UnicodeEncodeError,
+                exceptions.UnsupportedAlgorithm):
+            raise ValueError('not an OpenSSH public key ("ssh-ed25519 '
+                             'AAAA... comment", as in authorized_keys)')
+        return text
+
+    def frombasetype(self, value):
+        # NOTE: stored as one authorized_keys line (a key read from a file
+        # arrives with its line break).
+        return None if value is None else value.strip()
 
 
 def json_body():

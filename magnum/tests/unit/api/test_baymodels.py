@@ -232,3 +232,41 @@ class TestBayModelsFixtures(base.APITestCase):
         names = [m['name'] for m in
                  self.get('/v1/baymodels').json['baymodels']]
         self.assertEqual(['from-object'], names)
+
+
+class TestSSHAuthorizedKey(base.APITestCase):
+    """python-magnumclient 1.1.0's baymodel field."""
+
+    KEY = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBtR8oIKhGdN6oYd9tM3Zg3cJ7v'
+           'q1dVbBoGq4n2Yb0s ops@example')
+
+    def test_a_key_is_stored_and_shown_and_null_is_none(self):
+        body = self.post('/v1/baymodels',
+                         _body(ssh_authorized_key=self.KEY + '\n')).json
+        self.assertEqual(self.KEY, body['ssh_authorized_key'])
+        self.assertEqual(self.KEY, self.get(
+            '/v1/clustertemplates/%s' % body['uuid']).json[
+                'ssh_authorized_key'])
+        response = self.post('/v1/baymodels',
+                             _body(name='none', ssh_authorized_key=None))
+        self.assertEqual(201, response.status_int, response.body)
+        self.assertIsNone(response.json['ssh_authorized_key'])
+
+    def test_what_is_not_one_public_key_is_400_and_nothing_is_made(self):
+        for bad in ('hello', 'ssh-rsa AAAA!!', self.KEY + '\n' + self.KEY,
+                    '-----BEGIN OPENSSH PRIVATE KEY-----', 7):
+            response = self.post('/v1/baymodels',
+                                 _body(ssh_authorized_key=bad))
+            self.assertEqual(400, response.status_int, bad)
+            self.assertIn('ssh_authorized_key', self.fault(response))
+        self.assertEqual([], self.get('/v1/baymodels').json['baymodels'])
+
+    def test_patch_sets_and_removes_it(self):
+        uuid = self.post('/v1/baymodels', _body()).json['uuid']
+        response = self.patch('/v1/baymodels/' + uuid, [
+            {'op': 'add', 'path': '/ssh_authorized_key', 'value': self.KEY}])
+        self.assertEqual(200, response.status_int, response.body)
+        self.assertEqual(self.KEY, response.json['ssh_authorized_key'])
+        response = self.patch('/v1/baymodels/' + uuid, [
+            {'op': 'remove', 'path': '/ssh_authorized_key'}])
+        self.assertIsNone(response.json['ssh_authorized_key'])

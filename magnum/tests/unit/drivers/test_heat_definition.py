@@ -20,7 +20,7 @@ class TestBayDefinition(base.TestCase):
     def test_parameters_come_from_the_baymodel_and_the_bay(self):
         self.model.update(dict(
             master_flavor_id='m1.large', keypair_id='kp',
-            docker_volume_size=7, http_proxy='http://proxy:3128',
+            ssh_authorized_key='ssh-ed25519 AAAA ops', docker_volume_size=7, http_proxy='http://proxy:3128',
             dns_nameserver='10.1.1.1', tls_disabled=False,
             labels={'provisioner': 'heat', 'kube_tag': 'v1.29'}))
         params = definition.BayDefinition(self.model, self.bay).parameters()
@@ -28,6 +28,8 @@ class TestBayDefinition(base.TestCase):
         self.assertEqual('m1.large', params['master_flavor'])
         self.assertEqual('m1.small', params['node_flavor'])
         self.assertEqual('kp', params['key_name'])
+        self.assertEqual('ssh-ed25519 AAAA ops',
+                         params['ssh_authorized_key'])
         self.assertEqual('public', params['external_network'])
         self.assertEqual(7, params['docker_volume_size'])
         self.assertEqual('http://proxy:3128', params['http_proxy'])

@@ -12,10 +12,10 @@ objects.register_all()
 EXPECTED = {
     'Action': '1.0-6e113051bc4f9ac75df3576927c0962c',
     'Bay': '1.3-5bd88b2e346e0c3c750196b7fa24c528',
-    'BayModel': '1.1-b335c8a8103a4ea87732140ecc009760',
+    'BayModel': '1.2-efa49587241d45f4b81ab74fddca3e34',
     'Container': '1.0-da4b17fa213c39b311d0c415a853fabf',
     'MagnumService': '1.0-44f9fe3ccf850a217d33800ef083b682',
-    'NodeGroup': '1.0-67b541648b48af63b35142510bf8f27a',
+    'NodeGroup': '1.1-27760bf791a8b64857ad0f131a1dd5ae',
 }
 
 
