@@ -47,6 +47,34 @@ def update(context, bay, changes, rollback, busy_first=False):
                          restore={'bay': restore})
 
 
+def change(context, bay, changes, health, rollback):
+    """A cluster PATCH: ``changes`` (parsed: counts, name, labels) and
+    ``health`` (health_status and its reason), written at once.
+
+    A change of a count is an update action (returned; the caller casts
+    it), the other fields written with its start; a rollback restores the
+    counts. Without a count, name and labels are recorded on an idle
+    cluster (its next update is built from them) and nothing is cast.
+    Health alone is a report: written whatever the cluster does, its
+    status untouched. Returns the action or None.
+    """
+    counts = {k: v for k, v in changes.items()
+              if k in ('node_count', 'master_count')}
+    if counts:
+        restore = {name: bay[name] for name in counts}
+        return actions.start(context, bay, 'update', params=counts,
+                             changes=dict(changes, **health),
+                             rollback=rollback, restore={'bay': restore})
+    for name, value in dict(changes, **health).items():
+        bay[name] = value
+    if changes:
+        actions.refuse_busy(bay, 'update')
+        bay.save(expected_statuses=(bay.status,), unlocked=True)
+    else:
+        bay.save()
+    return None
+
+
 def upgrade(context, bay, group, template, rollback, max_batch_size=None):
     """Start upgrading ``bay`` (or its node group ``group``) to the
     template ``template`` names, which must run the same COE; returns the

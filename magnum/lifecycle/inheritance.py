@@ -77,12 +77,15 @@ def default_nodegroups(values):
     counts its own. NOTE: what they share with the bay (its uuid, project,
     user, status and time) the insert fills in: it is written with them,
     in one transaction (magnum/db/bays.py, ``create_bay``)."""
-    return [{'uuid': uuidutils.generate_uuid(), 'name': name, 'role': role,
-             'is_default': True, 'node_count': values.get(count) or 1,
-             'min_node_count': 1}
-            for name, role, count in (
-                (DEFAULT_MASTER, 'master', 'master_count'),
-                (DEFAULT_WORKER, 'worker', 'node_count'))]
+    groups = []
+    for name, role, count in (
+            (DEFAULT_MASTER, 'master', 'master_count'),
+            (DEFAULT_WORKER, 'worker', 'node_count')):
+        nodes = 1 if values.get(count) is None else values[count]
+        groups.append({'uuid': uuidutils.generate_uuid(), 'name': name,
+                       'role': role, 'is_default': True, 'node_count': nodes,
+                       'min_node_count': min(nodes, 1)})
+    return groups
 
 
 def nodegroup(bay, template, values):

@@ -4,7 +4,7 @@ from magnum.api.middleware import errors
 
 SERVICE_TYPE = 'container-infra'
 MIN_VERSION = (1, 1)
-MAX_VERSION = (1, 13)
+MAX_VERSION = (1, 14)
 HEADER = 'OpenStack-API-Version'
 
 

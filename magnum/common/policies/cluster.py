@@ -47,6 +47,11 @@ rules = [
           'GET', _CL, 'List the clusters of all projects.'),
     _rule('cluster:update', 'rule:bay:update', 'PATCH',
           _CL + '/{cluster_ident}', 'Update (scale) a cluster.'),
+    _rule('cluster:update_health_status', base.ADMIN_OR_OWNER, 'PATCH',
+          _CL + '/{cluster_ident}',
+          "Report a cluster's health (health_status and "
+          'health_status_reason), as magnum-auto-healer does; a PATCH of '
+          'the health alone needs only this rule.'),
     _rule('cluster:resize', 'rule:cluster:update', 'POST',
           _CL + '/{cluster_ident}/actions/resize', 'Resize a cluster.'),
     _rule('cluster:upgrade', 'rule:cluster:update', 'POST',

@@ -8,7 +8,8 @@ combination is a 400 at bay create rather than a failed stack later.
 
 ``cluster_template`` adds a resource group to ``common/cluster.yaml`` for
 each extra worker node group (Heat templates cannot loop over a list), and
-the servers each resource group must remove first.
+the servers each resource group must remove first; each worker group's
+servers boot with its own Kubernetes labels and taints.
 """
 
 import copy
@@ -44,6 +45,18 @@ _FIELD_OF = {'image': 'image_id', 'master_flavor': 'master_flavor_id',
              'external_network': 'external_network_id',
              'kube_version': 'labels', 'fixed_cidr': 'fixed_subnet'}
 _NOT_NAME = re.compile(r'[^a-zA-Z0-9_.-]+')
+# The default workers' part of their boot configuration in
+# common/cluster.yaml that writes their node group's labels and taints
+# (fragments/write-nodegroup-env.sh), and their boot configuration.
+REGISTRATION = 'node_registration'
+NODE_BOOT = 'node_boot'
+# NOTE: the characters Kubernetes allows in the keys and values of labels
+# and taints. The API checks their whole syntax; the boot scripts need only
+# that none of them is a separator of the kubelet's flags, a line break or
+# shell.
+_KUBE_KEY = re.compile(r'[A-Za-z0-9._/-]+\Z')
+_KUBE_VALUE = re.compile(r'[A-Za-z0-9._-]*\Z')
+TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
 
 
 def stack_name(bay):
@@ -176,23 +189,98 @@ def group_resource(name):
     return DEFAULT_GROUPS.get(name) or 'nodegroup-%s' % name
 
 
+def _checked(field, text, pattern):
+    text = '' if text is None else text
+    if not isinstance(text, str) or not pattern.match(text):
+        raise exception.InvalidParameterValue(
+            field=field, reason='%r is not a Kubernetes name or value'
+                                % (text,))
+    return text
+
+
+def kubelet_labels(group):
+    """The group's ``node_labels`` as the kubelet's ``--node-labels``
+    takes them: ``k1=v1,k2=v2`` (by key, so an update that changes none
+    changes no resource); '' for none."""
+    labels = _field(group, 'node_labels') or {}
+    return ','.join(
+        '%s=%s' % (_checked('node_labels', key, _KUBE_KEY),
+                   _checked('node_labels', labels[key], _KUBE_VALUE))
+        for key in sorted(labels))
+
+
+def kubelet_taints(group):
+    """The group's ``node_taints`` as the kubelet's
+    ``--register-with-taints`` takes them: ``key=value:Effect``, or
+    ``key:Effect`` for an empty value, comma-separated; '' for none."""
+    taints = []
+    for taint in _field(group, 'node_taints') or ():
+        key = _checked('node_taints', taint.get('key'), _KUBE_KEY)
+        value = _checked('node_taints', taint.get('value'), _KUBE_VALUE)
+        effect = taint.get('effect')
+        if effect not in TAINT_EFFECTS:
+            raise exception.InvalidParameterValue(
+                field='node_taints', reason='%r is not one of %s'
+                % (effect, ', '.join(TAINT_EFFECTS)))
+        taints.append('%s=%s:%s' % (key, value, effect) if value
+                      else '%s:%s' % (key, effect))
+    return ','.join(taints)
+
+
+def _registration(config, group):
+    """Fill the labels and taints of ``group`` (None: none) into
+    ``config``, a copy of common/cluster.yaml's ``node_registration``."""
+    params = config['properties']['config']['str_replace']['params']
+    params['$NODE_LABELS'] = kubelet_labels(group) if group else ''
+    params['$NODE_TAINTS'] = kubelet_taints(group) if group else ''
+
+
 def cluster_template(base, groups=(), removals=None):
     """``common/cluster.yaml`` (``base``, a dict, left untouched) with a
-    resource group for each extra node group in ``groups`` and the
-    ``removals``: {node group name: server ids its group removes first}.
+    resource group for each extra node group in ``groups``, the default
+    workers' labels and taints, and the ``removals``: {node group name:
+    server ids its group removes first}.
 
-    ``groups``: rows or dicts with name, node_count, flavor_id, image_id,
-    docker_volume_size. Each new group is a copy of the default workers'
-    (``nodes``: their network, security group and boot configuration) with
-    its own count, flavor, image and volume; the default groups keep their
-    resource names, so an update keeps their servers.
+    ``groups``: rows or dicts with name, is_default, role, node_count,
+    flavor_id, image_id, docker_volume_size, node_labels, node_taints; a
+    cluster's every group, or only its extra ones. Each extra group is a
+    copy of the default workers' (``nodes``: their network, security
+    group and boot configuration) with its own count, flavor, image and
+    volume, and its own boot configuration: the default workers' with its
+    labels and taints in place of theirs (``node-boot-<name>``,
+    ``node-registration-<name>``). The default groups keep their resource
+    names, so an update keeps their servers; masters never get labels or
+    taints (the API refuses them on master groups).
+
+    NOTE: a change of a group's labels or taints changes its servers'
+    boot data, which common/server.yaml's servers ignore
+    (user_data_update_policy IGNORE): only servers created after it
+    register with the new ones; the kubelet reads them once, when it
+    registers its node.
     """
     template = copy.deepcopy(base)
     resources = template['resources']
     outputs = template['outputs']
     servers = {}
+    default_workers = None
     for group in groups:
+        if _field(group, 'is_default'):
+            if _field(group, 'role') != 'master':
+                default_workers = group
+    _registration(resources[REGISTRATION], default_workers)
+    for group in groups:
+        if _field(group, 'is_default'):
+            continue
         name = _field(group, 'name')
+        registration = copy.deepcopy(base['resources'][REGISTRATION])
+        _registration(registration, group)
+        resources['node-registration-%s' % name] = registration
+        boot = copy.deepcopy(base['resources'][NODE_BOOT])
+        boot['properties']['parts'] = [
+            {'config': {'get_resource': 'node-registration-%s' % name}}
+            if part == {'config': {'get_resource': REGISTRATION}} else part
+            for part in boot['properties']['parts']]
+        resources['node-boot-%s' % name] = boot
         resource = copy.deepcopy(resources['nodes'])
         props = resource['properties']
         props['count'] = _field(group, 'node_count') or 0
@@ -204,6 +292,8 @@ def cluster_template(base, groups=(), removals=None):
         member['image'] = _field(group, 'image_id')
         member['docker_volume_size'] = (
             _field(group, 'docker_volume_size') or 0)
+        member['user_data'] = {'get_attr': ['node-boot-%s' % name,
+                                            'config']}
         resources[group_resource(name)] = resource
         servers[name] = {'get_attr': [group_resource(name), 'server_info']}
     outputs['nodegroup_servers'] = {'value': servers}

@@ -221,5 +221,5 @@ def test_client_asks_for_the_latest_microversion(cli):
     result = cli.ok('--debug', 'service-list')
     # The client logs each request as a curl command line and each answer.
     assert "OpenStack-API-Version: container-infra latest" in result.stderr
-    assert 'OpenStack-API-Version: container-infra 1.13' in result.stderr
+    assert 'OpenStack-API-Version: container-infra 1.14' in result.stderr
     assert 'magnum-conductor' in result.stdout

@@ -125,7 +125,7 @@ def test_request_ids_differ(api):
 
 @pytest.mark.parametrize('header, status, answered', [
     (None, 200, 'container-infra 1.1'),
-    ('container-infra latest', 200, 'container-infra 1.13'),
+    ('container-infra latest', 200, 'container-infra 1.14'),
     ('container-infra 1.1', 200, 'container-infra 1.1'),
     ('container-infra 9.9', 406, None),
 ])
@@ -136,7 +136,7 @@ def test_microversion_negotiation(api, header, status, answered):
     assert response.headers['OpenStack-API-Minimum-Version'] == (
         'container-infra 1.1')
     assert response.headers['OpenStack-API-Maximum-Version'] == (
-        'container-infra 1.13')
+        'container-infra 1.14')
     if answered:
         assert response.headers['OpenStack-API-Version'] == answered
         assert 'baymodels' in response.json()

@@ -93,6 +93,10 @@ class BayRowsController(collection.ListedCollectionController):
         ``rollback`` does not allow it)."""
         raise NotImplementedError
 
+    def _check_create(self, values):
+        """Refuse what this era's create may not ask (parsed ``values``).
+        """
+
     def _answer(self, context, bay, action, status):
         """Cast ``action`` (None: nothing to cast) and answer a create
         (``status`` 201) or a change (202) of ``bay``."""
@@ -131,6 +135,7 @@ class BayRowsController(collection.ListedCollectionController):
         if earlier is not None:
             return self._again(context, key, earlier)
         values = types.parse(self.FIELDS, types.json_body())
+        self._check_create(values)
         merge_labels = values.pop('merge_labels', None)
         for name, column in self.RENAMES.items():
             if name in values:

@@ -164,7 +164,7 @@ class BayModelsController(collection.ListedCollectionController):
         baymodel = _fetch_to_change(context, ident, self.POLICY + ':update',
                                     self.POLICY)
         before = {name: baymodel[name] for name in WRITABLE}
-        after = json_patch.apply(before, patch, WRITABLE)
+        after = json_patch.apply(before, patch, WRITABLE, maps=('labels',))
         changes = json_patch.changed(before, after)
         for name, value in list(changes.items()):
             if value is None and name in DEFAULTS:

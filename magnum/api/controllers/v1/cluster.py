@@ -18,9 +18,13 @@ from magnum.api.controllers.v1 import labels as label_api
 from magnum.api.controllers.v1 import microversion
 from magnum.api.controllers.v1 import nodegroup as nodegroup_api
 from magnum.api.controllers.v1 import types
+from magnum.api.controllers.v1 import access
+from magnum.api.controllers.v1 import patch as json_patch
 from magnum.common import exception
+from magnum.common import policy
 from magnum.lifecycle import clusters
 from magnum.lifecycle import nodegroups as nodegroup_verbs
+from magnum.objects import bay as bay_obj
 from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
@@ -31,7 +35,8 @@ class ClusterFields(wtypes.Base):
 
     name = bay_api.NAME
     cluster_template_id = wtypes.wsattr(types.string(), mandatory=True)
-    node_count = types.integer(minimum=1, maximum=100000)
+    # NOTE: 0 (masters only) from API 1.10, as node groups.
+    node_count = types.integer(minimum=0, maximum=100000)
     master_count = types.integer(minimum=1, maximum=100)
     create_timeout = types.integer(minimum=0, maximum=525600)
     discovery_url = types.URLType()
@@ -45,6 +50,28 @@ class ClusterFields(wtypes.Base):
     floating_ip_enabled = bool
     master_lb_enabled = bool
     merge_labels = bool
+
+
+HEALTH_STATUSES = ('HEALTHY', 'UNHEALTHY', 'UNKNOWN')
+
+
+class ClusterPatchFields(wtypes.Base):
+    """What a cluster PATCH may change: its counts (a scale, an action),
+    its name and labels (recorded: its next update is built from them),
+    and its health (a report: magnum-auto-healer's)."""
+
+    name = bay_api.NAME
+    node_count = types.integer(minimum=0, maximum=100000)
+    master_count = types.integer(minimum=1, maximum=100)
+    labels = {wtypes.text: wtypes.text}
+    health_status = wtypes.Enum(wtypes.text, *HEALTH_STATUSES)
+    health_status_reason = {wtypes.text: wtypes.text}
+
+
+PATCHABLE = tuple(attr.name for attr in
+                  wtypes.list_attributes(ClusterPatchFields))
+COUNTS = ('node_count', 'master_count')
+HEALTH = ('health_status', 'health_status_reason')
 
 
 class ResizeFields(wtypes.Base):
@@ -112,6 +139,8 @@ class _Templates:
 
 def render(row, detail=True, base=None, templates=None):
     body = VIEW.render(row, detail, base)
+    if microversion.at_least(microversion.CLUSTER_ID):
+        body['cluster_id'] = row.stack_id
     if detail:
         theirs = (templates or _Templates(pecan.request.context)).get(
             row.baymodel_id)
@@ -119,6 +148,14 @@ def render(row, detail=True, base=None, templates=None):
         body['faults'] = ({} if not states.is_failed(row.status)
                           else {'cluster': row.status_reason})
     return body
+
+
+def _check_workers(values):
+    """0 workers (a cluster of masters only) from API 1.10."""
+    if values.get('node_count') == 0 and not (
+            microversion.allows_empty_nodegroups()):
+        raise exception.InvalidParameterValue(
+            field='node_count', reason='0 needs API version 1.10 or later')
 
 
 class ClustersController(bay_api.BayRowsController):
@@ -145,6 +182,44 @@ class ClustersController(bay_api.BayRowsController):
     def _change_query(self, rollback):
         """``?rollback=`` where the change takes it; nothing else."""
         return collection.change_query(rollback)
+
+    def _check_create(self, values):
+        _check_workers(values)
+
+    @pecan.expose('json')
+    def patch(self, ident, **params):
+        """Counts (a scale: an update action), name and labels
+        (recorded), health (a report); any of them in one patch.
+
+        A patch of health alone needs ``cluster:update_health_status``
+        only, never the cluster idle, and never changes its status: it is
+        what magnum-auto-healer sends while the cluster works.
+        """
+        patch = json_patch.check(types.json_body(), PATCHABLE)
+        rollback = self._change_query(rollback=True)
+        context = pecan.request.context
+        touched = {op['path'].split('/')[1] for op in patch}
+        rules = ([self._rule('update')] if touched - set(HEALTH) else []) + (
+            [self._rule('update_health_status')] if touched & set(HEALTH)
+            else [])
+        bay = access.fetch_authorized(context, bay_obj.Bay.get, ident,
+                                      rules[0])
+        for rule in rules[1:]:
+            policy.authorize(context, rule, access.target(bay))
+        before = {name: bay[name] for name in PATCHABLE}
+        after = json_patch.apply(before, patch, PATCHABLE,
+                                 maps=('labels', 'health_status_reason'))
+        changes = types.parse(ClusterPatchFields,
+                              json_patch.changed(before, after), partial=True)
+        for name in COUNTS + ('name',):
+            if name in changes and changes[name] is None:
+                raise exception.InvalidParameterValue(
+                    field=name, reason='the field is required')
+        _check_workers(changes)
+        health = {name: changes.pop(name) for name in HEALTH
+                  if name in changes}
+        action = clusters.change(context, bay, changes, health, rollback)
+        return self._answer(context, bay, action, 202)
 
     def _answer(self, context, bay, action, status):
         """202 and the uuid, to a create too."""

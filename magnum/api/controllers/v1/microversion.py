@@ -10,9 +10,15 @@ result here and branch inside themselves (never two copies of a handler).
 1.7   ``POST /v1/clusters/<ident>/actions/resize``
 1.8   ``POST /v1/clusters/<ident>/actions/upgrade``
 1.9   ``/v1/clusters/<ident>/nodegroups``
-1.10  a node group may have 0 nodes (min_node_count and node_count >= 0)
-1.11 - 1.13  nothing more on this server; accepted for the clients that
-      send them (magnum-ui sends 1.13, python-magnumclient ``latest``)
+1.10  a node group, and a cluster's workers, may have 0 nodes
+      (min_node_count and node_count >= 0)
+1.11 - 1.12  nothing more on this server (the bay era stays; credential
+      rotation is served at every version); accepted for the clients
+      that send them
+1.13  clusters show ``cluster_id`` (their provisioner's id, what
+      ``stack_id`` holds); ``stack_id`` stays, which magnum-auto-healer
+      reads although it asks for ``latest``
+1.14  node groups' ``node_labels`` and ``node_taints``
 """
 
 import pecan
@@ -26,6 +32,8 @@ RESIZE = (1, 7)
 UPGRADE = (1, 8)
 NODEGROUPS = (1, 9)
 EMPTY_NODEGROUPS = (1, 10)
+CLUSTER_ID = (1, 13)
+NODE_LABELS = (1, 14)
 
 
 def current():

@@ -150,7 +150,10 @@ class TestClusterCreate(ClusterTestCase):
     def test_bad_input_is_400_naming_the_field(self):
         cases = [
             ({'cluster_template_id': 'nope'}, 'cluster_template_id'),
-            ({'node_count': 0}, 'node_count'),
+            ({'node_count': -1}, 'node_count'),
+            ({'node_count': 0, 'headers': {
+                'OpenStack-API-Version': 'container-infra 1.9'}},
+             'node_count'),
             ({'node_count': 'many'}, 'node_count'),
             ({'master_count': -1}, 'master_count'),
             ({'create_timeout': -1}, 'create_timeout'),

@@ -232,13 +232,13 @@ class TestQuotasAndStats(test_clusters.ClusterTestCase):
 
     def test_microversion_headers(self):
         response = self.get('/v1/clusters', headers={
-            'OpenStack-API-Version': 'container-infra 1.13'})
-        self.assertEqual('container-infra 1.13',
+            'OpenStack-API-Version': 'container-infra 1.14'})
+        self.assertEqual('container-infra 1.14',
                          response.headers['OpenStack-API-Version'])
-        self.assertEqual('container-infra 1.13',
+        self.assertEqual('container-infra 1.14',
                          response.headers['OpenStack-API-Maximum-Version'])
         response = self.get('/v1/clusters', headers={
-            'OpenStack-API-Version': 'container-infra 1.14'})
+            'OpenStack-API-Version': 'container-infra 1.15'})
         self.assertEqual(406, response.status_int)
 
 
