@@ -12,6 +12,8 @@ The rules that depend on the API version take a plain value:
 ``allow_empty``, whether a group may have 0 nodes.
 """
 
+import re
+
 from oslo_utils import uuidutils
 
 from magnum.common import exception
@@ -26,6 +28,119 @@ DEFAULT_MASTER = inheritance.DEFAULT_MASTER
 DEFAULT_WORKER = inheritance.DEFAULT_WORKER
 # The bounds an autoscaler reads; a PATCH may change them alone.
 LIMITS = ('min_node_count', 'max_node_count')
+# What a group's nodes register with (API 1.14): a change reaches the
+# provisioner (Heat's boot configuration, Cluster API's MachineDeployment).
+REGISTRATION = ('node_labels', 'node_taints')
+TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+
+# Kubernetes' syntax: a name (63 at most), a DNS subdomain prefix.
+_NAME = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$')
+_PREFIX = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?'
+                     r'(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
+# The kubernetes.io labels a kubelet may set on its own node (the
+# NodeRestriction admission plugin refuses any other of those prefixes).
+_KUBELET_LABELS = frozenset((
+    'kubernetes.io/hostname', 'kubernetes.io/instance-type',
+    'kubernetes.io/os', 'kubernetes.io/arch',
+    'beta.kubernetes.io/instance-type', 'beta.kubernetes.io/os',
+    'beta.kubernetes.io/arch', 'failure-domain.beta.kubernetes.io/zone',
+    'failure-domain.beta.kubernetes.io/region',
+    'topology.kubernetes.io/zone', 'topology.kubernetes.io/region',
+    'node.kubernetes.io/instance-type'))
+_KUBELET_PREFIXES = ('kubelet.kubernetes.io/', 'node.kubernetes.io/')
+
+
+def _key_problem(key):
+    """Why ``key`` is no Kubernetes label or taint key (None: it is)."""
+    prefix, _, name = key.rpartition('/')
+    if not _NAME.match(name):
+        return ('%r: a key is a name of 1 to 63 letters, digits, "-", "_" '
+                'and ".", starting and ending with a letter or digit, '
+                'after an optional "prefix/"' % key)
+    if '/' in key and (len(prefix) > 253 or not _PREFIX.match(prefix)):
+        return '%r: its prefix must be a DNS subdomain' % key
+    return None
+
+
+def check_node_labels(labels):
+    """Refuse (a 400 naming the label) what kubelet's ``--node-labels``
+    would refuse."""
+    for key, value in (labels or {}).items():
+        field = 'node_labels.%s' % key
+        problem = _key_problem(key)
+        if problem:
+            raise exception.InvalidParameterValue(field=field,
+                                                  reason=problem)
+        prefix = key.rpartition('/')[0]
+        restricted = (prefix in ('kubernetes.io', 'k8s.io')
+                      or prefix.endswith(('.kubernetes.io', '.k8s.io')))
+        if restricted and key not in _KUBELET_LABELS and not key.startswith(
+                _KUBELET_PREFIXES):
+            raise exception.InvalidParameterValue(
+                field=field, reason='%r: a node may not label itself in '
+                                    'the kubernetes.io and k8s.io '
+                                    'namespaces but with node.kubernetes.io/'
+                                    ', kubelet.kubernetes.io/ and a few '
+                                    'well-known labels' % key)
+        if value and not _NAME.match(value):
+            raise exception.InvalidParameterValue(
+                field=field, reason='%r: a value is empty or 1 to 63 '
+                                    'letters, digits, "-", "_" and ".", '
+                                    'starting and ending with a letter or '
+                                    'digit' % value)
+
+
+def check_node_taints(taints):
+    """Refuse (a 400 naming the taint) what is not [{key, value, effect}]
+    as kubelet's ``--register-with-taints`` takes it; returns the taints
+    with each value given ("" where none was)."""
+    checked = []
+    for index, taint in enumerate(taints or ()):
+        field = 'node_taints.%d' % index
+        unknown = sorted(set(taint) - {'key', 'value', 'effect'})
+        if unknown:
+            raise exception.InvalidParameterValue(
+                field=field, reason='unknown field %s; a taint has key, '
+                                    'value and effect' % unknown[0])
+        if not taint.get('key'):
+            raise exception.InvalidParameterValue(
+                field=field + '.key', reason='a taint needs a key')
+        problem = _key_problem(taint['key'])
+        if problem:
+            raise exception.InvalidParameterValue(field=field + '.key',
+                                                  reason=problem)
+        value = taint.get('value') or ''
+        if value and not _NAME.match(value):
+            raise exception.InvalidParameterValue(
+                field=field + '.value', reason='%r: a value is empty or 1 '
+                                               'to 63 letters, digits, '
+                                               '"-", "_" and "."' % value)
+        if taint.get('effect') not in TAINT_EFFECTS:
+            raise exception.InvalidParameterValue(
+                field=field + '.effect', reason='%r is not one of %s'
+                % (taint.get('effect'), ', '.join(TAINT_EFFECTS)))
+        checked.append({'key': taint['key'], 'value': value,
+                        'effect': taint['effect']})
+    return checked
+
+
+def check_registration(role, values):
+    """The node labels and taints in ``values`` checked for a group of
+    ``role``; returns {name: value} of those given (taints normalized).
+    Masters take none: they register before any group exists."""
+    given = {name: values[name] for name in REGISTRATION if name in values}
+    if role == 'master':
+        for name, value in given.items():
+            if value:
+                raise exception.InvalidParameterValue(
+                    field=name, reason='the masters of a cluster take no '
+                                       'node labels or taints')
+        return {}
+    if 'node_labels' in given:
+        check_node_labels(given['node_labels'])
+    if 'node_taints' in given:
+        given['node_taints'] = check_node_taints(given['node_taints'])
+    return given
 
 
 def check_counts(node_count, minimum, maximum, allow_empty=False):
@@ -110,9 +225,10 @@ def create(context, bay, template, values, rollback, allow_empty=False):
     else:
         raise exception.NodeGroupAlreadyExists(cluster=bay.uuid,
                                                name=values['name'])
+    registration = check_registration(role, values)
     uuid = uuidutils.generate_uuid()
-    row = dict(inheritance.nodegroup(bay, template, values),
-               uuid=uuid, user_id=context.user_id, name=values['name'],
+    row = dict(inheritance.nodegroup(bay, template, values), **registration)
+    row.update(uuid=uuid, user_id=context.user_id, name=values['name'],
                cluster_id=bay.uuid, project_id=bay.project_id, role=role,
                is_default=False, node_count=node_count,
                min_node_count=minimum,
@@ -129,8 +245,9 @@ def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
     """Start an action (``resize``, or ``nodegroup_update`` for a PATCH
     of the group) that sets the node count of ``group`` (None:
     default-worker), removing the servers ``nodes_to_remove`` names (ids
-    or names) first; ``limits``: the group's new min/max counts, written
-    with it. Returns the action."""
+    or names) first; ``limits``: the group's other new values (min/max
+    counts, node labels and taints), written with it. Returns the
+    action."""
     if group is not None and group.name == DEFAULT_MASTER:
         raise exception.InvalidParameterValue(
             field='nodegroup', reason='the masters of a cluster cannot be '
@@ -165,13 +282,14 @@ def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
 def update(context, bay, group, before, changes, rollback,
            allow_empty=False):
     """Change ``group``'s counts from ``before`` (as shown) by ``changes``
-    (parsed): a new node count is a resize (``nodegroup_update``, with
-    the new bounds in its transaction: a busy cluster refuses both) and
-    its action is returned; new bounds alone are written at once (nothing
-    to build) and None is returned, unless the cluster's provisioner
-    applies them (``applies_node_limits``): then they are a
-    ``nodegroup_update`` too."""
+    (parsed): a new node count, or new node labels or taints, is a resize
+    (``nodegroup_update``, with the new bounds in its transaction: a busy
+    cluster refuses both) and its action is returned; new bounds alone
+    are written at once (nothing to build) and None is returned, unless
+    the cluster's provisioner applies them (``applies_node_limits``):
+    then they are a ``nodegroup_update`` too."""
     limits = {name: changes[name] for name in LIMITS if name in changes}
+    registration = check_registration(group.role, changes)
     check_counts(changes.get('node_count', before['node_count']),
                  limits.get('min_node_count', before['min_node_count']),
                  limits.get('max_node_count', before['max_node_count']),
@@ -181,9 +299,13 @@ def update(context, bay, group, before, changes, rollback,
             {name: getattr(group, name) for name in (
                 'name', 'role', 'is_default', 'labels', 'node_count')},
             **dict(before, **limits)))
-    if 'node_count' in changes:
-        return resize(context, bay, group, changes['node_count'], rollback,
-                      kind='nodegroup_update', limits=limits,
+    if 'node_count' in changes or registration:
+        # NOTE: new node labels or taints reach the provisioner (the nodes
+        # it makes from then on register with them).
+        return resize(context, bay, group,
+                      changes.get('node_count', before['node_count']),
+                      rollback, kind='nodegroup_update',
+                      limits=dict(limits, **registration),
                       allow_empty=allow_empty)
     if limits and provisioning.applies_node_limits(bay):
         # NOTE: the backend holds the bounds too (the Cluster API

@@ -105,16 +105,16 @@ def _count(value, field):
 
 
 def node_labels(group):
-    """Kubernetes labels of the group's nodes. NOTE: node groups get
-    ``node_labels`` with API 1.14 (the 2026-clients issue); until then
-    there are none."""
-    return dict(getattr(group, 'node_labels', None) or {})
+    """Kubernetes labels of the group's nodes (API 1.14's node_labels)."""
+    return dict(group.node_labels or {})
 
 
 def node_taints(group):
-    """Taints of the group's nodes, [{key, value, effect}]. NOTE: node
-    groups get ``node_taints`` with API 1.14, like ``node_labels``."""
-    return list(getattr(group, 'node_taints', None) or [])
+    """Taints of the group's nodes (API 1.14's node_taints), each
+    {key, value, effect} without an empty value (Cluster API's schema
+    wants a value absent rather than empty)."""
+    return [{k: v for k, v in taint.items() if v}
+            for taint in group.node_taints or ()]
 
 
 def check_coe(coe):

@@ -42,9 +42,29 @@ class NodeGroupFields(wtypes.Base):
     role = types.string()
     merge_labels = bool
     project_id = types.string()
+    # API 1.14: what the group's nodes register with.
+    node_labels = {wtypes.text: wtypes.text}
+    node_taints = wtypes.ArrayType(wtypes.DictType(wtypes.text, wtypes.text))
 
 
 WRITABLE = ('node_count', 'min_node_count', 'max_node_count')
+REGISTRATION = ('node_labels', 'node_taints')
+
+
+def _writable():
+    return WRITABLE + (REGISTRATION if microversion.at_least(
+        microversion.NODE_LABELS) else ())
+
+
+def _refuse_registration_before_1_14(values):
+    """Below 1.14 node labels and taints are unknown fields."""
+    if microversion.at_least(microversion.NODE_LABELS):
+        return
+    for name in REGISTRATION:
+        if name in values:
+            raise exception.InvalidParameterValue(
+                field=name, reason='unknown field (node labels and taints '
+                                   'need API version 1.14)')
 SORT_KEYS = ('id', 'uuid', 'name', 'role', 'node_count', 'created_at',
              'updated_at')
 _SHORT = ('uuid', 'name', 'flavor_id', 'image_id', 'node_count', 'role',
@@ -74,6 +94,9 @@ def render(row, bay, template, detail=True):
     for name in ('created_at', 'updated_at'):
         if name in body:
             body[name] = collection.timestamp(body[name])
+    if detail and microversion.at_least(microversion.NODE_LABELS):
+        body['node_labels'] = values['node_labels'] or {}
+        body['node_taints'] = values['node_taints'] or []
     if detail:
         body['stack_id'] = bay.stack_id
         body['version'] = None
@@ -136,6 +159,7 @@ class NodeGroupsController(collection.Router):
         rollback = collection.change_query(rollback=True)
         context, bay, template = self._cluster(cluster_ident, 'create')
         values = types.parse(NodeGroupFields, types.json_body())
+        _refuse_registration_before_1_14(values)
         action = nodegroups.create(
             context, bay, template, values, rollback,
             allow_empty=microversion.allows_empty_nodegroups())
@@ -149,18 +173,22 @@ class NodeGroupsController(collection.Router):
     def patch(self, cluster_ident, ident, **params):
         microversion.require(microversion.NODEGROUPS, 'Node groups')
         rollback = collection.change_query(rollback=True)
-        patch = json_patch.check(types.json_body(), WRITABLE)
+        writable = _writable()
+        patch = json_patch.check(types.json_body(), writable)
         context, bay, template = self._cluster(cluster_ident, 'update')
         row = nodegroup_obj.NodeGroup.record(bay.uuid, ident)
         shown = render(row, bay, template)
-        before = {name: shown[name] for name in WRITABLE}
-        after = json_patch.apply(before, patch, WRITABLE)
+        before = {name: shown[name] for name in writable}
+        after = json_patch.apply(before, patch, writable,
+                                 maps=('node_labels',),
+                                 lists=('node_taints',))
         changes = json_patch.changed(before, after)
         changes = {k: v for k, v in types.parse(
             NodeGroupFields, changes, partial=True).items()}
-        if changes.get('node_count', 0) is None:
-            raise exception.InvalidParameterValue(
-                field='node_count', reason='the field is required')
+        for name in ('node_count', 'min_node_count'):
+            if name in changes and changes[name] is None:
+                raise exception.InvalidParameterValue(
+                    field=name, reason='the field is required')
         action = nodegroups.update(
             context, bay, row, before, changes, rollback,
             allow_empty=microversion.allows_empty_nodegroups())
