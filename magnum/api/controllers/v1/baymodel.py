@@ -1,5 +1,6 @@
 """``/v1/baymodels``: cluster shapes."""
 
+from oslo_config import cfg
 import pecan
 from wsme import types as wtypes
 
@@ -15,6 +16,7 @@ from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import bay as bay_obj
 
 objects.register_all()
+CONF = cfg.CONF
 
 COES = ('kubernetes', 'swarm', 'docker')
 _URL_LABELS = {'docker_url': ('unix', 'tcp', 'http', 'https'),
@@ -75,6 +77,46 @@ VIEW = collection.View(
         'created_at', 'updated_at'))
 SORT_KEYS = ('id', 'uuid', 'project_id', 'user_id', 'created_at',
              'updated_at') + tuple(f for f in WRITABLE if f != 'labels')
+
+
+# The drivers each COE supports (OpenStack Magnum's lists); the
+# [cluster_template] options narrow the network drivers.
+NETWORK_DRIVERS = {'kubernetes': ('flannel', 'calico', 'cilium'),
+                   'swarm': ('docker', 'flannel'),
+                   'docker': ('docker', 'flannel')}
+VOLUME_DRIVERS = {'kubernetes': ('cinder',), 'swarm': ('rexray',),
+                  'docker': ('rexray',)}
+
+
+def check_drivers(coe, network_driver, volume_driver):
+    """Refuse a driver the COE does not support or the operator does not
+    allow (a 400 naming the field and the allowed values)."""
+    if network_driver:
+        option = ('kubernetes_allowed_network_drivers' if coe == 'kubernetes'
+                  else 'swarm_allowed_network_drivers')
+        allowed = list(getattr(CONF.cluster_template, option))
+        supported = NETWORK_DRIVERS.get(coe, ())
+        if 'all' not in allowed:
+            supported = [d for d in supported if d in allowed]
+        if network_driver not in supported:
+            raise exception.InvalidParameterValue(
+                field='network_driver',
+                reason='%s templates take %s (or none), not %r'
+                % (coe, _either(supported), network_driver))
+    if volume_driver and volume_driver not in VOLUME_DRIVERS.get(coe, ()):
+        raise exception.InvalidParameterValue(
+            field='volume_driver',
+            reason='%s templates take %s (or none), not %r'
+            % (coe, _either(VOLUME_DRIVERS.get(coe, ())), volume_driver))
+
+
+def _either(names):
+    names = list(names)
+    if not names:
+        return 'no driver'
+    if len(names) == 1:
+        return names[0]
+    return ', '.join(names[:-1]) + ' or ' + names[-1]
 
 
 def check_labels(labels, coe=None):
@@ -147,6 +189,8 @@ class BayModelsController(collection.ListedCollectionController):
         policy.authorize(context, self.POLICY + ':create')
         values = types.parse(BayModelFields, types.json_body())
         check_labels(values.get('labels'), values.get('coe'))
+        check_drivers(values.get('coe'), values.get('network_driver'),
+                      values.get('volume_driver'))
         _authorize_publish(context, values, self.POLICY)
         for name, default in DEFAULTS.items():
             if values.get(name) is None:
@@ -176,6 +220,9 @@ class BayModelsController(collection.ListedCollectionController):
         if 'labels' in changes or 'coe' in changes:
             check_labels(changes.get('labels', baymodel.labels),
                          changes.get('coe', baymodel.coe))
+        if {'coe', 'network_driver', 'volume_driver'} & set(changes):
+            check_drivers(*(changes.get(name, baymodel[name]) for name in (
+                'coe', 'network_driver', 'volume_driver')))
         _authorize_publish(context, changes, self.POLICY)
         if (set(changes) - set(CHANGEABLE_IN_USE)
                 and bay_obj.Bay.count_using(context, baymodel.uuid)):

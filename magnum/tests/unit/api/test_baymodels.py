@@ -270,3 +270,61 @@ class TestSSHAuthorizedKey(base.APITestCase):
         response = self.patch('/v1/baymodels/' + uuid, [
             {'op': 'remove', 'path': '/ssh_authorized_key'}])
         self.assertIsNone(response.json['ssh_authorized_key'])
+
+
+class TestDrivers(base.APITestCase):
+    """network_driver and volume_driver: a closed list per COE."""
+
+    def test_each_coe_takes_its_own_drivers(self):
+        for coe, network, volume in (('kubernetes', 'calico', 'cinder'),
+                                     ('kubernetes', 'flannel', None),
+                                     ('swarm', 'docker', 'rexray'),
+                                     ('docker', 'flannel', None)):
+            response = self.post('/v1/clustertemplates', _body(
+                name='%s-%s' % (coe, network), coe=coe,
+                network_driver=network, volume_driver=volume))
+            self.assertEqual(201, response.status_int, response.body)
+
+    def test_anything_else_is_400_naming_the_field_and_the_choices(self):
+        for values, field, choices in (
+                ({'network_driver': 'invalid_network_driver'},
+                 'network_driver', 'flannel or calico'),
+                ({'volume_driver': 'invalid_volume_driver'},
+                 'volume_driver', 'cinder'),
+                ({'network_driver': 'cilium'}, 'network_driver',
+                 'flannel or calico'),
+                ({'coe': 'swarm', 'volume_driver': 'cinder'},
+                 'volume_driver', 'rexray')):
+            response = self.post('/v1/clustertemplates', _body(**values))
+            self.assertEqual(400, response.status_int, values)
+            self.assertIn(field, self.fault(response))
+            self.assertIn(choices, self.fault(response))
+        self.assertEqual(
+            [], self.get('/v1/clustertemplates').json['clustertemplates'])
+
+    def test_the_operator_allows_more(self):
+        self.conf.config(kubernetes_allowed_network_drivers=['all'],
+                         group='cluster_template')
+        response = self.post('/v1/clustertemplates',
+                             _body(network_driver='cilium'))
+        self.assertEqual(201, response.status_int, response.body)
+
+    def test_patch_is_checked_against_the_coe(self):
+        uuid = self.post('/v1/clustertemplates', _body(
+            network_driver='calico')).json['uuid']
+        path = '/v1/clustertemplates/' + uuid
+        response = self.patch(path, [{'op': 'replace', 'path': '/coe',
+                                      'value': 'swarm'}])
+        self.assertEqual(400, response.status_int)
+        self.assertIn('network_driver', self.fault(response))
+        response = self.patch(path, [{'op': 'replace',
+                                      'path': '/volume_driver',
+                                      'value': 'rexray'}])
+        self.assertEqual(400, response.status_int)
+        shown = self.get(path).json
+        self.assertEqual(('kubernetes', None),
+                         (shown['coe'], shown['volume_driver']))
+        response = self.patch(path, [{'op': 'replace',
+                                      'path': '/network_driver',
+                                      'value': 'flannel'}])
+        self.assertEqual(200, response.status_int, response.body)
