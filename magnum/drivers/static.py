@@ -21,17 +21,26 @@ certificate and server key in ``<certificate_dir>/<bay uuid>/`` (``ca.crt``,
 ``server.crt``, ``server.key``), at create and at each CA rotation. The
 operator points the endpoint at those files; until it presents the bay's
 server certificate, a create stays CREATE_IN_PROGRESS (the reconciler asks
-again each pass, until bay_create_timeout). See
+again each pass, until bay_create_timeout), its status_reason saying what
+it waits for; the timeout fails it with that reason. An endpoint that
+answers over TLS with an HTTP error (but a Kubernetes 401 or 403: RBAC
+still to be granted), or a URL no client can use, fails it at once. See
 doc/source/admin/certificates.rst.
 """
 
+import datetime
 import os
+import re
 import shutil
+import ssl
 from urllib import parse
 
+import docker.errors
 import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_utils import timeutils
+import urllib3
 
 from magnum.drivers import base
 from magnum.drivers import kube_auth
@@ -57,21 +66,101 @@ class TLSPending(EndpointError):
     """
 
 
+# NOTE: OpenSSL's words without its library's tag and source line:
+# "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)".
+_OPENSSL_NOISE = re.compile(r'^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$')
+
+
+def _causes(error):
+    """``error`` and every exception it wraps, outermost first: urllib3,
+    requests and the kubernetes client each wrap the socket's error in
+    their own, by chaining or as an argument."""
+    found, todo = [], [error]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or any(e is f for f in found):
+            continue
+        found.append(e)
+        todo.extend((e.__cause__, e.__context__, getattr(e, 'reason', None)))
+        todo.extend(e.args)
+    return found
+
+
+# What a create waits for: the endpoint's server certificate, or (the
+# endpoint's TLS alert says) its trust in the bay's client certificate.
+_SERVER_CERT = "present a certificate signed by the bay's CA"
+_CLIENT_CERT = "accept the client certificate of the bay's CA"
+_CLIENT_ALERTS = ('UNKNOWN_CA', 'BAD_CERTIFICATE', 'CERTIFICATE_UNKNOWN',
+                  'CERTIFICATE_REQUIRED')
+
+
+def _why(error):
+    """Why an endpoint gave no HTTP answer: (what is awaited, a few words:
+    what TLS or the socket said, without the clients' wrappers and type
+    names)."""
+    causes = _causes(error)
+    for e in causes:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return _SERVER_CERT, 'certificate verify failed: %s' % (
+                e.verify_message or _OPENSSL_NOISE.sub('', str(e)))
+    for e in causes:
+        if isinstance(e, ssl.SSLError):
+            awaited = (_CLIENT_CERT if (e.reason or '').endswith(
+                _CLIENT_ALERTS) else _SERVER_CERT)
+            return awaited, 'TLS failed: %s' % _OPENSSL_NOISE.sub('', str(e))
+    return _SERVER_CERT, _socket_words(causes)
+
+
+def _socket_words(causes):
+    for e in causes:
+        if isinstance(e, ConnectionRefusedError):
+            return 'connection refused'
+        if isinstance(e, ConnectionResetError):
+            return 'connection reset'
+    for e in causes:
+        # NOTE: urllib3's "new connection" error is one of its timeouts,
+        # whatever the socket said (it says below).
+        if isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError)) \
+                and not isinstance(e, urllib3.exceptions.NewConnectionError):
+            return 'no answer within %g s' % CONF.static.connect_timeout
+    for e in causes:
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+    return str(causes[-1])
+
+
+def _not_ready(coe, url, own_tls, error, words):
+    """What a ``coe`` endpoint that gave no HTTP answer (``error``;
+    ``words``: its client's own) means: while it is to serve the bay's
+    certificates, that it does not yet; otherwise that it did not answer.
+    """
+    if own_tls:
+        return TLSPending('Waiting for %s to %s: %s'
+                          % ((url,) + _why(error)))
+    return EndpointError('%s endpoint %s did not answer: %s'
+                         % (coe, url, words))
+
+
+def _serves_bay_tls(bay):
+    return bay is not None and bay_tls.client_tls(bay) is not None
+
+
 def _docker_state(url, bay=None):
     timeout = CONF.static.connect_timeout
+    own_tls = _serves_bay_tls(bay)
     try:
         client = tls_clients.docker_api_client(url, bay, timeout)
         try:
             info = client.info()
         finally:
             client.close()
-    except Exception as e:
-        if bay is not None and bay_tls.client_tls(bay):
-            raise TLSPending('Docker endpoint %s does not answer with the '
-                             'server certificate of bay %s yet: %s'
-                             % (url, bay.uuid, e))
+    except (ValueError, docker.errors.DockerException) as e:
+        # NOTE: an HTTP answer (over TLS: with the bay's certificates), or a
+        # URL the SDK cannot use: waiting mends neither.
         raise EndpointError('Docker endpoint %s did not answer: %s'
                             % (url, e))
+    except Exception as e:
+        raise _not_ready('Docker', url, own_tls, e, e) from e
     swarm = info.get('Swarm') or {}
     parsed = parse.urlparse(url)
     if swarm.get('LocalNodeState') == 'active' and swarm.get('NodeAddr'):
@@ -92,6 +181,7 @@ def _kube_state(url, verify, bay=None):
     # not show its nodes to anonymous callers.
     config = kube_auth.configuration(url, verify, bay=bay)
     timeout = CONF.static.connect_timeout
+    own_tls = _serves_bay_tls(bay)
     try:
         with kubernetes.client.ApiClient(config) as api:
             version = kubernetes.client.VersionApi(api).get_code(
@@ -99,8 +189,12 @@ def _kube_state(url, verify, bay=None):
             nodes = kubernetes.client.CoreV1Api(api).list_node(
                 _request_timeout=timeout)
     except kubernetes.client.ApiException as e:
-        if e.status in (401, 403) and bay is not None and \
-                bay_tls.client_tls(bay):
+        if not e.status:
+            # NOTE: status 0 is no HTTP answer: the client's report of a
+            # TLS failure ("SSLError\n<what OpenSSL said>").
+            raise _not_ready('Kubernetes', url, own_tls, e,
+                             (e.reason or '').split('\n')[-1]) from e
+        if e.status in (401, 403) and own_tls:
             # NOTE: the certificate was made at this create: the operator
             # may still be granting its user (magnum) its rights, or
             # pointing --client-ca-file at the bay's CA.
@@ -109,13 +203,13 @@ def _kube_state(url, verify, bay=None):
                              % (url, bay.uuid, e.status, e.reason))
         raise EndpointError('Kubernetes endpoint %s refused: %s %s'
                             % (url, e.status, e.reason))
-    except Exception as e:
-        if bay is not None and bay_tls.client_tls(bay):
-            raise TLSPending('Kubernetes endpoint %s does not answer with '
-                             'the server certificate of bay %s yet: %s'
-                             % (url, bay.uuid, e))
+    except ValueError as e:
+        # NOTE: a URL the client cannot use, or an answer that is no
+        # Kubernetes API's: waiting mends neither.
         raise EndpointError('Kubernetes endpoint %s did not answer: %s'
                             % (url, e))
+    except Exception as e:
+        raise _not_ready('Kubernetes', url, own_tls, e, e) from e
     addresses = []
     for node in nodes.items:
         for address in (node.status.addresses or []):
@@ -138,7 +232,30 @@ def _certificate_dir(bay):
     return os.path.join(CONF.static.certificate_dir, bay.uuid)
 
 
+def _past_deadline(bay):
+    """The create of ``bay`` has run longer than its bay_create_timeout
+    (minutes since the bay was made; 0: no limit), as the conductor counts
+    it for provisioners that do not count it themselves."""
+    if not bay.bay_create_timeout or bay.created_at is None:
+        return False
+    deadline = bay.created_at.replace(tzinfo=None) + datetime.timedelta(
+        minutes=bay.bay_create_timeout)
+    return timeutils.utcnow() > deadline
+
+
+def _timed_out(bay, waiting):
+    reason = 'Bay creation timed out after %d minute(s)' % (
+        bay.bay_create_timeout)
+    return base.BayState(status=states.CREATE_FAILED,
+                         status_reason='%s: %s' % (reason, waiting)
+                         if waiting else reason + '.')
+
+
 class StaticProvisioner(base.Provisioner):
+
+    # NOTE: a create that waits for its endpoint ends here at
+    # bay_create_timeout, so that its reason says what it waited for.
+    handles_timeout = True
 
     # -- certificates ------------------------------------------------------
 
@@ -259,15 +376,30 @@ class StaticProvisioner(base.Provisioner):
         lost its message (or its conductor), and is handed over again
         (``redo``), on the conductor's redo pool once ``redo_after`` has
         passed. A create IN_PROGRESS waits for its endpoint to serve the
-        bay's certificates: the endpoint is asked again."""
+        bay's certificates: the endpoint is asked again, and once more at
+        bay_create_timeout, which fails the create with what it waited
+        for."""
         answers = {}
         for bay, baymodel, action in items:
+            late = action.kind == 'create' and _past_deadline(bay)
             if action.status == 'PENDING':
-                answers[action.uuid] = base.BayState(redo=True)
+                answers[action.uuid] = (
+                    _timed_out(bay, bay.status_reason) if late
+                    else base.BayState(redo=True))
             elif action.kind == 'create':
-                answers[action.uuid] = self._check(
-                    baymodel, states.CREATE_COMPLETE, states.CREATE_FAILED,
-                    bay)
+                try:
+                    state = self._check(baymodel, states.CREATE_COMPLETE,
+                                        states.CREATE_FAILED, bay)
+                except Exception:
+                    # NOTE: one bay's trouble (its certificates unreadable)
+                    # is no news about it, and holds no other bay back.
+                    LOG.exception('Could not ask the endpoint of bay %s',
+                                  bay.uuid)
+                    state = base.BayState()
+                if state.status is None and late:
+                    state = _timed_out(bay, state.status_reason)
+                if state.changes():
+                    answers[action.uuid] = state
             else:
                 answers[action.uuid] = base.BayState(redo=True)
         return answers
