@@ -38,6 +38,7 @@ import sqlalchemy as sa
 import yaml
 
 from magnum.common import x509
+from magnum.tests.functional import cluster_tools
 from magnum.tests.functional import db_servers
 from magnum.tests.functional import kube_apiserver as kube_mod
 from magnum.tests.functional import processes
@@ -196,6 +197,30 @@ def test_the_api_serves_the_bays_server_certificate(world):
     print('\nbay complete %.2fs after POST' % world.created)
 
 
+def test_a_bay_whose_endpoint_presents_an_older_certificate_waits(world):
+    # A second bay on the same endpoint: kube-apiserver presents the first
+    # bay's server certificate, not one of the new bay's CA. The create
+    # waits for it (until bay_create_timeout); it does not fail at once.
+    baymodel = world.api.get('/v1/bays/%s' % world.bay).json()['baymodel_id']
+    created = _record(world.api.post('/v1/bays', json={
+        'name': processes.unique_name('ktls'), 'baymodel_id': baymodel}))
+    assert created.status_code == 201, created.text
+    uuid = created.json()['uuid']
+    try:
+        _wait_until('a status_reason', lambda: world.api.get(
+            '/v1/bays/%s' % uuid).json()['status_reason'])
+        time.sleep(2.5)   # the reconciler asks again every second
+        bay = _record(world.api.get('/v1/bays/%s' % uuid)).json()
+        assert bay['status'] == 'CREATE_IN_PROGRESS', bay['status_reason']
+        assert bay['status_reason'] == (
+            "Waiting for %s to present a certificate signed by the bay's "
+            "CA: certificate verify failed: unable to get local issuer "
+            "certificate" % world.kube.url)
+    finally:
+        _record(world.api.delete('/v1/bays/%s' % uuid))
+        processes.wait_for_bay(world.api, world.magnum, uuid, (None,))
+
+
 def test_pods_go_through_magnum_over_tls(world):
     name = processes.unique_name('p')
     created = _create_pod(world, name)
@@ -289,6 +314,57 @@ def test_bay_config_kubeconfig_lets_the_caller_in(world):
     assert cert.subject.get_attributes_for_oid(
         cx509.NameOID.ORGANIZATION_NAME)[0].value == 'system:masters'
     world.old_config = config
+
+
+def test_the_auto_healer_and_the_autoscaler_on_a_static_bay(world):
+    """Their requests as their source sends them (cluster_tools): health
+    reports taken whatever the bay does, its status untouched; node group
+    bounds changed while the cluster exists, read back by the
+    autoscaler's discovery; its resize by node group uuid, and a resize
+    outside the bounds a 400 naming the bound."""
+    api, bay = world.api, world.bay
+    reason, text = cluster_tools.healer_reason(api_ok=True)
+    shown = cluster_tools.healer_report(api, bay, 'HEALTHY', text)
+    assert (shown['health_status'], shown['health_status_reason']) == (
+        'HEALTHY', reason)
+    reason, text = cluster_tools.healer_reason(['ktls-node-0'])
+    shown = cluster_tools.healer_report(api, bay, 'UNHEALTHY', text)
+    assert shown['health_status_reason'] == reason
+    assert shown['status'] == 'CREATE_COMPLETE'
+
+    latest = {'OpenStack-API-Version': 'container-infra latest'}
+    response = api.patch('/v1/clusters/%s/nodegroups/default-worker' % bay,
+                         headers=latest, json=[
+                             {'op': 'replace', 'path': '/min_node_count',
+                              'value': 1},
+                             {'op': 'replace', 'path': '/max_node_count',
+                              'value': 3}])
+    assert response.status_code == 202, response.text
+    uuid, scaled = cluster_tools.autoscaler_discover(api, bay)
+    assert uuid == bay
+    [group] = scaled.values()
+    assert (group['name'], group['min_node_count'],
+            group['max_node_count']) == ('default-worker', 1, 3)
+    response = cluster_tools.autoscaler_resize(api, bay, group['uuid'], 2)
+    assert response.status_code == 202, response.text
+    assert response.json() == {'uuid': bay}
+    done = processes.wait_for_bay(api, world.magnum, bay, (
+        'UPDATE_COMPLETE', 'UPDATE_FAILED'))
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert done['node_count'] == 2
+    for count, bound in ((4, 'max_node_count'), (0, 'min_node_count')):
+        response = cluster_tools.autoscaler_resize(api, bay, group['uuid'],
+                                                   count)
+        assert response.status_code == 400, response.text
+        assert bound in processes.faultstring(response)
+    response = api.patch('/v1/clusters/%s/nodegroups/%s' % (
+        bay, group['uuid']), headers=latest, json=[
+            {'op': 'replace', 'path': '/max_node_count', 'value': 5}])
+    assert response.status_code == 202, response.text
+    _, scaled = cluster_tools.autoscaler_discover(api, bay)
+    assert scaled[group['uuid']]['max_node_count'] == 5
+    assert api.get('/v1/bays/%s' % bay).json()['status'] == (
+        'UPDATE_COMPLETE')
 
 
 def test_rotation_refuses_old_certificates_and_magnum_still_works(world):
