@@ -144,7 +144,10 @@ class HeatProvisioner(base.Provisioner):
         if found is not None:
             return base.BayState(stack_id=found)
         spec = definition.BayDefinition(baymodel, bay)
-        files, template = self._template()
+        # NOTE: the bay's node groups are written with it (the default
+        # workers' labels and taints are theirs from the start).
+        files, template = self._template(
+            nodegroup_obj.NodeGroup.list_of(context, bay.uuid))
         env_files, env = self._environment()
         files.update(env_files)
         parameters = dict(spec.parameters(),
@@ -216,9 +219,8 @@ class HeatProvisioner(base.Provisioner):
             return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason='The bay has no stack.')
         spec = definition.BayDefinition(baymodel, bay)
-        groups = nodegroup_obj.NodeGroup.list_of(context, bay.uuid)
         files, template = self._template(
-            [row for row in groups if not row.is_default], removals)
+            nodegroup_obj.NodeGroup.list_of(context, bay.uuid), removals)
         env_files, env = self._environment()
         files.update(env_files)
         try:
@@ -466,7 +468,8 @@ class HeatProvisioner(base.Provisioner):
     @staticmethod
     def _template(groups=(), removals=None):
         """(files, template) for Heat: bay.yaml and its files, with
-        common/cluster.yaml rendered for the extra node groups ``groups``
+        common/cluster.yaml rendered for the bay's node groups ``groups``
+        (a resource group each extra one; the workers' labels and taints)
         and the servers to remove (``removals``, by node group name).
         """
         files, template = copy.deepcopy(_shipped_templates())

@@ -228,59 +228,63 @@ def kubelet_taints(group):
 
 
 def _registration(config, group):
-    """Fill the labels and taints of ``group`` (None: none) into
-    ``config``, a copy of common/cluster.yaml's ``node_registration``."""
+    """``config`` (common/cluster.yaml's ``node_registration``, a copy)
+    with the labels and taints of ``group``."""
     params = config['properties']['config']['str_replace']['params']
-    params['$NODE_LABELS'] = kubelet_labels(group) if group else ''
-    params['$NODE_TAINTS'] = kubelet_taints(group) if group else ''
+    params['$NODE_LABELS'] = kubelet_labels(group)
+    params['$NODE_TAINTS'] = kubelet_taints(group)
+    return config
+
+
+def _boot(base, registration):
+    """The default workers' boot configuration with the part
+    ``registration`` in place of their own labels and taints."""
+    boot = copy.deepcopy(base['resources'][NODE_BOOT])
+    boot['properties']['parts'] = [
+        {'config': {'get_resource': registration}}
+        if part == {'config': {'get_resource': REGISTRATION}} else part
+        for part in boot['properties']['parts']]
+    return boot
 
 
 def cluster_template(base, groups=(), removals=None):
     """``common/cluster.yaml`` (``base``, a dict, left untouched) with a
-    resource group for each extra node group in ``groups``, the default
-    workers' labels and taints, and the ``removals``: {node group name:
-    server ids its group removes first}.
+    resource group for each extra node group in ``groups``, the labels
+    and taints of each worker group, and the ``removals``: {node group
+    name: server ids its group removes first}.
 
     ``groups``: rows or dicts with name, is_default, role, node_count,
-    flavor_id, image_id, docker_volume_size, node_labels, node_taints; a
-    cluster's every group, or only its extra ones. Each extra group is a
-    copy of the default workers' (``nodes``: their network, security
-    group and boot configuration) with its own count, flavor, image and
-    volume, and its own boot configuration: the default workers' with its
-    labels and taints in place of theirs (``node-boot-<name>``,
-    ``node-registration-<name>``). The default groups keep their resource
-    names, so an update keeps their servers; masters never get labels or
-    taints (the API refuses them on master groups).
+    flavor_id, image_id, docker_volume_size, node_labels, node_taints (a
+    cluster's every group; a group without is_default is an extra one).
+    Each extra group is a copy of the default workers' (``nodes``: their
+    network, security group and boot configuration) with its own count,
+    flavor, image and volume, and a boot configuration of its own
+    (``node-boot-<name>``): the default workers' with its labels and
+    taints (``node-registration-<name>``) in place of theirs. The default
+    groups keep their resource names, so an update keeps their servers;
+    the masters get no labels or taints (the API refuses them on master
+    groups).
 
-    NOTE: a change of a group's labels or taints changes its servers'
-    boot data, which common/server.yaml's servers ignore
-    (user_data_update_policy IGNORE): only servers created after it
-    register with the new ones; the kubelet reads them once, when it
-    registers its node.
+    NOTE: a change of a group's labels or taints changes the boot data of
+    its servers, which keep the data they booted with (common/server.yaml,
+    user_data_update_policy IGNORE): the servers created after it register
+    with the new ones, those that run keep theirs (the kubelet applies
+    them once, when it registers its node).
     """
     template = copy.deepcopy(base)
     resources = template['resources']
     outputs = template['outputs']
     servers = {}
-    default_workers = None
     for group in groups:
         if _field(group, 'is_default'):
             if _field(group, 'role') != 'master':
-                default_workers = group
-    _registration(resources[REGISTRATION], default_workers)
-    for group in groups:
-        if _field(group, 'is_default'):
+                _registration(resources[REGISTRATION], group)
             continue
         name = _field(group, 'name')
-        registration = copy.deepcopy(base['resources'][REGISTRATION])
-        _registration(registration, group)
-        resources['node-registration-%s' % name] = registration
-        boot = copy.deepcopy(base['resources'][NODE_BOOT])
-        boot['properties']['parts'] = [
-            {'config': {'get_resource': 'node-registration-%s' % name}}
-            if part == {'config': {'get_resource': REGISTRATION}} else part
-            for part in boot['properties']['parts']]
-        resources['node-boot-%s' % name] = boot
+        registration = 'node-registration-%s' % name
+        resources[registration] = _registration(
+            copy.deepcopy(base['resources'][REGISTRATION]), group)
+        resources['node-boot-%s' % name] = _boot(base, registration)
         resource = copy.deepcopy(resources['nodes'])
         props = resource['properties']
         props['count'] = _field(group, 'node_count') or 0

@@ -16,6 +16,7 @@ import tempfile
 
 import yaml
 
+from magnum.common import exception
 from magnum.drivers.heat import definition
 from magnum.tests import base
 from magnum.tests.unit import utils
@@ -261,12 +262,24 @@ class TestNodeGroupTemplate(base.TestCase):
         self.assertEqual('node', member['properties']['role'])
         self.assertEqual('NAME-gpu-%index%', member['properties']['name'][
             'str_replace']['template'])
-        # Booted like the default workers, after the masters.
+        # Booted like the default workers, after the masters, but with
+        # its own labels and taints (a boot configuration of its own).
         nodes = self.base['resources']['nodes']
-        for key in ('user_data', 'security_group', 'network', 'subnet'):
+        for key in ('security_group', 'network', 'subnet'):
             self.assertEqual(nodes['properties']['resource_def'][
                 'properties'][key], member['properties'][key])
         self.assertEqual(['masters'], gpu['depends_on'])
+        self.assertEqual({'get_attr': ['node-boot-gpu', 'config']},
+                         member['properties']['user_data'])
+        self.assertEqual({'get_attr': ['node_boot', 'config']},
+                         nodes['properties']['resource_def'][
+                             'properties']['user_data'])
+        parts = self.base['resources']['node_boot']['properties']['parts']
+        self.assertEqual(
+            [{'config': {'get_resource': 'node-registration-gpu'}}
+             if p == {'config': {'get_resource': 'node_registration'}}
+             else p for p in parts],
+            rendered['resources']['node-boot-gpu']['properties']['parts'])
         small = rendered['resources']['nodegroup-small']
         self.assertEqual(0, small['properties']['count'])
         self.assertEqual(0, small['properties']['resource_def'][
@@ -289,6 +302,98 @@ class TestNodeGroupTemplate(base.TestCase):
                          definition.cluster_template(self.base)['resources'])
         self.assertEqual({}, definition.cluster_template(self.base)[
             'outputs']['nodegroup_servers']['value'])
+
+    def _registration(self, rendered, resource):
+        """The labels and taints a resource writes to nodegroup.env."""
+        config = rendered['resources'][resource]
+        self.assertEqual('OS::Heat::SoftwareConfig', config['type'])
+        params = config['properties']['config']['str_replace']['params']
+        return params['$NODE_LABELS'], params['$NODE_TAINTS']
+
+    def test_each_worker_group_boots_with_its_labels_and_taints(self):
+        groups = [
+            {'name': 'default-master', 'role': 'master', 'is_default': True,
+             'node_count': 1, 'node_labels': {'role': 'master'}},
+            {'name': 'default-worker', 'role': 'worker', 'is_default': True,
+             'node_count': 3,
+             'node_labels': {'tier': 'web', 'example.com/zone': 'a'},
+             'node_taints': [{'key': 'dedicated', 'value': 'web',
+                              'effect': 'NoSchedule'}]},
+            dict(self.groups[0], role='worker', is_default=False,
+                 node_labels={'accelerator': 'nvidia'},
+                 node_taints=[
+                     {'key': 'nvidia.com/gpu', 'value': 'present',
+                      'effect': 'NoSchedule'},
+                     {'key': 'spot', 'value': '', 'effect': 'NoExecute'},
+                     {'key': 'batch', 'value': None,
+                      'effect': 'PreferNoSchedule'}]),
+            dict(self.groups[1], role='worker', is_default=False,
+                 node_labels=None, node_taints=None)]
+        rendered = definition.cluster_template(self.base, groups)
+        self.assertEqual(
+            ('example.com/zone=a,tier=web', 'dedicated=web:NoSchedule'),
+            self._registration(rendered, 'node_registration'))
+        self.assertEqual(
+            ('accelerator=nvidia',
+             'nvidia.com/gpu=present:NoSchedule,spot:NoExecute,'
+             'batch:PreferNoSchedule'),
+            self._registration(rendered, 'node-registration-gpu'))
+        self.assertEqual(('', ''), self._registration(
+            rendered, 'node-registration-small'))
+        # Each group's boot configuration carries its own part, in the
+        # place of the default workers'.
+        for boot, registration in (
+                ('node_boot', 'node_registration'),
+                ('node-boot-gpu', 'node-registration-gpu'),
+                ('node-boot-small', 'node-registration-small')):
+            self.assertIn(
+                {'config': {'get_resource': registration}},
+                rendered['resources'][boot]['properties']['parts'])
+        # The default groups are no resource group of their own; the
+        # masters' boot configuration has no labels or taints.
+        self.assertNotIn('nodegroup-default-worker', rendered['resources'])
+        self.assertNotIn('nodegroup-default-master', rendered['resources'])
+        self.assertEqual(self.base['resources']['master_boot'],
+                         rendered['resources']['master_boot'])
+        self.assertNotIn('node_registration', str(
+            rendered['resources']['masters']))
+        self.assertEqual(['gpu', 'small'], sorted(
+            rendered['outputs']['nodegroup_servers']['value']))
+
+    def test_a_group_without_labels_or_taints_boots_with_none(self):
+        self.assertEqual(('', ''), self._registration(
+            self.base, 'node_registration'))
+        rendered = definition.cluster_template(self.base, [
+            {'name': 'default-worker', 'role': 'worker', 'is_default': True,
+             'node_labels': {}, 'node_taints': []}] + self.groups)
+        for resource in ('node_registration', 'node-registration-gpu',
+                         'node-registration-small'):
+            self.assertEqual(('', ''),
+                             self._registration(rendered, resource))
+
+    def test_labels_or_taints_the_boot_scripts_cannot_keep_are_refused(self):
+        """The API checks their syntax; what would reach the boot scripts
+        as more than data (a line break, shell, a separator of the
+        kubelet's flags) never renders."""
+        for field, value in (
+                ('node_labels', {'a': 'b\nNODE_TAINTS=x:NoExecute'}),
+                ('node_labels', {'a': '$(reboot)'}),
+                ('node_labels', {'a,b': 'c'}),
+                ('node_labels', {'': 'c'}),
+                ('node_labels', {'a': 7}),
+                ('node_taints', [{'key': 'k', 'value': 'v',
+                                  'effect': 'Evict'}]),
+                ('node_taints', [{'key': 'k=v', 'value': '',
+                                  'effect': 'NoSchedule'}]),
+                ('node_taints', [{'key': None, 'value': '',
+                                  'effect': 'NoSchedule'}]),
+                ('node_taints', [{'key': 'k', 'value': "v'; reboot",
+                                  'effect': 'NoSchedule'}])):
+            group = dict(self.groups[0], **{field: value})
+            e = self.assertRaises(exception.InvalidParameterValue,
+                                  definition.cluster_template, self.base,
+                                  [group])
+            self.assertIn(field, str(e))
 
     def test_servers_to_remove_are_their_groups_removal_policy(self):
         rendered = definition.cluster_template(

@@ -28,9 +28,10 @@ MAGNUM_PARAMS_END
 cat > /etc/magnum/functions.sh <<'MAGNUM_FUNCTIONS_END'
 # Sourced by the boot scripts of a Magnum bay.
 magnum_param() {
-    # The value of parameter $1 from /etc/magnum/heat-params (or masters.env).
+    # The value of parameter $1 from /etc/magnum/heat-params (or
+    # masters.env, or a worker's nodegroup.env).
     sed -n "s/^$1=//p" /etc/magnum/heat-params /etc/magnum/masters.env \
-        2>/dev/null | head -n 1
+        /etc/magnum/nodegroup.env 2>/dev/null | head -n 1
 }
 magnum_distro_family() {
     case "$(magnum_param CLUSTER_DISTRO)" in
