@@ -138,7 +138,8 @@ class TestClusterCreate(ClusterTestCase):
         self.assertEqual({}, shown['labels_added'])
 
     def test_own_values_and_merged_labels(self):
-        uuid = self.create(keypair='mine', labels={'a': 'b'},
+        uuid = self.create(keypair='mine', labels={'a': 'b',
+                                                   'kube_tag': 'v1.21'},
                            merge_labels=True, create_timeout=5).json['uuid']
         shown = self.get('/v1/clusters/%s' % uuid).json
         self.assertEqual('mine', shown['keypair'])
@@ -146,6 +147,15 @@ class TestClusterCreate(ClusterTestCase):
         self.assertEqual('b', shown['labels']['a'])
         self.assertEqual('fake', shown['labels']['provisioner'])
         self.assertEqual({'a': 'b'}, shown['labels_added'])
+        # as OpenStack Magnum shows it: the template's value
+        self.assertEqual({'kube_tag': 'v1.20'}, shown['labels_overridden'])
+        self.assertEqual({}, shown['labels_skipped'])
+        # without merge_labels, the template's others are skipped
+        uuid = self.create(name='own', labels={'a': 'b'}).json['uuid']
+        shown = self.get('/v1/clusters/%s' % uuid).json
+        self.assertEqual({'a': 'b'}, shown['labels'])
+        self.assertEqual({'provisioner': 'fake', 'kube_tag': 'v1.20'},
+                         shown['labels_skipped'])
 
     def test_bad_input_is_400_naming_the_field(self):
         cases = [

@@ -109,6 +109,20 @@ class TestNodeGroups(test_clusters.ClusterTestCase):
         self.assertEqual(409, response.status_int)
         self.assertEqual([], self.casts)
 
+    def test_merge_labels_over_the_clusters(self):
+        """The cluster's labels, with the group's over them; shown as
+        OpenStack Magnum shows the difference (the cluster's values)."""
+        response = self.ng('POST', '', {'name': 'm', 'merge_labels': True,
+                                        'labels': {'kube_tag': 'v1.21',
+                                                   'gpu': 'yes'}})
+        self.assertEqual(202, response.status_int, response.body)
+        shown = self.ng('GET', '/m').json
+        self.assertEqual({'provisioner': 'fake', 'kube_tag': 'v1.21',
+                          'gpu': 'yes'}, shown['labels'])
+        self.assertEqual({'kube_tag': 'v1.20'}, shown['labels_overridden'])
+        self.assertEqual({'gpu': 'yes'}, shown['labels_added'])
+        self.assertEqual({}, shown['labels_skipped'])
+
     def test_zero_nodes_from_1_10(self):
         old = {'OpenStack-API-Version': 'container-infra 1.9'}
         response = self.ng('POST', '', {'name': 'z', 'node_count': 0},
