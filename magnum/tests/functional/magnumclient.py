@@ -464,17 +464,36 @@ def coe_tour(osc, api, magnum, admin=None, project='default', seen=None):
     groups = osc.json('nodegroup', 'list', cluster)
     assert {g['name'] for g in groups} == {'default-master',
                                           'default-worker'}
-    osc.ok('nodegroup', 'create', cluster, 'extra', '--node-count', '1')
+    registration = () if osc.version.startswith('4.') else (
+        '--node-labels', 'tier=web,example.com/role=gpu',
+        '--node-taints', 'gpu=true:NoSchedule,spot:NoExecute')
+    osc.ok('nodegroup', 'create', cluster, 'extra', '--node-count', '1',
+           *registration)
     _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
     shown = osc.json('nodegroup', 'show', cluster, 'extra')
     assert shown['node_count'] == 1 and shown['role'] == 'worker'
     if osc.version.startswith('4.'):
         osc.ok('nodegroup', 'update', cluster, 'extra', 'replace',
                'max_node_count=4')
-    else:  # 5.0.0 has options instead of a patch
-        osc.ok('nodegroup', 'update', cluster, 'extra', '--max-nodes', '4')
-    assert osc.json('nodegroup', 'show', cluster, 'extra')[
-        'max_node_count'] == 4
+    else:  # 5.0.0 has options instead of a patch, and API 1.14
+        assert shown['node_labels'] == {'tier': 'web',
+                                        'example.com/role': 'gpu'}
+        assert shown['node_taints'] == [
+            {'key': 'gpu', 'value': 'true', 'effect': 'NoSchedule'},
+            {'key': 'spot', 'value': '', 'effect': 'NoExecute'}]
+        osc.ok('nodegroup', 'update', cluster, 'extra', '--max-nodes', '4',
+               '--node-labels', 'tier=db')
+        _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
+        refused = osc.run('nodegroup', 'create', cluster, 'bad',
+                          '--node-labels', 'kubernetes.io/role=x')
+        assert refused.returncode != 0, str(refused)
+        assert 'node_labels.kubernetes.io/role' in refused.stderr, str(
+            refused)
+        assert '(HTTP 400)' in refused.stderr, str(refused)
+    shown = osc.json('nodegroup', 'show', cluster, 'extra')
+    assert shown['max_node_count'] == 4
+    if not osc.version.startswith('4.'):
+        assert shown['node_labels'] == {'tier': 'db'}
     osc.ok('nodegroup', 'delete', cluster, 'extra')
     _wait(api, magnum, uuid, ('UPDATE_FAILED', 'UPDATE_COMPLETE'))
     # NOTE: checks through the API where a client call would only repeat
@@ -483,6 +502,26 @@ def coe_tour(osc, api, magnum, admin=None, project='default', seen=None):
         'OpenStack-API-Version': 'container-infra latest'})
     assert groups.status_code == 200, groups.text
     assert 'extra' not in [g['name'] for g in groups.json()['nodegroups']]
+
+    if not osc.version.startswith('4.'):
+        # 5.0.0's ``update`` commands: labels by key, recorded on the
+        # cluster; the template the cluster left may change.
+        osc.ok('cluster', 'update', cluster, '--label', 'tier=web',
+               '--label', 'example.com/zone=a', '--no-label', 'kube_tag')
+        labels = osc.json('cluster', 'show', cluster)['labels']
+        assert labels['tier'] == 'web' and 'kube_tag' not in labels, labels
+        assert labels['example.com/zone'] == 'a', labels
+        osc.ok('cluster', 'template', 'update', template, '--label',
+               'extra=1', '--no-label', 'kube_tag', '--network-driver',
+               'calico')
+        shown = osc.json('cluster', 'template', 'show', template)
+        assert shown['labels'].get('extra') == '1', shown['labels']
+        assert 'kube_tag' not in shown['labels']
+        assert shown['network_driver'] == 'calico'
+        refused = osc.run('cluster', 'template', 'update', template,
+                          '--network-driver', 'weave')
+        assert refused.returncode != 0, str(refused)
+        assert 'network_driver' in refused.stderr, str(refused)
 
     other = processes.unique_name('proj')
     admin.ok('quotas', 'create', '--project-id', other, '--resource',

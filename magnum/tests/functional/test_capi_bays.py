@@ -317,7 +317,10 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     response = api.post('/v1/clusters/%s/nodegroups' % uuid, json={
         'name': 'scaled', 'node_count': 2, 'flavor_id': 'm1.large',
         'min_node_count': 1, 'max_node_count': 5,
-        'labels': {'auto_scaling_enabled': 'true'}})
+        'labels': {'auto_scaling_enabled': 'true'},
+        'node_labels': {'example.com/pool': 'batch'},
+        'node_taints': [{'key': 'batch', 'value': '',
+                         'effect': 'NoSchedule'}]})
     assert response.status_code == 202, response.text
     bay = _wait(api, magnum, uuid, ('UPDATE_COMPLETE', 'UPDATE_FAILED'))
     assert bay['status'] == 'UPDATE_COMPLETE', bay['status_reason']
@@ -326,6 +329,11 @@ def test_resize_upgrade_nodegroups_and_autoscaling(person, magnum, k8s):
     assert 'replicas' not in entries['scaled']
     assert {'name': 'workerFlavor', 'value': 'm1.large'} in entries[
         'scaled']['variables']['overrides']
+    # API 1.14's node labels and taints, for the nodes it registers.
+    assert {'name': 'nodeLabels', 'value': {'example.com/pool': 'batch'}} in (
+        entries['scaled']['variables']['overrides'])
+    assert entries['scaled']['taints'] == [
+        {'key': 'batch', 'effect': 'NoSchedule', 'propagation': 'Always'}]
     mds = {m['spec']['template']['metadata']['labels'].get(
         'topology.cluster.x-k8s.io/deployment-name') or m['metadata'][
         'labels']['topology.cluster.x-k8s.io/deployment-name']: m

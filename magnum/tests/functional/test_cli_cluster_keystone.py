@@ -44,6 +44,11 @@ pytestmark = [pytest.mark.cli, pytest.mark.keystone, pytest.mark.postgresql,
               pytest.mark.rabbitmq, pytest.mark.docker]
 
 RELEASES = magnumclient.OSC_RELEASES
+# NOTE: the whole coe tour through Keystone for the current release only:
+# 4.11.0's runs without Keystone (test_cli_cluster_tour.py) and through
+# Keystone under magnum-ui (test_horizon.py); the tour's ~40 client calls
+# cost a minute of the suite's two cores a release.
+COE_TOUR_RELEASES = ('5.0.0',)
 # Seconds a tour may take once the pool runs it (the machine may be busy).
 TOUR_TIMEOUT = 600
 
@@ -129,10 +134,11 @@ def tours(magnum, member, admin, venvs, docker_engine):
     cli21 = member.keystone_cli(venvs['2.1.0'])
     for release in RELEASES:
         venv = venvs[release]
-        futures['coe', release] = pool.submit(
-            magnumclient.coe_tour, member.keystone_osc(venv), member.api,
-            magnum, admin=admin.keystone_osc(venv),
-            project=member.project_id)
+        if release in COE_TOUR_RELEASES:
+            futures['coe', release] = pool.submit(
+                magnumclient.coe_tour, member.keystone_osc(venv),
+                member.api, magnum, admin=admin.keystone_osc(venv),
+                project=member.project_id)
         futures['ca', release] = pool.submit(
             magnumclient.coe_ca_tour, member.keystone_osc(venv), member.api,
             magnum, docker_engine.url)
@@ -143,7 +149,7 @@ def tours(magnum, member, admin, venvs, docker_engine):
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-@pytest.mark.parametrize('release', RELEASES)
+@pytest.mark.parametrize('release', COE_TOUR_RELEASES)
 def test_openstack_coe_tour(tours, release):
     tours['coe', release].result(TOUR_TIMEOUT)
 

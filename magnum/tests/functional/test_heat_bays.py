@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from magnum.drivers.heat import definition
+from magnum.tests.functional import cluster_tools
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
@@ -221,13 +222,47 @@ def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
     assert all(n['image_id'] == 'fedora-40' for n in nodes)
     assert all(len(n['addresses']) == 2 for n in nodes)
 
-    for count in (3, 2):
-        done = _scale(member, magnum, bay, count)
-        assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
-        assert len(done['node_addresses']) == count
-        nodes = _nodes_of(member, done)
-        assert [n['type'] for n in nodes].count('node') == count
-        assert stacks()[done['stack_id']].stack_status == 'UPDATE_COMPLETE'
+    done = _scale(member, magnum, bay, 3)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert len(done['node_addresses']) == 3
+    nodes = _nodes_of(member, done)
+    assert [n['type'] for n in nodes].count('node') == 3
+    assert stacks()[done['stack_id']].stack_status == 'UPDATE_COMPLETE'
+
+    # The cluster-autoscaler's requests (cluster_tools): bounds set while
+    # the cluster exists, its discovery, a resize out of them refused, a
+    # scale-down naming the server (its node's system UUID) to remove.
+    response = member.patch(
+        '/v1/clusters/%s/nodegroups/default-worker' % bay['uuid'],
+        headers=cluster_tools.GOPHERCLOUD, json=[
+            {'op': 'replace', 'path': '/max_node_count', 'value': 4}])
+    assert response.status_code == 202, response.text
+    _, scaled = cluster_tools.autoscaler_discover(member, bay['name'])
+    [group] = scaled.values()
+    assert (group['name'], group['node_count'], group['max_node_count']) == (
+        'default-worker', 3, 4)
+    response = cluster_tools.autoscaler_resize(member, bay['name'],
+                                               group['uuid'], 5)
+    assert response.status_code == 400, response.text
+    assert 'max_node_count' in processes.faultstring(response)
+    victim = [n for n in nodes if n['type'] == 'node'][1]
+    response = cluster_tools.autoscaler_resize(
+        member, bay['name'], group['uuid'], 2, [victim['server_id']])
+    assert response.status_code == 202, response.text
+    done = processes.wait_for_bay(member, magnum, bay['uuid'], (
+        'UPDATE_COMPLETE', 'UPDATE_FAILED'), timeout=SETTLE)
+    assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
+    assert len(done['node_addresses']) == 2
+    nodes = _nodes_of(member, done)
+    assert [n['type'] for n in nodes].count('node') == 2
+    assert victim['server_id'] not in [n['server_id'] for n in nodes]
+    assert stacks()[done['stack_id']].stack_status == 'UPDATE_COMPLETE'
+    # magnum-auto-healer's report of the cluster it watches.
+    reason, text = cluster_tools.healer_reason([nodes[1]['name']])
+    shown = cluster_tools.healer_report(member, bay['name'], 'UNHEALTHY',
+                                        text)
+    assert (shown['health_status'], shown['health_status_reason'],
+            shown['status']) == ('UNHEALTHY', reason, 'UPDATE_COMPLETE')
 
     _delete(member, magnum, bay)
     assert _stack_gone(stacks, done['stack_id'])

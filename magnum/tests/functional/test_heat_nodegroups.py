@@ -10,6 +10,8 @@ servers' image, a deleted group's servers are gone, and a failed resize
 asked with ``?rollback=True`` is rolled back by Heat and in Magnum.
 """
 
+import email
+
 import pytest
 
 from magnum.tests.functional.capi import management as capi_management
@@ -116,14 +118,27 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
         owner, magnum, cluster):
     uuid = cluster['uuid']
     assert _members(owner, cluster, 'nodegroup-extra') is None
-    response = owner.post('/v1/clusters/%s/nodegroups' % uuid, json={
-        'name': 'extra', 'node_count': 2, 'flavor_id': 'm1.tiny'})
+    response = owner.post('/v1/clusters/%s/nodegroups' % uuid, headers={
+        'OpenStack-API-Version': 'container-infra 1.14'}, json={
+        'name': 'extra', 'node_count': 2, 'flavor_id': 'm1.tiny',
+        'node_labels': {'example.com/pool': 'batch', 'tier': 'db'},
+        'node_taints': [{'key': 'batch', 'value': '',
+                         'effect': 'NoSchedule'},
+                        {'key': 'gpu', 'value': 'a100',
+                         'effect': 'NoExecute'}]})
     assert response.status_code == 202, response.text
     done = _settled(owner, magnum, uuid)
     assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
     members = _members(owner, cluster, 'nodegroup-extra')
     assert sorted(members) == ['0', '1']
     assert {p['flavor'] for p in members.values()} == {'m1.tiny'}
+    # API 1.14: the group's servers boot with its labels and taints, in
+    # the kubelet's syntax; the default workers with none.
+    assert {_registration(p['user_data']) for p in members.values()} == {(
+        'example.com/pool=batch,tier=db',
+        'batch:NoSchedule,gpu=a100:NoExecute')}
+    assert {_registration(p['user_data']) for p in _members(
+        owner, cluster, 'nodes').values()} == {('', '')}
     nodes = _nodes(owner, cluster, 'extra')
     assert [n['name'] for n in nodes] == sorted(
         p['name'] for p in members.values())
@@ -190,6 +205,31 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
     assert _members(owner, cluster, 'nodegroup-extra') is None
     assert _nodes(owner, cluster, 'extra') == []
     assert sorted(_members(owner, cluster, 'nodes')) == ['0']
+
+
+def _registration(user_data):
+    """(NODE_LABELS, NODE_TAINTS) of a server's boot configuration (the
+    part fragments/write-nodegroup-env.sh renders)."""
+    [part] = [text for text in _parts(user_data)
+              if 'MAGNUM_NODEGROUP_END' in text]
+    values = dict(line.split('=', 1) for line in part.split(
+        "<<'MAGNUM_NODEGROUP_END'\n", 1)[1].split(
+        '\nMAGNUM_NODEGROUP_END', 1)[0].splitlines())
+    return values['NODE_LABELS'], values['NODE_TAINTS']
+
+
+def _parts(text):
+    """The texts of a boot configuration's MIME parts, nested ones too."""
+    found = []
+    for part in email.message_from_string(text).walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True).decode()
+        if payload.startswith('Content-Type: multipart'):
+            found.extend(_parts(payload))
+        else:
+            found.append(payload)
+    return found
 
 
 def _newest_action(client, uuid):
