@@ -118,7 +118,7 @@ REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 # Debian's Go (golang-go), whatever else is on PATH: the build is known to
 # work with 1.19.
 GO=/usr/lib/go/bin/go
-START_TIMEOUT=${MAGNUM_KUBE_START_TIMEOUT:-60}
+START_TIMEOUT=${MAGNUM_KUBE_START_TIMEOUT:-120}
 KUBE_VERSION=v1.20.2
 
 log() { echo "kube-apiserver.sh: $*" >&2; }

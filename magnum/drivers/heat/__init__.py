@@ -169,6 +169,19 @@ class HeatProvisioner(base.Provisioner):
             return base.BayState(status=states.CREATE_FAILED,
                                  status_reason=_heat_error(e))
         except heat_exc.HTTPException as e:
+            code = getattr(e, 'code', None)
+            if isinstance(code, int) and code >= 500:
+                # NOTE: Heat's own trouble (an engine that did not answer
+                # its API in time, under load or while its broker
+                # restarts): the stack may exist or not. The reconciler
+                # adopts it by name, or drives the create again once
+                # [conductor] redo_after has passed; the bay's create
+                # timeout still ends it.
+                LOG.warning('Bay %s: Heat could not create its stack yet: '
+                            '%s', bay.uuid, _heat_error(e))
+                return base.BayState(
+                    redo=True, status_reason='Heat could not create the '
+                    'stack yet (%s); trying again.' % _heat_error(e))
             return base.BayState(status=states.CREATE_FAILED,
                                  status_reason=_heat_error(e))
         LOG.info('Bay %s: stack %s created', bay.uuid, created['stack']['id'])

@@ -47,7 +47,7 @@ SCRIPT = os.path.join(REPO, 'tools', 'kube-apiserver.sh')
 # A cold build (apt installs, `apt-get source`, go build) takes ~6 min on
 # 2 CPUs; a start ~5 s, bounded by the script at 60 s.
 BUILD_TIMEOUT = 3600
-START_TIMEOUT = 180
+START_TIMEOUT = 300
 STOP_TIMEOUT = 120
 
 

@@ -282,6 +282,25 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(bay_obj.CREATE_FAILED, state.status)
         self.assertEqual('Property X is bad', state.status_reason)
 
+    def test_heats_own_trouble_at_create_is_tried_again(self):
+        """A 5xx from heat-api (its engine did not answer in time) is no
+        verdict on the bay: the create is driven again, and a stack Heat
+        made all the same is adopted by name."""
+        calls = []
+
+        def overloaded(**kwargs):
+            calls.append(kwargs['stack_name'])
+            e = heat_exc.HTTPInternalServerError()
+            e.error = {'error': {'message': 'Internal Error'}}
+            raise e
+        self.heat.stacks.create = overloaded
+        bay = self._bay()
+        state = self.provisioner.create(self.context, bay, self.model)
+        self.assertIsNone(state.status)
+        self.assertTrue(state.redo)
+        self.assertIn('Internal Error', state.status_reason)
+        self.assertEqual(1, len(calls))
+
     def test_an_update_sends_the_whole_desired_state(self):
         bay = self._bay(node_count=1)
         stack = self._created(bay)
