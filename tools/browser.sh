@@ -26,9 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || {
         echo "browser.sh: ${missing[*]} missing and not root" >&2; exit 1; }
     {
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
-        { apt-get update -qq &&
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" ||
+        { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+          DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}"; }
     } >&2
 fi
 

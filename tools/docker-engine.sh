@@ -107,8 +107,8 @@ install_missing() {
         ours=1
     fi
     local rc=0
-    { apt-get update -qq \
-        && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    { apt-get -o DPkg::Lock::Timeout=300 update -qq \
+        && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
     } >&2 || rc=$?
     [ -z "$ours" ] || rm -f "$policy"
     [ $rc -eq 0 ] || die "could not install ${missing[*]}"

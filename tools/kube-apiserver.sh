@@ -146,9 +146,9 @@ apt_install() {
         ours=1
     fi
     local rc=0
-    { [ -n "${APT_UPDATED:-}" ] || apt-get update -qq; } >&2 || rc=$?
+    { [ -n "${APT_UPDATED:-}" ] || apt-get -o DPkg::Lock::Timeout=300 update -qq; } >&2 || rc=$?
     APT_UPDATED=1
-    [ $rc -ne 0 ] || apt-get install -y -qq --no-install-recommends "$@" \
+    [ $rc -ne 0 ] || apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" \
         >&2 || rc=$?
     [ -z "$ours" ] || rm -f "$policy"
     [ $rc -eq 0 ] || die "could not install $*"
@@ -186,7 +186,7 @@ Suites: $codename $codename-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-    apt-get update -qq >&2
+    apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
     APT_UPDATED=1
 }
 
@@ -207,7 +207,7 @@ build_binaries() {
     rm -rf "$work"
     mkdir -p "$work/src" "$work/gopath/src/k8s.io" "$BIN"
     log "fetching the kubernetes source package"
-    (cd "$work/src" && apt-get source -qq kubernetes) >&2 2>&1 \
+    (cd "$work/src" && apt-get -o DPkg::Lock::Timeout=300 source -qq kubernetes) >&2 2>&1 \
         || die "apt-get source kubernetes failed"
     local tree
     tree=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d \
