@@ -4,9 +4,10 @@ One cluster through ``/v1/clusters`` (a master, a default worker) built by
 the heat provisioner on the real Heat engine (``heat.Heat``, the tests'
 Heat environment standing in for Nova and Neutron). Each step is checked
 in Heat's own answer, read with python-heatclient as the cluster's owner:
-an extra node group is a resource group of its own in the stack, a resize
-with ``nodes_to_remove`` removes the server named, an upgrade changes the
-servers' image, a deleted group's servers are gone, and a failed resize
+an extra node group is a resource group of its own in the stack, its
+servers boot with its node labels and taints, magnum-auto-healer's repair
+(a resize of the group by name to its own count, with ``nodes_to_remove``)
+replaces the server named, an upgrade changes the servers' image, a deleted group's servers are gone, and a failed resize
 asked with ``?rollback=True`` is rolled back by Heat and in Magnum.
 """
 
@@ -15,6 +16,7 @@ import email
 import pytest
 
 from magnum.tests.functional.capi import management as capi_management
+from magnum.tests.functional import cluster_tools
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
@@ -158,24 +160,29 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
         assert response.status_code == 400, response.text
         assert 'nodes_to_remove' in processes.faultstring(response)
 
-    # Resized to 1, the first server named by its name: it is the one gone.
+    # magnum-auto-healer repairs the first server (cluster_tools): its
+    # group found by the node's address, resized by name to its own count
+    # with the server named by its id. Heat replaces that one only.
     removed, kept = nodes
-    response = owner.post('/v1/clusters/%s/actions/resize' % uuid, json={
-        'node_count': 1, 'nodegroup': 'extra',
-        'nodes_to_remove': [removed['name']]})
-    assert response.status_code == 202, response.text
+    repaired = cluster_tools.healer_repair(owner, cluster['name'],
+                                           removed['addresses'][-1],
+                                           removed['server_id'])
+    assert repaired == 'extra'
     done = _settled(owner, magnum, uuid)
     assert done['status'] == 'UPDATE_COMPLETE', done['status_reason']
     members = _members(owner, cluster, 'nodegroup-extra')
-    assert [p['name'] for p in members.values()] == [kept['name']]
-    assert [n['server_id'] for n in _nodes(owner, cluster, 'extra')] == [
-        kept['server_id']]
-    assert _group(owner, cluster, 'extra')['node_count'] == 1
+    names = [p['name'] for p in members.values()]
+    assert len(names) == 2 and kept['name'] in names, names
+    assert removed['name'] not in names
+    servers = [n['server_id'] for n in _nodes(owner, cluster, 'extra')]
+    assert kept['server_id'] in servers and len(servers) == 2, servers
+    assert removed['server_id'] not in servers
+    assert _group(owner, cluster, 'extra')['node_count'] == 2
     # ... as its action says: what was asked, the server by its id.
     resize = _newest_action(owner, uuid)
     assert (resize['kind'], resize['status']) == ('resize', 'COMPLETE')
     assert resize['params']['nodes_to_remove'] == [removed['server_id']]
-    assert resize['params']['node_count'] == 1
+    assert resize['params']['node_count'] == 2
 
     # The cluster upgraded to another image: Heat's default servers have
     # it; an extra group keeps its own until it is upgraded by name (the
@@ -190,10 +197,10 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
         images = {p['image'] for p in _members(owner, cluster,
                                                group).values()}
         assert images == {'fedora-41'}, group
-    # ... and the server removed stays removed (Heat never reuses its name).
+    # ... and the server replaced stays gone (Heat never reuses its name).
     members = _members(owner, cluster, 'nodegroup-extra')
-    assert [(p['name'], p['image']) for p in members.values()] == [
-        (kept['name'], 'fedora-40')]
+    assert sorted(p['name'] for p in members.values()) == sorted(names)
+    assert {p['image'] for p in members.values()} == {'fedora-40'}
     assert {n['image_id'] for n in _nodes(owner, cluster, 'default-worker')
             } == {'fedora-41'}
 

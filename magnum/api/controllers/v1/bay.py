@@ -109,7 +109,8 @@ class BayRowsController(collection.ListedCollectionController):
         policy.authorize(context, self._rule('get_all'))
         if context.all_projects:
             policy.authorize(context, self._rule('get_all_all_projects'))
-        if params.get('sort_key') in self.RENAMES:
+        if isinstance(params.get('sort_key'), str) and (
+                params['sort_key'] in self.RENAMES):
             params = dict(params, sort_key=self.RENAMES[params['sort_key']])
         query = collection.query(params, self.SORT_KEYS)
         rows, more = collection.fetch(bay_obj.Bay.records, context, query)

@@ -8,6 +8,7 @@ import pecan
 import webob.exc
 
 from magnum.api.controllers.v1 import microversion
+from magnum.api.controllers.v1 import types
 from magnum.common import exception
 
 _COMMON_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'all_projects',
@@ -74,6 +75,9 @@ def query(params, sort_keys, marker_is_uuid=True, extra=()):
             except ValueError:
                 raise exception.InvalidParameterValue(
                     field='marker', reason='%r is not an id' % marker)
+            if not 0 <= marker <= types.INT32_MAX:
+                raise exception.InvalidParameterValue(
+                    field='marker', reason='%d is no id' % marker)
     sort_key = params.get('sort_key') or 'id'
     if sort_key not in sort_keys:
         raise exception.InvalidParameterValue(

@@ -37,7 +37,10 @@ def _render(row, now=None):
 
 
 def _service_id(ident):
-    if not ident.isdigit():
+    # NOTE: ASCII digits only ("²" is a digit to str.isdigit, not to int)
+    # and within the id column's range.
+    if not (ident.isascii() and ident.isdigit()) or (
+            int(ident) > types.INT32_MAX):
         raise exception.MagnumServiceNotFound(service=ident)
     return int(ident)
 

@@ -136,3 +136,24 @@ class TestPatchBodyFirst(test_clusters.ClusterTestCase):
                 'PATCH', path, headers=LATEST, as_admin=True,
                 body=[{'op': 'replace', 'path': '/node_count', 'value': 2}])
             self.assertIn(response.status_int, (400, 404), path)
+
+
+class TestNo500ForOddInput(test_clusters.ClusterTestCase):
+    """What the fuzzing of issue 21 found: each a 4xx naming the problem."""
+
+    def test_repeated_sort_key_is_400(self):
+        for path in ('/v1/clusters', '/v1/clusters/detail', '/v1/bays'):
+            response = self.get(path + '?sort_key=id&sort_key=name')
+            self.assertEqual(400, response.status_int, path)
+            self.assertIn('sort_key', self.fault(response))
+
+    def test_service_ids_that_are_no_ids_are_404(self):
+        for ident in ('%C2%B2', '99999999999999999999', '-1'):
+            response = self.get('/v1/mservices/' + ident, as_admin=True)
+            self.assertEqual(404, response.status_int, ident)
+
+    def test_a_marker_out_of_the_ids_range_is_400(self):
+        response = self.get('/v1/quotas?marker=99999999999999999999',
+                            as_admin=True)
+        self.assertEqual(400, response.status_int)
+        self.assertIn('marker', self.fault(response))
