@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The conductors' fault scenario at the issue's size, run by hand.
 
-The suite runs it with a dozen bays (``test_conductors.py``); this runs
+The suite runs it with nine bays (``test_conductors.py``); this runs
 the same scenario (``magnum/tests/functional/faults.py``: its checks, its
 figures) with 60 bays created at once over three conductors, ``kill -9``
 of the busiest one while at least half are in progress, 30 creates around

@@ -2,13 +2,14 @@
 
 One cluster through ``/v1/clusters`` (a master, a default worker) built by
 the heat provisioner on the real Heat engine (``heat.Heat``, the tests'
-Heat environment standing in for Nova and Neutron). Each step is checked
-in Heat's own answer, read with python-heatclient as the cluster's owner:
-an extra node group is a resource group of its own in the stack, its
-servers boot with its node labels and taints, magnum-auto-healer's repair
-(a resize of the group by name to its own count, with ``nodes_to_remove``)
-replaces the server named, an upgrade changes the servers' image, a deleted group's servers are gone, and a failed resize
-asked with ``?rollback=True`` is rolled back by Heat and in Magnum.
+Heat environment standing in for Nova and Neutron). Each step is checked in
+Heat's own answer, read with python-heatclient as the cluster's owner: an
+extra node group is a resource group of its own in the stack, its servers
+boot with its node labels and taints, magnum-auto-healer's repair (a resize
+of the group by name to its own count, with ``nodes_to_remove``) replaces
+the server named, an upgrade changes the servers' image, a deleted group's
+servers are gone, and a failed resize asked with ``?rollback=True`` is
+rolled back by Heat and in Magnum.
 """
 
 import email
