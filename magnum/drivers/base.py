@@ -7,6 +7,9 @@ already do (``static``). Each is a stevedore entry point in the
 
 import abc
 import dataclasses
+import datetime
+
+from oslo_utils import timeutils
 from stevedore import driver
 
 from magnum.common import exception
@@ -62,6 +65,18 @@ VERBS = {'create': 'create', 'update': 'update', 'resize': 'resize',
          'nodegroup_update': 'update_nodegroup',
          'nodegroup_delete': 'delete_nodegroup',
          'rotate_ca': 'rotate_ca', 'rotate_credential': 'rotate_credential'}
+
+
+def create_overdue(bay):
+    """Whether the create of ``bay`` has run past its bay_create_timeout
+    (minutes since the bay was made; 0: no limit). The conductor ends such
+    a create for the provisioners that do not count the time themselves
+    (``handles_timeout``); those that do may count it with this."""
+    if not bay.bay_create_timeout or bay.created_at is None:
+        return False
+    deadline = bay.created_at.replace(tzinfo=None) + datetime.timedelta(
+        minutes=bay.bay_create_timeout)
+    return timeutils.utcnow() > deadline
 
 
 def _unsupported(kind, bay):

@@ -28,7 +28,6 @@ still to be granted), or a URL no client can use, fails it at once. See
 doc/source/admin/certificates.rst.
 """
 
-import datetime
 import os
 import re
 import shutil
@@ -39,7 +38,6 @@ import docker.errors
 import kubernetes.client
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import timeutils
 import urllib3
 
 from magnum.drivers import base
@@ -232,17 +230,6 @@ def _certificate_dir(bay):
     return os.path.join(CONF.static.certificate_dir, bay.uuid)
 
 
-def _past_deadline(bay):
-    """The create of ``bay`` has run longer than its bay_create_timeout
-    (minutes since the bay was made; 0: no limit), as the conductor counts
-    it for provisioners that do not count it themselves."""
-    if not bay.bay_create_timeout or bay.created_at is None:
-        return False
-    deadline = bay.created_at.replace(tzinfo=None) + datetime.timedelta(
-        minutes=bay.bay_create_timeout)
-    return timeutils.utcnow() > deadline
-
-
 def _timed_out(bay, waiting):
     reason = 'Bay creation timed out after %d minute(s)' % (
         bay.bay_create_timeout)
@@ -381,7 +368,7 @@ class StaticProvisioner(base.Provisioner):
         for."""
         answers = {}
         for bay, baymodel, action in items:
-            late = action.kind == 'create' and _past_deadline(bay)
+            late = action.kind == 'create' and base.create_overdue(bay)
             if action.status == 'PENDING':
                 answers[action.uuid] = (
                     _timed_out(bay, bay.status_reason) if late

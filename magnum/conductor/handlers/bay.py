@@ -453,10 +453,5 @@ class BayHandler:
 
     @staticmethod
     def _timed_out(bay, action):
-        if action.kind != action_obj.CREATE:
-            return False
-        if not bay.bay_create_timeout or bay.created_at is None:
-            return False
-        deadline = bay.created_at.replace(tzinfo=None) + datetime.timedelta(
-            minutes=bay.bay_create_timeout)
-        return timeutils.utcnow() > deadline
+        return action.kind == action_obj.CREATE and drivers.create_overdue(
+            bay)

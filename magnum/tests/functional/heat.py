@@ -33,6 +33,7 @@ provider templates built of Heat's own ``OS::Heat::TestResource`` and
 updates and deletes Magnum's shipped templates.
 """
 
+import email
 import os
 import subprocess
 import sys
@@ -232,6 +233,21 @@ class Heat(fixtures.Fixture):
 
     def logs(self, lines=40):
         return processes.logs_of(self.processes, lines)
+
+
+def boot_parts(user_data):
+    """[(file name or None, text)] of a server's boot configuration (a
+    MIME message), the parts of nested messages included."""
+    found = []
+    for part in email.message_from_string(user_data).walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True).decode()
+        if payload.startswith('Content-Type: multipart'):
+            found.extend(boot_parts(payload))
+        else:
+            found.append((part.get_filename(), payload))
+    return found
 
 
 def provisioner_config(ks, environment=ENVIRONMENT):

@@ -295,19 +295,9 @@ def _boot_parts(heat_client, stack_id, role='master'):
                if r.resource_type == 'OS::Nova::Server']
     servers = [p for p in servers if '-%s-' % role in p['name']]
     assert servers, 'no %s server in stack %s' % (role, stack_id)
-    user_data = servers[0]['user_data']
     parts = {}
-
-    def add(text):
-        for part in email.message_from_string(text).walk():
-            if part.is_multipart():
-                continue
-            payload = part.get_payload(decode=True).decode()
-            if payload.startswith('Content-Type: multipart'):
-                add(payload)
-            else:
-                parts[part.get_filename() or str(len(parts))] = payload
-    add(user_data)
+    for name, text in heat_mod.boot_parts(servers[0]['user_data']):
+        parts[name or str(len(parts))] = text
     return parts
 
 

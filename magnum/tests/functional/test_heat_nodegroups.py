@@ -12,8 +12,6 @@ servers are gone, and a failed resize asked with ``?rollback=True`` is
 rolled back by Heat and in Magnum.
 """
 
-import email
-
 import pytest
 
 from magnum.tests.functional.capi import management as capi_management
@@ -218,26 +216,12 @@ def test_extra_group_is_created_resized_upgraded_and_deleted_in_heat(
 def _registration(user_data):
     """(NODE_LABELS, NODE_TAINTS) of a server's boot configuration (the
     part fragments/write-nodegroup-env.sh renders)."""
-    [part] = [text for text in _parts(user_data)
+    [part] = [text for _, text in heat_mod.boot_parts(user_data)
               if 'MAGNUM_NODEGROUP_END' in text]
     values = dict(line.split('=', 1) for line in part.split(
         "<<'MAGNUM_NODEGROUP_END'\n", 1)[1].split(
         '\nMAGNUM_NODEGROUP_END', 1)[0].splitlines())
     return values['NODE_LABELS'], values['NODE_TAINTS']
-
-
-def _parts(text):
-    """The texts of a boot configuration's MIME parts, nested ones too."""
-    found = []
-    for part in email.message_from_string(text).walk():
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True).decode()
-        if payload.startswith('Content-Type: multipart'):
-            found.extend(_parts(payload))
-        else:
-            found.append(payload)
-    return found
 
 
 def _newest_action(client, uuid):

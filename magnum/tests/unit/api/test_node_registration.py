@@ -3,6 +3,7 @@ python-magnumclient 5.0.0's ``coe nodegroup create --node-labels
 --node-taints`` and ``coe nodegroup update`` send them."""
 
 from magnum.tests.unit.api import test_clusters
+from magnum.tests.unit.api import test_nodegroups
 
 LATEST = test_clusters.LATEST
 V1_13 = {'OpenStack-API-Version': 'container-infra 1.13'}
@@ -10,18 +11,7 @@ TAINTS = [{'key': 'gpu', 'value': 'true', 'effect': 'NoSchedule'},
           {'key': 'example.com/spot', 'value': '', 'effect': 'NoExecute'}]
 
 
-class TestNodeRegistration(test_clusters.ClusterTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.uuid = self.create(node_count=1).json['uuid']
-        self.set_status(self.uuid, 'CREATE_COMPLETE')
-        self.casts.clear()
-        self.path = '/v1/clusters/%s/nodegroups' % self.uuid
-
-    def ng(self, method, suffix='', body=None, version=LATEST):
-        return self.request(method, self.path + suffix, body=body,
-                            headers=version)
+class TestNodeRegistration(test_nodegroups.NodeGroupTestCase):
 
     def test_create_show_and_update_as_the_client_sends_them(self):
         response = self.ng('POST', '/', {

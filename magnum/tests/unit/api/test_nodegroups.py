@@ -5,7 +5,9 @@ from magnum.tests.unit.api import test_clusters
 LATEST = test_clusters.LATEST
 
 
-class TestNodeGroups(test_clusters.ClusterTestCase):
+class NodeGroupTestCase(test_clusters.ClusterTestCase):
+    """A cluster CREATE_COMPLETE (``self.uuid``), its node groups at
+    ``self.path``."""
 
     def setUp(self):
         super().setUp()
@@ -17,6 +19,9 @@ class TestNodeGroups(test_clusters.ClusterTestCase):
     def ng(self, method, suffix='', body=None, version=LATEST):
         return self.request(method, self.path + suffix, body=body,
                             headers=version)
+
+
+class TestNodeGroups(NodeGroupTestCase):
 
     def test_a_change_of_a_group_named_detail_is_no_500(self):
         """``detail`` is the detail list for a GET only."""
