@@ -31,7 +31,7 @@ LIMITS = ('min_node_count', 'max_node_count')
 # What a group's nodes register with (API 1.14): a change reaches the
 # provisioner (Heat's boot configuration, Cluster API's MachineDeployment).
 REGISTRATION = ('node_labels', 'node_taints')
-TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+TAINT_EFFECTS = nodegroup_obj.TAINT_EFFECTS
 
 # Kubernetes' syntax: a name (63 at most), a DNS subdomain prefix.
 _NAME = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$')

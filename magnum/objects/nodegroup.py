@@ -16,6 +16,9 @@ from magnum.db import quotas as db_quotas
 from magnum.objects import base
 from magnum.objects import states
 
+# The effects a node group's node_taints may have (Kubernetes').
+TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+
 
 @base.MagnumObjectRegistry.register
 class NodeGroup(base.MagnumObject):

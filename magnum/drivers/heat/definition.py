@@ -20,6 +20,7 @@ import re
 from oslo_config import cfg
 
 from magnum.common import exception
+from magnum.objects import nodegroup as nodegroup_obj
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         'templates', 'bay.yaml')
@@ -56,7 +57,7 @@ NODE_BOOT = 'node_boot'
 # shell.
 _KUBE_KEY = re.compile(r'[A-Za-z0-9._/-]+\Z')
 _KUBE_VALUE = re.compile(r'[A-Za-z0-9._-]*\Z')
-TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+TAINT_EFFECTS = nodegroup_obj.TAINT_EFFECTS
 
 
 def stack_name(bay):
