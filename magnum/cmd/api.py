@@ -5,6 +5,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from magnum.api import app as api_app
+from magnum.api import server
 from magnum.cmd import service
 
 LOG = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class WSGIServer(gunicorn_base.BaseApplication):
             self.cfg.set('post_worker_init', lambda worker: hook())
 
     def load(self):
-        return api_app.load_app()
+        return server.PathOnly(api_app.load_app())
 
 
 def server_options(workers=None, threads=None):
@@ -37,7 +38,10 @@ def server_options(workers=None, threads=None):
         'bind': '%s:%d' % (conf.host, conf.port),
         'workers': workers,
         'threads': threads,
-        'worker_class': 'gthread' if threads > 1 else 'sync',
+        # gunicorn's own workers, refusing what they cannot parse in the
+        # API's error form (magnum/api/server.py).
+        'worker_class': (server.ThreadAPIWorker if threads > 1
+                         else server.SyncAPIWorker),
         # Each worker loads the app itself: no database connection or RPC
         # transport is shared across a fork.
         'preload_app': False,

@@ -244,23 +244,49 @@ class Router:
     def _methods(self, rest, request):
         """({HTTP method: handler name}, the handler's arguments) for
         ``rest``, the path below a collection (at most one part): the
-        collection, its detail list or one item."""
+        collection, its detail list or one item.
+
+        NOTE: without a detail list, ``detail`` is an item's name.
+        """
         if not rest:
             return self._COLLECTION_METHODS, []
-        if rest == ['detail'] and request.method == 'GET':
+        if (rest == ['detail'] and request.method in ('GET', 'HEAD')
+                and getattr(self, 'detail', None) is not None):
             return {'GET': 'detail'}, []
         return self._ITEM_METHODS, rest
 
     def _handler(self, methods, request):
-        handler = getattr(self, methods.get(request.method, ''), None)
-        if handler is None:
-            allowed = [m for m, name in methods.items()
-                       if getattr(self, name, None) is not None]
-            raise webob.exc.HTTPMethodNotAllowed(
-                detail='%s is not allowed here; use %s'
-                % (request.method, ', '.join(allowed)),
-                headers=[('Allow', ', '.join(allowed))])
-        return handler
+        name = methods.get(request.method)
+        if name is None and request.method == 'HEAD':
+            # A HEAD is the GET without its body (the server drops it).
+            name = methods.get('GET')
+        handler = getattr(self, name or '', None)
+        if handler is not None:
+            return handler
+        allowed = self._allowed(methods)
+        if not allowed:
+            # NOTE: a 405 must list what is allowed; where nothing is, there
+            # is no resource (a 404), and the message says where they are.
+            raise webob.exc.HTTPNotFound(
+                detail=self._nothing_at(methods, request))
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='%s is not allowed here; use %s'
+            % (request.method, ', '.join(allowed)),
+            headers=[('Allow', ', '.join(allowed))])
+
+    def _allowed(self, methods):
+        return [method for method, name in methods.items()
+                if getattr(self, name, None) is not None]
+
+    def _nothing_at(self, methods, request):
+        """The 404 text for a path that serves no method: at a collection
+        that serves only its items, the requests its items take."""
+        path = request.path.rstrip('/')
+        items = self._allowed(self._ITEM_METHODS)
+        if methods is not self._COLLECTION_METHODS or not items:
+            return 'No resource at %s' % path
+        return 'No resource at %s; use %s %s/<ident>' % (
+            path, ', '.join(items), path)
 
 
 class CollectionController(Router):

@@ -2,6 +2,7 @@ import datetime
 
 from unittest import mock
 
+from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from magnum.conductor import hash_ring
@@ -129,3 +130,13 @@ class TestDatabaseDown(base.APITestCase):
             response = self.get('/v1/baymodels')
         self.assertEqual(503, response.status_int)
         self.assertIn('database is unreachable', self.fault(response))
+
+    def test_busy_database_is_503_that_says_busy(self):
+        # A SQLite write that waited out its retries (magnum/db/sqlite.py).
+        error = db_exc.DBDeadlock(sa.exc.OperationalError(
+            'BEGIN IMMEDIATE', {}, Exception('database is locked')))
+        with mock.patch.object(db_api, 'writer', side_effect=error):
+            response = self.post('/v1/baymodels', {'coe': 'kubernetes'})
+        self.assertEqual(503, response.status_int)
+        self.assertEqual('The database is busy; try again shortly.',
+                         self.fault(response))
