@@ -1,6 +1,7 @@
 """The WSGI application: the paste pipeline around the Pecan app."""
 
 import functools
+import logging as std_logging
 import os
 import sys
 
@@ -38,12 +39,29 @@ def _cache_pecan_argspecs():
         pecan.util._getargspec = functools.lru_cache(maxsize=1024)(original)
 
 
+class _NotUTF8(std_logging.Filter):
+    """Drops pecan's traceback for a request that is not UTF-8.
+
+    NOTE: pecan logs it as an error with its traceback, then answers 400
+    (as ErrorHook does, in our words): a client's mistake, not the
+    operator's concern.
+    """
+
+    def filter(self, record):
+        return not (record.exc_info
+                    and isinstance(record.exc_info[1], UnicodeDecodeError))
+
+
 def setup_app():
     """The bare Pecan application, without the middleware."""
     _cache_pecan_argspecs()
+    pecan_log = std_logging.getLogger('pecan.core')
+    if not any(isinstance(f, _NotUTF8) for f in pecan_log.filters):
+        pecan_log.addFilter(_NotUTF8())
     app = pecan.make_app(
         'magnum.api.controllers.root.RootController',
-        hooks=[hooks.ContextHook(), hooks.RPCHook(), hooks.ErrorHook()],
+        hooks=[hooks.BodyHook(), hooks.ContextHook(), hooks.RPCHook(),
+               hooks.ErrorHook()],
         force_canonical=False,
         guess_content_type_from_ext=False,
         logging=False,

@@ -36,6 +36,24 @@ class ContextHook(hooks.PecanHook):
         request.context = context
 
 
+class BodyHook(hooks.PecanHook):
+    """Refuses a form body before routing reads it.
+
+    NOTE: pecan reads a form body (its fields become a handler's
+    arguments) while it routes; a multipart body with a bad boundary was a
+    500 there. The API takes JSON only: a form is a 415, which no client
+    of ours sends (a plain ``curl -d`` body is urlencoded, and read as the
+    JSON it usually is).
+    """
+
+    def on_route(self, state):
+        kind = state.request.content_type or ''
+        if kind.startswith('multipart/'):
+            raise webob.exc.HTTPUnsupportedMediaType(
+                detail='The body must be JSON (Content-Type: '
+                       'application/json), not %s.' % kind)
+
+
 class RPCHook(hooks.PecanHook):
     """Gives controllers the conductor API (one client per process)."""
 
@@ -76,6 +94,10 @@ def _status_and_message(e):
         return 400, 'The JSON body is nested too deeply.'
     if isinstance(e, UnicodeDecodeError):
         return 400, 'The request is not valid UTF-8.'
+    if isinstance(e, db_exc.DBDeadlock):
+        # NOTE: a SQLite writer that waited out its retries (magnum/db/
+        # sqlite.py), or a deadlock: the database is up, and busy.
+        return 503, 'The database is busy; try again shortly.'
     if _database_unreachable(e):
         return 503, 'The database is unreachable; try again shortly.'
     if isinstance(e, messaging.MessagingTimeout):

@@ -9,9 +9,11 @@ and ``actions``.
 Reads use SQLAlchemy Core selects and hand back ``Row`` objects (attribute
 and mapping access, no ORM identity map): the API's collection reads stay
 close to the cost of a raw select. Writes are single statements, so the
-per-bay lock is one conditional UPDATE.
+per-bay lock is one conditional UPDATE. On SQLite, the engine is set up for
+many writers in one process (``magnum.db.sqlite``).
 """
 
+import contextlib
 import functools
 import threading
 
@@ -22,6 +24,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from magnum.common import exception
+from magnum.db import sqlite
 from magnum.db.sqlalchemy import models
 
 _CONTEXT = threading.local()
@@ -47,6 +50,13 @@ def _facade():
         # thread_checkin sleeps at every connection check-in so eventlet
         # can switch; Magnum runs on threads, and it cost ~80 us a request.
         facade.configure(sqlite_fk=True, thread_checkin=False)
+        # NOTE: the engines are made now rather than at the first
+        # transaction, so that they hand out no connection before their
+        # listeners are in place.
+        for engine in {facade.writer.get_engine(),
+                       facade.reader.get_engine()}:
+            if engine.dialect.name == 'sqlite':
+                sqlite.prepare(engine)
         _FACADE = facade
     return _FACADE
 
@@ -61,8 +71,17 @@ def reader():
     return _facade().reader.get_engine().connect()
 
 
+@contextlib.contextmanager
 def writer():
-    return _facade().writer.connection.using(_CONTEXT)
+    """A write transaction, committed when the block ends (rolled back on
+    an error); a block inside another joins its transaction. On SQLite it
+    takes the database's write lock as it begins (``magnum.db.sqlite``).
+    """
+    with contextlib.ExitStack() as scope:
+        with sqlite.write_begins():
+            session = scope.enter_context(
+                _facade().writer.connection.using(_CONTEXT))
+        yield session
 
 
 def get_engine():
