@@ -1,8 +1,9 @@
 """Authentication filters: ``noauth`` and Keystone's auth_token.
 
 Both leave the identity in the X-Project-Id, X-User-Id and X-Roles headers,
-which the context hook turns into a RequestContext. ``/`` and ``/v1`` are
-public under Keystone, so clients can discover versions before logging in.
+which the context hook turns into a RequestContext. ``/``, ``/v1`` and
+``/v1/openapi.json`` are public under Keystone, so clients can discover
+versions and the API's description before logging in.
 """
 
 import re
@@ -10,7 +11,7 @@ import re
 from keystonemiddleware import auth_token
 from oslo_config import cfg
 
-_PUBLIC = re.compile(r'^/(v1/?)?$')
+_PUBLIC = re.compile(r'^/(v1/?|v1/openapi\.json)?$')
 
 
 class NoAuthMiddleware:

@@ -53,6 +53,7 @@ import pytest
 import requests
 
 from magnum.tests.functional import db_servers
+from magnum.tests import openapi_check
 
 RABBIT_URL = os.environ.get('MAGNUM_TEST_TRANSPORT_URL',
                             'rabbit://guest:guest@127.0.0.1:5672/')
@@ -571,7 +572,8 @@ REQUEST_ID = 'X-OpenStack-Request-Id'
 
 class Client:
     """A small HTTP client of one Magnum; every answer must carry a
-    request id (an AssertionError otherwise), errors or not.
+    request id and match the API's description (magnum/tests/
+    openapi_check.py), errors or not (an AssertionError otherwise).
     """
 
     def __init__(self, magnum, headers=None):
@@ -589,6 +591,9 @@ class Client:
             '%s %s answered %s without %s: %r' % (
                 method, path, response.status_code, REQUEST_ID,
                 dict(response.headers)))
+        if url.startswith(self.magnum.url):
+            openapi_check.check(method, url[len(self.magnum.url):] or '/',
+                                response.status_code, response.text)
         return response
 
     def get(self, path, **kwargs):

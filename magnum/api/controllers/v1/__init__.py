@@ -17,6 +17,7 @@ from magnum.api.controllers.v1 import quota
 from magnum.api.controllers.v1 import rc
 from magnum.api.controllers.v1 import service
 from magnum.api.controllers.v1 import stats
+from magnum.api import openapi
 
 _COLLECTIONS = ('baymodels', 'bays', 'certificates', 'clustertemplates',
                 'clusters', 'containers', 'mservices', 'nodes', 'pods',
@@ -54,3 +55,10 @@ class V1Controller:
         for name in _COLLECTIONS:
             body[name] = collection.links(name)
         return body
+
+    @pecan.expose('json', route='openapi.json')
+    def openapi_json(self, **params):
+        """The API's OpenAPI 3.1 description (magnum/api/openapi.py)."""
+        collection.read_only()
+        collection.refuse_query(params)
+        return openapi.document()

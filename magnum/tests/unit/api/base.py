@@ -9,6 +9,7 @@ from magnum.api import app
 from magnum.api import hooks
 from magnum.drivers import base as drivers
 from magnum.tests import base
+from magnum.tests import openapi_check
 from magnum.tests.unit import fake_provisioner
 
 
@@ -58,7 +59,10 @@ class APITestCase(base.TestCase):
         elif body is not None:
             request.body = json.dumps(body).encode()
             request.content_type = 'application/json'
-        return request.get_response(self.app)
+        response = request.get_response(self.app)
+        openapi_check.check(method, path, response.status_int,
+                            response.text)
+        return response
 
     def get(self, path, **kwargs):
         return self.request('GET', path, **kwargs)
