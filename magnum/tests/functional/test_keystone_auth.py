@@ -13,6 +13,7 @@ import pytest
 
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
+from magnum.tests.functional import test_fuzz
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
               pytest.mark.keystone]
@@ -137,3 +138,10 @@ def test_identity_headers_from_the_client_are_ignored(people, baymodel_of_a):
         assert response.status_code == 401, response.status_code
     finally:
         anonymous.close()
+
+
+def test_fuzzed_requests_behind_keystone(keystone, magnum):
+    """Requests generated from /v1/openapi.json with a member's token:
+    no 5xx, every refusal in the error form, refusals change nothing
+    (test_fuzz.py says how)."""
+    test_fuzz.behind_keystone(keystone, magnum)
