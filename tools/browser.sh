@@ -13,6 +13,7 @@
 # ${MAGNUM_TEST_CACHE:-$HOME/.cache/magnum-tests}/playwright with npm; a
 # lock file keeps two runs from installing it at once.
 set -euo pipefail
+APT_UPDATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-update.sh
 
 PLAYWRIGHT_VERSION=${MAGNUM_PLAYWRIGHT_VERSION:-1.65.1}
 CACHE=${MAGNUM_TEST_CACHE:-$HOME/.cache/magnum-tests}
@@ -27,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "browser.sh: ${missing[*]} missing and not root" >&2; exit 1; }
     {
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" ||
-        { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+        { "$APT_UPDATE" &&
           DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}"; }
     } >&2
 fi

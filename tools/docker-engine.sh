@@ -41,6 +41,7 @@
 #   dockerd's shutdown for its 15 s default, hence --shutdown-timeout=2 and
 #   `stop` kills running containers first.
 set -euo pipefail
+APT_UPDATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-update.sh
 
 DOCKER=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
@@ -107,7 +108,7 @@ install_missing() {
         ours=1
     fi
     local rc=0
-    { apt-get -o DPkg::Lock::Timeout=300 update -qq \
+    { "$APT_UPDATE" \
         && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
     } >&2 || rc=$?
     [ -z "$ours" ] || rm -f "$policy"

@@ -56,7 +56,7 @@ fi
 if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] \
         && command -v apt-get >/dev/null 2>&1; then
     { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck ||
-      { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+      { tools/apt-update.sh &&
         DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck; }
     } >>"$LOG" 2>&1 || echo "install.sh: could not install shellcheck" >&2
 fi

@@ -109,6 +109,7 @@
 #   service controllers need a cloud provider.
 # * etcd reads ETCD_* variables from the environment: they are cleared.
 set -euo pipefail
+APT_UPDATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-update.sh
 
 CACHE=${MAGNUM_KUBE_CACHE:-$HOME/.cache/magnum-tests/kubernetes}
 BIN=$CACHE/bin
@@ -146,7 +147,7 @@ apt_install() {
         ours=1
     fi
     local rc=0
-    { [ -n "${APT_UPDATED:-}" ] || apt-get -o DPkg::Lock::Timeout=300 update -qq; } >&2 || rc=$?
+    { [ -n "${APT_UPDATED:-}" ] || "$APT_UPDATE"; } >&2 || rc=$?
     APT_UPDATED=1
     [ $rc -ne 0 ] || apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" \
         >&2 || rc=$?
@@ -186,7 +187,7 @@ Suites: $codename $codename-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-    apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+    "$APT_UPDATE" >&2
     APT_UPDATED=1
 }
 
