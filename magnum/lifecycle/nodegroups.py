@@ -260,15 +260,15 @@ def resize(context, bay, group, node_count, rollback, nodes_to_remove=None,
     removed = servers_of(bay, group, nodes_to_remove)
     params = {'nodegroup': group.uuid, 'node_count': node_count,
               'nodes_to_remove': removed or None}
+    check_counts(node_count, minimum, maximum, allow_empty)
     if group.name == DEFAULT_WORKER:
-        # NOTE: the cluster's own workers: its node_count, never below 1.
-        check_counts(node_count, max(minimum, 1), maximum, allow_empty)
+        # NOTE: the cluster's own workers: its node_count (0 from API 1.10,
+        # as a cluster's create takes).
         return actions.start(
             context, bay, kind, params, changes={'node_count': node_count},
             nodegroups=[('update', group.uuid, limits)] if limits else (),
             rollback=rollback,
             restore={'bay': {'node_count': bay.node_count}})
-    check_counts(node_count, minimum, maximum, allow_empty)
     return actions.start(
         context, bay, kind, params,
         nodegroups=[('update', group.uuid, dict(

@@ -94,6 +94,21 @@ class TestNodeGroups(NodeGroupTestCase):
         response = self.ng('DELETE', '/default-worker')
         self.assertEqual(400, response.status_int)
 
+    def test_default_worker_to_zero_with_its_minimum(self):
+        """From 1.10 the cluster's own workers may be 0, as its create
+        may ask; the refusal of 0 names the minimum the group has."""
+        response = self.ng('PATCH', '/default-worker', [
+            {'op': 'replace', 'path': '/node_count', 'value': 0}])
+        self.assertEqual(400, response.status_int)
+        self.assertIn("min_node_count 1", self.fault(response))
+        response = self.ng('PATCH', '/default-worker', [
+            {'op': 'replace', 'path': '/min_node_count', 'value': 0},
+            {'op': 'replace', 'path': '/node_count', 'value': 0}])
+        self.assertEqual(202, response.status_int, response.body)
+        shown = self.ng('GET', '/default-worker').json
+        self.assertEqual((0, 0), (shown['min_node_count'],
+                                  shown['node_count']))
+
     def test_bad_input_is_400_naming_the_field(self):
         cases = [({}, 'name'), ({'name': '9x'}, 'name'),
                  ({'name': 'a', 'node_count': -1}, 'node_count'),
