@@ -179,6 +179,10 @@ case('body-deep-nesting-text-plain', 'POST', BAYMODELS, Raw(b'[' * 100000),
      400, ['JSON'], headers={'Content-Type': 'text/plain'})
 case('body-not-utf8', 'POST', BAYMODELS, Raw(b'{"coe": "\xff\xfe"}'), 400,
      ['UTF-8'])
+# NOTE: a bad boundary was a 500 (pecan parsed the form while routing).
+case('body-multipart', 'POST', BAYMODELS, Raw(b'\xa5\x01'), 415,
+     ['JSON', 'multipart/form-data'],
+     headers={'Content-Type': 'multipart/form-data'})
 case('body-too-large', 'POST', BAYMODELS,
      bm(labels={'big': 'x' * SIZE_LIMIT}), 413, ['too large'])
 case('body-too-large-patch', 'PATCH', FREE_BAYMODEL,
