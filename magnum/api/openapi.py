@@ -241,8 +241,20 @@ def _param(name, where='query', schema=None, required=False,
     return param
 
 
-def _path(name, description=None):
-    return _param(name, 'path', required=True, description=description)
+_PATH_PARAMS = {
+    'ident': 'the UUID or the name',
+    'bay_ident': 'the bay\'s UUID or name',
+    'nodegroup': 'the node group\'s UUID or name',
+    'action': 'the action\'s UUID',
+    'id': 'the conductor\'s id (an integer)',
+    'project_id': 'the project\'s id',
+    'resource': 'what the quota limits: Cluster',
+}
+
+
+def _path(name):
+    return _param(name, 'path', required=True,
+                  description=_PATH_PARAMS.get(name))
 
 
 _FLAG = {'type': 'string', 'enum': ['true', 'false', 'True', 'False', '1',
@@ -270,9 +282,10 @@ def list_params(sort_keys, marker='uuid', extra=()):
     ] + list(extra)
 
 
-_ROLLBACK = _param('rollback', schema={'type': 'string', 'enum': [
+_ROLLBACK = dict(_param('rollback', schema={'type': 'string', 'enum': [
     'true', 'false', 'True', 'False', '1', '0', 'yes', 'no']},
-    description='undo the change if it fails (API 1.3)')
+    description='undo the change if it fails'), **{
+        MIN_VERSION: api_version.as_string(microversion.ROLLBACK)})
 
 
 # -- the document --------------------------------------------------------
@@ -316,8 +329,9 @@ class _Document:
         self.paths.setdefault(path, {})[method.lower()] = operation
 
 
-def _baymodels(doc, collection_name, tag):
-    """``/v1/baymodels`` and ``/v1/clustertemplates``: one controller."""
+def _baymodels(doc, collection_name, tag, one):
+    """``/v1/baymodels`` and ``/v1/clustertemplates``: one controller;
+    ``one`` names an item."""
     view = baymodel_api.VIEW
     item = view_schema(view, models.BayModel)
     base = '/v1/%s' % collection_name
@@ -330,12 +344,14 @@ def _baymodels(doc, collection_name, tag):
     doc.add('get', base + '/detail', 'List %s with every field'
             % collection_name, tag, 200, page_schema(collection_name, item),
             params=params)
-    doc.add('get', ident, 'Show one', tag, 200, item)
-    doc.add('post', base, 'Create one', tag, 201, item,
+    doc.add('get', ident, 'Show a %s' % one, tag, 200, item)
+    doc.add('post', base, 'Create a %s' % one, tag, 201, item,
             body=fields_schema(baymodel_api.BayModelFields))
-    doc.add('patch', ident, 'Change one (JSON-patch)', tag, 200, item,
+    doc.add('patch', ident, 'Change a %s (JSON-patch; only name, public, '
+            'hidden and tags while bays use it)' % one, tag, 200, item,
             body=patch_schema(baymodel_api.WRITABLE))
-    doc.add('delete', ident, 'Delete one (not while bays use it)', tag, 204)
+    doc.add('delete', ident, 'Delete a %s (not while bays use it)' % one,
+            tag, 204)
 
 
 _IDEMPOTENCY = _param(
@@ -453,9 +469,9 @@ def _nodegroups(doc):
         _param('role', description='only the groups of this role')])
     doc.add('get', base, 'List a cluster\'s node groups', tag, 200,
             page_schema('nodegroups', short), params=params, since=since)
-    doc.add('get', base + '/detail', 'List them with every field', tag,
-            200, page_schema('nodegroups', item), params=params,
-            since=since)
+    doc.add('get', base + '/detail', 'List a cluster\'s node groups with '
+            'every field', tag, 200, page_schema('nodegroups', item),
+            params=params, since=since)
     doc.add('get', base + '/{nodegroup}', 'Show a node group', tag, 200,
             item, since=since)
     doc.add('post', base, 'Add a node group', tag, 202, item,
@@ -500,8 +516,8 @@ def _containers(doc):
             page_schema('containers',
                         view_schema(view, models.Container, False)),
             params=params)
-    doc.add('get', '/v1/containers/detail', 'List them with every field',
-            tag, 200, page_schema('containers', item), params=params)
+    doc.add('get', '/v1/containers/detail', 'List containers with every '
+            'field', tag, 200, page_schema('containers', item), params=params)
     doc.add('get', '/v1/containers/{ident}', 'Show a container', tag, 200,
             item)
     doc.add('post', '/v1/containers', 'Create and start a container', tag,
@@ -513,11 +529,11 @@ def _containers(doc):
         doc.add('put', '/v1/containers/{ident}/%s' % action,
                 '%s the container' % action.capitalize(), tag, 200, item,
                 backend=True)
-    doc.add('put', '/v1/containers/{ident}/execute', 'Run a command in it',
-            tag, 200, {'type': 'object'},
+    doc.add('put', '/v1/containers/{ident}/execute',
+            'Run a command in a container', tag, 200, {'type': 'object'},
             params=[_param('command', required=True)], backend=True)
-    doc.add('get', '/v1/containers/{ident}/logs', 'Its output', tag, 200,
-            {'type': 'object'}, backend=True)
+    doc.add('get', '/v1/containers/{ident}/logs', 'A container\'s output',
+            tag, 200, {'type': 'object'}, backend=True)
 
 
 def _kube_objects(doc, controller):
@@ -537,19 +553,21 @@ def _kube_objects(doc, controller):
         dict(bay, required=True)])
     doc.add('get', base, 'List a bay\'s %s' % name, tag, 200,
             page_schema(name, item), params=params, backend=True)
-    doc.add('get', base + '/detail', 'List them with every field', tag, 200,
-            page_schema(name, item), params=params, backend=True)
-    doc.add('post', base, 'Create one from a manifest', tag, 201, item,
+    doc.add('get', base + '/detail', 'List a bay\'s %s with every field'
+            % name, tag, 200, page_schema(name, item), params=params,
+            backend=True)
+    doc.add('post', base, 'Create one of a bay\'s %s from a manifest'
+            % name, tag, 201, item,
             body=fields_schema(kube_object.KubeObjectFields), backend=True)
     for path, params in ((base + '/{ident}', [bay]),
                          (base + '/{ident}/{bay_ident}', [])):
-        doc.add('get', path, 'Show one (by name or uid)', tag, 200, item,
-                params=params, backend=True)
-        doc.add('patch', path, 'Change one (a JSON-patch of its manifest)',
-                tag, 200, item, params=params, body={'type': 'array'},
-                backend=True)
-        doc.add('delete', path, 'Delete one', tag, 204, params=params,
-                backend=True)
+        doc.add('get', path, 'Show one of a bay\'s %s (by name or uid)'
+                % name, tag, 200, item, params=params, backend=True)
+        doc.add('patch', path, 'Change one of a bay\'s %s (a JSON-patch '
+                'of its manifest)' % name, tag, 200, item, params=params,
+                body={'type': 'array'}, backend=True)
+        doc.add('delete', path, 'Delete one of a bay\'s %s' % name, tag,
+                204, params=params, backend=True)
 
 
 def _nodes(doc):
@@ -560,9 +578,9 @@ def _nodes(doc):
     doc.add('get', '/v1/nodes', 'List the bays\' servers', tag, 200,
             page_schema('nodes', view_schema(view, models.Node, False)),
             params=params)
-    doc.add('get', '/v1/nodes/detail', 'List them with every field', tag,
-            200, page_schema('nodes', item), params=params)
-    doc.add('get', '/v1/nodes/{ident}', 'Show one', tag, 200, item)
+    doc.add('get', '/v1/nodes/detail', 'List the servers with every '
+            'field', tag, 200, page_schema('nodes', item), params=params)
+    doc.add('get', '/v1/nodes/{ident}', 'Show a server', tag, 200, item)
     doc.add('post', '/v1/nodes', 'Register a node by hand', tag, 201, item,
             body=fields_schema(node_api.NodeFields))
 
@@ -577,7 +595,8 @@ def _mservices(doc):
     doc.add('get', '/v1/mservices', 'The conductors and their heartbeats',
             tag, 200, page_schema('mservices', item), params=list_params(
                 mservice_api.SORT_KEYS, marker='id'))
-    doc.add('get', '/v1/mservices/{id}', 'One conductor', tag, 200, item)
+    doc.add('get', '/v1/mservices/{id}', 'A conductor and its heartbeat',
+            tag, 200, item)
     doc.add('patch', '/v1/mservices/{id}', 'Take a conductor off the hash '
             'ring, or back (JSON-patch of disabled, disabled_reason)', tag,
             200, item, body=patch_schema(mservice_api.WRITABLE))
@@ -621,7 +640,8 @@ def _others(doc):
     doc.add('get', '/healthcheck', 'Whether this API process serves '
             '(oslo.middleware; 503 when disabled by file)', 'versions', 200,
             {'type': 'string'}, content='text/plain')
-    doc.add('get', '/v1/openapi.json', 'This description', 'versions', 200,
+    doc.add('get', '/v1/openapi.json', 'The API\'s OpenAPI description '
+            '(this document)', 'versions', 200,
             {'type': 'object', 'required': ['openapi', 'paths']})
     doc.add('patch', '/v1/credentials/{ident}', 'Rotate a cluster\'s '
             'credentials', 'credentials', 202, _UUID_ANSWER, backend=True)
@@ -636,6 +656,26 @@ def _others(doc):
                     _param('all_tenants', schema=_FLAG)],
             since=microversion.STATS)
 
+
+_TAGS = (
+    ('versions', 'The API\'s versions, its description, its health'),
+    ('baymodels', 'Cluster shapes (the bay era\'s name)'),
+    ('clustertemplates', 'The same cluster shapes, by their later name'),
+    ('bays', 'Clusters (the bay era\'s name)'),
+    ('clusters', 'The same clusters, by their later name, with their '
+                 'actions'),
+    ('nodegroups', 'Groups of a cluster\'s servers (API 1.9)'),
+    ('certificates', 'A bay\'s CA: show it, sign a CSR, rotate it'),
+    ('credentials', 'A cluster\'s credentials, rotated'),
+    ('containers', 'Containers on docker and swarm bays'),
+    ('pods', 'Pods of a kubernetes bay'),
+    ('services', 'Services of a kubernetes bay'),
+    ('rcs', 'Replication controllers of a kubernetes bay'),
+    ('nodes', 'The bays\' servers, as their provisioners report them'),
+    ('mservices', 'The conductors (admin only)'),
+    ('quotas', 'Per-project limits (admin only, but a project\'s own)'),
+    ('stats', 'How many clusters and nodes (API 1.4)'),
+)
 
 _ERROR_BODY = {
     'type': 'object', 'required': ['error_message'],
@@ -652,8 +692,9 @@ def document():
     """The whole description (a dict, built once a process)."""
     doc = _Document()
     _others(doc)
-    _baymodels(doc, 'baymodels', 'baymodels')
-    _baymodels(doc, 'clustertemplates', 'clustertemplates')
+    _baymodels(doc, 'baymodels', 'baymodels', 'BayModel')
+    _baymodels(doc, 'clustertemplates', 'clustertemplates',
+               'cluster template')
     _bays(doc)
     _clusters(doc)
     _certificates(doc)
@@ -676,12 +717,15 @@ def document():
                            % (_version(api_version.MIN_VERSION),
                               _version(api_version.MAX_VERSION)),
         },
+        'tags': [{'name': name, 'description': text}
+                 for name, text in _TAGS],
         'paths': doc.paths,
         'components': {
             'schemas': {'Error': _ERROR_BODY},
             'responses': {'Error': {
-                'description': 'The request was refused (4xx) or a backend '
-                               'did not answer (503); the message says why',
+                'description': 'The request was refused (4xx), a backend '
+                               'failed on its side (502) or did not answer '
+                               '(503); the message says why',
                 'content': {'application/json': {
                     'schema': {'$ref': '#/components/schemas/Error'}}}}},
             'parameters': {'OpenStackAPIVersion': _param(
