@@ -25,7 +25,7 @@ Each release runs, as a ``member`` of a fresh project:
   cluster create`` by ``magnum bay-list``.
 
 NOTE: every ``openstack`` call costs a second or more of imports and a
-Keystone login, so the module starts the six tours at once, side by side
+Keystone login, so the module starts its tours at once, side by side
 in threads (each with its own names and clusters), the first time a test
 asks (``tours``); each test waits for its own and reports it as itself.
 """
@@ -49,6 +49,9 @@ RELEASES = magnumclient.OSC_RELEASES
 # Keystone under magnum-ui (test_horizon.py); the tour's ~40 client calls
 # cost a minute of the suite's two cores a release.
 COE_TOUR_RELEASES = ('5.0.0',)
+# NOTE: the ca tour likewise once a release: 5.0.0's without Keystone
+# (test_cli_cluster_tour.py), 4.11.0's here.
+CA_TOUR_RELEASES = ('4.11.0',)
 # Seconds a tour may take once the pool runs it (the machine may be busy).
 TOUR_TIMEOUT = 600
 
@@ -139,9 +142,10 @@ def tours(magnum, member, admin, venvs, docker_engine):
                 magnumclient.coe_tour, member.keystone_osc(venv),
                 member.api, magnum, admin=admin.keystone_osc(venv),
                 project=member.project_id)
-        futures['ca', release] = pool.submit(
-            magnumclient.coe_ca_tour, member.keystone_osc(venv), member.api,
-            magnum, docker_engine.url)
+        if release in CA_TOUR_RELEASES:
+            futures['ca', release] = pool.submit(
+                magnumclient.coe_ca_tour, member.keystone_osc(venv),
+                member.api, magnum, docker_engine.url)
         futures['cross21', release] = pool.submit(
             _cross_era, member.keystone_osc(venv), cli21, member, magnum)
     yield futures
@@ -154,7 +158,7 @@ def test_openstack_coe_tour(tours, release):
     tours['coe', release].result(TOUR_TIMEOUT)
 
 
-@pytest.mark.parametrize('release', RELEASES)
+@pytest.mark.parametrize('release', CA_TOUR_RELEASES)
 def test_openstack_coe_ca_tour(tours, release):
     tours['ca', release].result(TOUR_TIMEOUT)
 
