@@ -14,13 +14,14 @@ Each operation of the description gets requests that fit it (valid
 bodies, queries and headers, within what the description says) and
 requests that do not (a field of the wrong type, out of range, unknown,
 missing); path parameters name a BayModel, a bay and a node group the test
-made first, then random ones. Around every change (a request other than
-GET) the database is read: an answer of 4xx must find it as it was
-before the request (what a client set: the rows of BayModels, bays, node
-groups, quotas, nodes, containers, actions and the conductors' disabled
-flags; not what the conductors write as they work, such as a bay's
-status). Every 2xx must
-match its operation's response in the description.
+made first, then random ones. Each case is sent twice: asking for the
+latest microversion, and without the header (1.1). Around every change (a
+request other than GET) the database is read: an answer of 4xx must find
+it as it was before the request (what a client set: the rows of
+BayModels, bays, node groups, quotas, nodes, containers, actions and the
+conductors' disabled flags; not what the conductors write as they work,
+such as a bay's status). Every 2xx must match its operation's response in the
+description.
 
 ``FUZZ_EXAMPLES`` (environment) sets the examples per operation and mode;
 ``benchmarks/fuzz.py`` runs the same for longer.
@@ -41,7 +42,7 @@ import sqlalchemy as sa
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
-EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '8'))
+EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '4'))
 # What every answer is checked with, besides ours.
 CHECKS = [st_checks.not_a_server_error,
           openapi_checks.status_code_conformance,
@@ -134,6 +135,9 @@ class Target:
         self.database = Database(database_url)
         self.session = requests.Session()
         self.session.headers.update(self.headers)
+        # The same without a microversion: 1.1.
+        self.plain = requests.Session()
+        self.plain.headers.update(headers)
         # {path parameter: what the test made}
         self.known = {}
 
@@ -156,17 +160,24 @@ class Target:
 
     def close(self):
         self.session.close()
+        self.plain.close()
         self.database.close()
 
 
 @pytest.fixture(scope='module')
 def magnum_all():
     with processes.running(processes.MagnumAll()) as magnum:
-        target = Target(magnum.url, {}, 'sqlite:///%s' % os.path.join(
-            magnum.home, '.magnum', 'magnum.sqlite'))
-        target.seed()
+        target = magnum_all_target(magnum)
         yield target
         target.close()
+
+
+def magnum_all_target(magnum):
+    """A Target of a running ``processes.MagnumAll``, seeded."""
+    target = Target(magnum.url, {}, 'sqlite:///%s' % os.path.join(
+        magnum.home, '.magnum', 'magnum.sqlite'))
+    target.seed()
+    return target
 
 
 def behind_keystone(keystone, magnum):
@@ -198,17 +209,24 @@ def _fault(response):
 class Run:
     """Counts and failures of one fuzzing run."""
 
-    def __init__(self, target):
+    def __init__(self, target, examples=None):
         self.target = target
+        self.examples = examples or EXAMPLES
         self.requests = 0
         self.by_status = {}
         self.failures = []
 
     def check(self, case):
+        """Send ``case`` twice: asking for the latest microversion, and
+        without the header (1.1, what the oldest clients get)."""
+        for session in (self.target.session, self.target.plain):
+            self._send(case, session)
+
+    def _send(self, case, session):
         target = self.target
         reads = case.method.upper() in ('GET', 'HEAD')
         before = None if reads else target.database.snapshot()
-        response = case.call(base_url=target.url, session=target.session,
+        response = case.call(base_url=target.url, session=session,
                              timeout=30)
         self.requests += 1
         status = response.status_code
@@ -262,7 +280,7 @@ class Run:
                                          path_parameters=path_parameters)
 
         @hypothesis.settings(
-            max_examples=EXAMPLES, deadline=None, database=None,
+            max_examples=self.examples, deadline=None, database=None,
             derandomize=True, phases=[hypothesis.Phase.generate],
             suppress_health_check=list(hypothesis.HealthCheck))
         @hypothesis.given(case=strategy)
