@@ -329,22 +329,28 @@ class _Document:
         self.paths.setdefault(path, {})[method.lower()] = operation
 
 
+def _listed(doc, name, tag, view, model, params, one):
+    """A collection's list, detail list and item (``view`` of ``model``,
+    its short and full form), as ``/v1/<name>`` serves them; returns the
+    item's schema."""
+    item = view_schema(view, model)
+    base = '/v1/%s' % name
+    doc.add('get', base, 'List %s' % name, tag, 200,
+            page_schema(name, view_schema(view, model, detail=False)),
+            params=params)
+    doc.add('get', base + '/detail', 'List %s with every field' % name,
+            tag, 200, page_schema(name, item), params=params)
+    doc.add('get', base + '/{ident}', 'Show a %s' % one, tag, 200, item)
+    return item
+
+
 def _baymodels(doc, collection_name, tag, one):
     """``/v1/baymodels`` and ``/v1/clustertemplates``: one controller;
     ``one`` names an item."""
-    view = baymodel_api.VIEW
-    item = view_schema(view, models.BayModel)
     base = '/v1/%s' % collection_name
     ident = base + '/{ident}'
-    params = list_params(baymodel_api.SORT_KEYS)
-    doc.add('get', base, 'List %s' % collection_name, tag, 200,
-            page_schema(collection_name,
-                        view_schema(view, models.BayModel, detail=False)),
-            params=params)
-    doc.add('get', base + '/detail', 'List %s with every field'
-            % collection_name, tag, 200, page_schema(collection_name, item),
-            params=params)
-    doc.add('get', ident, 'Show a %s' % one, tag, 200, item)
+    item = _listed(doc, collection_name, tag, baymodel_api.VIEW,
+                   models.BayModel, list_params(baymodel_api.SORT_KEYS), one)
     doc.add('post', base, 'Create a %s' % one, tag, 201, item,
             body=fields_schema(baymodel_api.BayModelFields))
     doc.add('patch', ident, 'Change a %s (JSON-patch; only name, public, '
@@ -384,15 +390,8 @@ def _actions(doc, base, tag):
 
 def _bays(doc):
     tag = 'bays'
-    view = bay_api.VIEW
-    item = view_schema(view, models.Bay)
-    params = list_params(bay_api.SORT_KEYS)
-    doc.add('get', '/v1/bays', 'List bays', tag, 200,
-            page_schema('bays', view_schema(view, models.Bay, False)),
-            params=params)
-    doc.add('get', '/v1/bays/detail', 'List bays with every field', tag,
-            200, page_schema('bays', item), params=params)
-    doc.add('get', '/v1/bays/{ident}', 'Show a bay', tag, 200, item)
+    item = _listed(doc, 'bays', tag, bay_api.VIEW, models.Bay,
+                   list_params(bay_api.SORT_KEYS), 'bay')
     doc.add('post', '/v1/bays', 'Create a bay', tag, 201, item,
             body=fields_schema(bay_api.BayFields), params=[_IDEMPOTENCY],
             backend=True)
@@ -508,18 +507,10 @@ def _certificates(doc):
 
 def _containers(doc):
     tag = 'containers'
-    view = container_api.VIEW
-    item = view_schema(view, models.Container)
     params = list_params(container_api.SORT_KEYS, extra=[
         _param('bay_ident', description='only this bay\'s (UUID or name)')])
-    doc.add('get', '/v1/containers', 'List containers', tag, 200,
-            page_schema('containers',
-                        view_schema(view, models.Container, False)),
-            params=params)
-    doc.add('get', '/v1/containers/detail', 'List containers with every '
-            'field', tag, 200, page_schema('containers', item), params=params)
-    doc.add('get', '/v1/containers/{ident}', 'Show a container', tag, 200,
-            item)
+    item = _listed(doc, 'containers', tag, container_api.VIEW,
+                   models.Container, params, 'container')
     doc.add('post', '/v1/containers', 'Create and start a container', tag,
             201, item, body=fields_schema(container_api.ContainerFields),
             backend=True)
@@ -572,15 +563,8 @@ def _kube_objects(doc, controller):
 
 def _nodes(doc):
     tag = 'nodes'
-    view = node_api.VIEW
-    item = view_schema(view, models.Node)
-    params = list_params(node_api.SORT_KEYS)
-    doc.add('get', '/v1/nodes', 'List the bays\' servers', tag, 200,
-            page_schema('nodes', view_schema(view, models.Node, False)),
-            params=params)
-    doc.add('get', '/v1/nodes/detail', 'List the servers with every '
-            'field', tag, 200, page_schema('nodes', item), params=params)
-    doc.add('get', '/v1/nodes/{ident}', 'Show a server', tag, 200, item)
+    item = _listed(doc, 'nodes', tag, node_api.VIEW, models.Node,
+                   list_params(node_api.SORT_KEYS), 'server')
     doc.add('post', '/v1/nodes', 'Register a node by hand', tag, 201, item,
             body=fields_schema(node_api.NodeFields))
 
