@@ -21,6 +21,7 @@ from concurrent import futures
 import copy
 import functools
 import json
+import time
 
 from heatclient.common import template_utils
 from heatclient.common import utils as heat_utils
@@ -55,6 +56,11 @@ _COMPLETE = (states.CREATE_COMPLETE, states.UPDATE_COMPLETE)
 _REDO = object()
 # How many finished stacks' outputs one reconcile pass reads at once.
 _OUTPUT_READERS = 8
+# NOTE: Heat marks a failed update UPDATE_FAILED and only then starts its
+# rollback (ROLLBACK_IN_PROGRESS): an update that asked for the rollback
+# waits this long for it before UPDATE_FAILED counts as the outcome (a
+# cancel without rollback leaves the stack so).
+ROLLBACK_START_GRACE = 60.0
 # NOTE: heatclient's name for the file in the files it sends.
 _CLUSTER_URL = heat_utils.normalise_file_path_to_url(
     definition.CLUSTER_TEMPLATE)
@@ -86,6 +92,11 @@ def _heat_error(e):
 class HeatProvisioner(base.Provisioner):
 
     handles_timeout = True
+
+    def __init__(self):
+        # {(stack id, action uuid): when UPDATE_FAILED was first seen}
+        # for updates that wait for Heat's rollback to start.
+        self._failed_since = {}
 
     def validate(self, baymodel, bay_values):
         definition.BayDefinition(baymodel, bay_values)
@@ -325,8 +336,7 @@ class HeatProvisioner(base.Provisioner):
         state = self._translate(bay, stack)
         return state if isinstance(state, base.BayState) else base.BayState()
 
-    @staticmethod
-    def _translate(bay, stack, action=None):
+    def _translate(self, bay, stack, action=None):
         """The bay's new state from its stack's, None when unchanged, or
         _REDO when Heat never saw the action (its message was lost): the
         stack shows an earlier operation, finished.
@@ -348,6 +358,10 @@ class HeatProvisioner(base.Provisioner):
                 return None
             return base.BayState(status=states.UPDATE_FAILED,
                                  status_reason=stack.stack_status_reason)
+        if (stack.stack_status == 'UPDATE_FAILED' and ours == 'UPDATE'
+                and action is not None and action.param('rollback')
+                and not self._rollback_overdue(stack, action)):
+            return None
         if operation != ours:
             return None if progress == 'IN_PROGRESS' else _REDO
         status = _STATUS.get(stack.stack_status) or states.failed(bay.status)
@@ -355,6 +369,17 @@ class HeatProvisioner(base.Provisioner):
             return None
         return base.BayState(status=status,
                              status_reason=stack.stack_status_reason)
+
+    def _rollback_overdue(self, stack, action):
+        """Whether Heat has left ``stack`` UPDATE_FAILED for longer than
+        the start of its rollback takes."""
+        now = time.monotonic()
+        key = (stack.id, action.uuid)
+        for seen_key, seen in list(self._failed_since.items()):
+            if now - seen > 10 * ROLLBACK_START_GRACE:
+                del self._failed_since[seen_key]
+        first = self._failed_since.setdefault(key, now)
+        return now - first >= ROLLBACK_START_GRACE
 
     @staticmethod
     def _failure_reason(client, stack):

@@ -7,6 +7,7 @@ actions, vanished stacks, and outputs becoming addresses and nodes.
 """
 
 import types
+from unittest import mock
 
 import fixtures
 from heatclient import exc as heat_exc
@@ -344,6 +345,27 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual(bundle.server_key,
                          calls[1]['parameters']['server_key'])
         self.assertFalse(calls[1]['disable_rollback'])
+
+    def test_an_update_that_asked_for_rollback_waits_for_it(self):
+        # Heat marks the failed update UPDATE_FAILED before it starts the
+        # rollback: not the outcome yet, unless Heat never starts it.
+        bay = self._bay()
+        stack = self._created(bay)
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        stack.stack_status = 'UPDATE_FAILED'
+        stack.stack_status_reason = 'Resource CREATE failed: no capacity'
+        clock = [1000.0]
+        with mock.patch.object(heat.time, 'monotonic',
+                               side_effect=lambda: clock[0]):
+            self.assertEqual({}, self.poll(bay, rollback=True))
+            clock[0] += heat.ROLLBACK_START_GRACE - 1
+            self.assertEqual({}, self.poll(bay, rollback=True))
+            clock[0] += 1
+            state = self.poll(bay, rollback=True)[bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
+        # Without ?rollback=True, UPDATE_FAILED is the outcome at once.
+        state = self.poll(bay)[bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_FAILED, state.status)
 
     def test_a_rollback_heat_did_fails_the_update(self):
         bay = self._bay()
