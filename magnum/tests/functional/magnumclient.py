@@ -28,13 +28,17 @@ Keystone password auth, the endpoint found in the catalog under
 both ways of authenticating run.
 """
 
+import atexit
 import fcntl
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 from cryptography import exceptions as crypto_exceptions
 from cryptography import x509 as cx509
@@ -50,6 +54,8 @@ CACHE = os.environ.get(
 # Seconds pip may take to build a virtualenv, and a CLI call to finish.
 BUILD_TIMEOUT = 600
 RUN_TIMEOUT = 60
+# Seconds a CLI fork server may take to import its client.
+START_TIMEOUT = 120
 _COMPLETE = '.complete'
 
 
@@ -165,6 +171,104 @@ def _environment():
     return env
 
 
+class _ForkServer:
+    """One ``cli_forkserver.py`` of a console script: runs a command in a
+    fork of an interpreter that has imported the client already (see that
+    module), with the argv, environment and working directory a subprocess
+    would have had, and its output in files.
+    """
+
+    _SCRIPT = os.path.join(os.path.dirname(__file__), 'cli_forkserver.py')
+
+    def __init__(self, script):
+        self.directory = tempfile.mkdtemp(prefix='magnum-cli-')
+        python = os.path.join(os.path.dirname(script), 'python')
+        self.process = subprocess.Popen(
+            [python, '-I', self._SCRIPT, script,
+             os.path.join(self.directory, 'learned')],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=_environment())
+
+    def _answer(self, timeout=None):
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else None
+        if ready and not line:
+            raise EOFError('the CLI fork server ended')
+        return json.loads(line) if line else None
+
+    def run(self, argv, env):
+        """(returncode, stdout, stderr, finished in time)"""
+        out = os.path.join(self.directory, 'stdout')
+        err = os.path.join(self.directory, 'stderr')
+        self.process.stdin.write(json.dumps({
+            'argv': argv, 'env': env, 'cwd': os.getcwd(),
+            'stdout': out, 'stderr': err}) + '\n')
+        self.process.stdin.flush()
+        # NOTE: a new server answers once it has imported the client.
+        started = self._answer(START_TIMEOUT)
+        if started is None:
+            raise OSError('the CLI fork server did not start in %ds'
+                          % START_TIMEOUT)
+        pid = started['pid']
+        answer = self._answer(RUN_TIMEOUT)
+        in_time = answer is not None
+        if not in_time:
+            os.kill(pid, signal.SIGKILL)
+            answer = self._answer()
+        with open(out, errors='replace') as stdout, \
+                open(err, errors='replace') as stderr:
+            return (answer['returncode'], stdout.read(), stderr.read(),
+                    in_time)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _ForkServers:
+    """Idle fork servers by console script; a caller takes one (a new
+    one when all are busy: concurrent callers each get their own) and
+    gives it back. MAGNUM_TEST_CLI_FORK=0 runs every command as a plain
+    subprocess instead."""
+
+    def __init__(self):
+        self._idle = {}
+        self._all = []
+        self._lock = threading.Lock()
+        atexit.register(self.stop)
+
+    def enabled(self):
+        return os.environ.get('MAGNUM_TEST_CLI_FORK', '1') != '0'
+
+    def run(self, argv, env):
+        script = argv[0]
+        with self._lock:
+            idle = self._idle.setdefault(script, [])
+            server = idle.pop() if idle else None
+        if server is None:
+            server = _ForkServer(script)
+            with self._lock:
+                self._all.append(server)
+        try:
+            returncode, stdout, stderr, in_time = server.run(argv, env)
+        except (EOFError, OSError, ValueError):
+            server.stop()
+            raise
+        with self._lock:
+            idle.append(server)
+        return returncode, stdout, stderr, in_time
+
+    def stop(self):
+        with self._lock:
+            servers, self._all, self._idle = self._all, [], {}
+        for server in servers:
+            server.stop()
+
+
+_FORK_SERVERS = _ForkServers()
+
+
 class Result:
     """What a CLI call did: its command line, exit code and output."""
 
@@ -200,6 +304,13 @@ class CLI:
 
     def run(self, *args):
         argv = self._argv(args)
+        if _FORK_SERVERS.enabled():
+            returncode, stdout, stderr, in_time = _FORK_SERVERS.run(
+                argv, self._environment())
+            if not in_time:
+                raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
+                    ' '.join(argv), RUN_TIMEOUT, stdout, stderr))
+            return Result(argv, returncode, stdout, stderr)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True,
