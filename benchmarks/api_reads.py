@@ -1,26 +1,34 @@
 #!/usr/bin/env python3
-"""How fast magnum-api serves BayModel reads, next to two baselines.
+"""How fast magnum-api serves BayModel and cluster reads, next to two
+baselines, and how much memory its worker holds afterwards.
 
-With 1,000 BayModels in a fresh database, measures requests per second and
-the median latency of
+With 1,000 BayModels and 1,000 clusters (each on a BayModel of its own) in
+a fresh database, measures requests per second and the median latency of
 
-1. ``GET /v1/baymodels/<uuid>``           (GET one)
-2. ``GET /v1/baymodels?limit=20``         (list-20)
+1. ``GET /v1/baymodels/<uuid>``            (GET one)
+2. ``GET /v1/baymodels?limit=20``          (list-20)
 3. ``GET /v1/baymodels/detail?limit=1000`` (detail-1000)
+4. ``GET /v1/clusters/<uuid>``             (cluster GET one, one client,
+   next to ``GET /v1/clustertemplates/<uuid>`` at one client)
+5. ``GET /v1/clusters?limit=20``           (clusters list-20)
+6. ``GET /v1/clusters/detail?limit=1000``  (clusters detail-1000)
 
 under the production server (magnum-api: gunicorn, one sync worker, as
 ``magnum.cmd.api.server_options(workers=1, threads=1)`` configures it), and
 in the same run two baselines:
 
 a. a trivial WSGI app returning a small JSON dict, served by the same
-   gunicorn with the same options;
-b. a raw SQLAlchemy Core select of the same 1,000 rows, rows to dicts and
+   gunicorn with the same options (at the same number of clients);
+b. a raw SQLAlchemy Core select of the same 1,000 rows (a cluster's with
+   its template's labels, which its detail compares), rows to dicts and
    ``json.dumps``, timed in-process (best and median of N).
 
-It prints the ratios with their targets (PASS/MISS) and always exits 0 once
-the measurements ran: it measures, it is not a test. See README.rst here.
+Then the resident memory (VmRSS) of the API's gunicorn worker. It prints
+the ratios with their targets (PASS/MISS) and always exits 0 once the
+measurements ran: it measures, it is not a test. See README.rst here.
 
     .venv/bin/python benchmarks/api_reads.py                 # PostgreSQL
+    .venv/bin/python benchmarks/api_reads.py --db mysql      # MariaDB
     .venv/bin/python benchmarks/api_reads.py --db sqlite
 
 Everything it starts (two gunicorn servers, the load generator, a database
@@ -57,6 +65,8 @@ THIS = os.path.abspath(__file__)
 TARGET_ONE = 20.0      # GET one req/s, % of the trivial app's req/s (>=)
 TARGET_LIST = 10.0     # list-20 req/s, % of the trivial app's req/s (>=)
 TARGET_DETAIL = 3.0    # detail-1000 time, multiple of raw select+dumps (<=)
+TARGET_CLUSTER_ONE = 1.2   # cluster GET one time, multiple of its template's
+TARGET_RSS_MIB = 100.0     # the API worker's VmRSS after the runs (<=)
 
 TRIVIAL_BODY = json.dumps({'name': 'trivial', 'status': 'ok',
                            'version': '1.0'}).encode()
@@ -176,24 +186,35 @@ class Runner:
             self.url = 'sqlite:///%s' % os.path.join(self.tmp, 'bench.sqlite')
             return
         self.db_name = 'magnum_bench_%s' % uuid.uuid4().hex[:10]
-        self.admin_url = self.args.pg_url.rstrip('/') + '/postgres'
+        if self.args.db == 'mysql':
+            server = self.args.mysql_url.rstrip('/')
+            self.admin_url = server + '/?charset=utf8mb4'
+            create = 'CREATE DATABASE %s CHARACTER SET utf8mb4'
+            self.url = '%s/%s?charset=utf8mb4' % (server, self.db_name)
+        else:
+            server = self.args.pg_url.rstrip('/')
+            self.admin_url = server + '/postgres'
+            create = 'CREATE DATABASE %s'
+            self.url = server + '/' + self.db_name
         admin = sa.create_engine(self.admin_url, isolation_level='AUTOCOMMIT')
         try:
             with admin.connect() as conn:
-                conn.execute(sa.text('CREATE DATABASE %s' % self.db_name))
+                conn.execute(sa.text(create % self.db_name))
         finally:
             admin.dispose()
-        self.url = self.args.pg_url.rstrip('/') + '/' + self.db_name
 
     def drop_database(self):
         if self.db_name is None:
             return
         import sqlalchemy as sa
+        # NOTE: the servers are stopped by now; FORCE (PostgreSQL) ends
+        # whatever connection is left all the same.
+        drop = 'DROP DATABASE IF EXISTS %s' + (
+            ' WITH (FORCE)' if self.args.db == 'postgresql' else '')
         admin = sa.create_engine(self.admin_url, isolation_level='AUTOCOMMIT')
         try:
             with admin.connect() as conn:
-                conn.execute(sa.text('DROP DATABASE IF EXISTS %s WITH (FORCE)'
-                                     % self.db_name))
+                conn.execute(sa.text(drop % self.db_name))
             self.db_name = None
         finally:
             admin.dispose()
@@ -213,7 +234,9 @@ class Runner:
         return path
 
     def migrate_and_load(self, rows):
-        """The schema by the migrations, then ``rows`` BayModels in bulk."""
+        """The schema by the migrations, then ``rows`` BayModels and
+        ``rows`` clusters, the i-th on the i-th BayModel, in bulk. Returns
+        (BayModels, clusters), their values."""
         from oslo_config import cfg
         from magnum import conf  # noqa: F401  (registers the options)
         from magnum.db import api as db_api
@@ -224,12 +247,14 @@ class Runner:
         db_api.reset()
         import sqlalchemy as sa
         from magnum.db.sqlalchemy import models
-        table = models.BayModel.__table__
         self.engine = sa.create_engine(self.url)
-        values = [_baymodel(i) for i in range(rows)]
+        baymodels = [_baymodel(i) for i in range(rows)]
+        clusters = [_cluster(i, baymodel)
+                    for i, baymodel in enumerate(baymodels)]
         with self.engine.begin() as conn:
-            conn.execute(sa.insert(table), values)
-        return values
+            conn.execute(sa.insert(models.BayModel.__table__), baymodels)
+            conn.execute(sa.insert(models.Bay.__table__), clusters)
+        return baymodels, clusters
 
     # processes
 
@@ -386,6 +411,59 @@ def _baymodel(i):
     }
 
 
+def _cluster(i, baymodel):
+    """The i-th cluster, on ``baymodel``, in the caller's project: its own
+    values over some of the template's, as clusters made by
+    python-magnumclient are."""
+    rnd = random.Random(10_000 + i)
+    now = baymodel['created_at'] + datetime.timedelta(hours=1)
+    labels = dict(baymodel['labels'])
+    # A few labels of its own (labels_added), one changed
+    # (labels_overridden), one left out (labels_skipped).
+    labels.update(kube_tag='v1.28.2', monitoring_enabled='true',
+                  region='region-%d' % (i % 3))
+    labels.pop('flannel_backend', None)
+    workers = rnd.choice((1, 2, 3, 5, 10))
+    masters = rnd.choice((1, 3))
+    net = '10.%d.%d' % (i // 250, i % 250)
+    failed = i % 25 == 0
+    return {
+        'uuid': str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+        'project_id': 'default',
+        'user_id': 'default',
+        'name': 'cluster-%04d' % i,
+        'baymodel_id': baymodel['uuid'],
+        'provisioner': 'heat',
+        'node_count': workers,
+        'master_count': masters,
+        'bay_create_timeout': 60,
+        'discovery_url': 'https://discovery.etcd.io/%032x'
+                         % rnd.getrandbits(128),
+        'status': 'CREATE_FAILED' if failed else 'CREATE_COMPLETE',
+        'status_reason': ('Resource CREATE failed: timed out'
+                          if failed else 'Stack CREATE completed'),
+        'api_address': 'https://%s.1:6443' % net,
+        'node_addresses': ['%s.%d' % (net, 10 + n) for n in range(workers)],
+        'master_addresses': ['%s.%d' % (net, 2 + n) for n in range(masters)],
+        'stack_id': str(uuid.UUID(int=rnd.getrandbits(128), version=4)),
+        'keypair': 'kp-%03d' % (i % 37),
+        'docker_volume_size': baymodel['docker_volume_size'],
+        'labels': labels,
+        'master_flavor_id': baymodel['master_flavor_id'],
+        'flavor_id': rnd.choice(('m1.medium', 'm1.large')),
+        'fixed_network': baymodel['fixed_network'],
+        'fixed_subnet': baymodel['fixed_subnet'],
+        'floating_ip_enabled': baymodel['floating_ip_enabled'],
+        'master_lb_enabled': baymodel['master_lb_enabled'],
+        'health_status': 'UNKNOWN' if failed else 'HEALTHY',
+        'health_status_reason': {} if failed else {'api': 'ok'},
+        'coe_version': 'v1.28.2',
+        'container_version': '1.12.6',
+        'created_at': now,
+        'updated_at': now + datetime.timedelta(minutes=12),
+    }
+
+
 def free_port():
     """A port nobody listens on now (gunicorn cannot bind port 0)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -442,20 +520,23 @@ class Load:
             out = subprocess.run([self.wrk, '--version'], capture_output=True,
                                  text=True, timeout=10).stdout
             version = (out.split('[')[0].strip() or 'wrk')
-            return ('%s, %d threads, %d connections, %g s per measurement'
-                    % (version, self.threads(), c, d))
+            return ('%s, one thread a connection up to %d, %d connections '
+                    '(or 1 where the row says), %g s per measurement'
+                    % (version, self.threads(c), c, d))
         why = ('wrk not found' if self.args.client == 'auto'
                else '--client python')
         return ('Python http.client (%s), one process, %d threads of one '
-                'connection each, %g s per measurement' % (why, c, d))
+                'connection each (or 1 where the row says), %g s per '
+                'measurement' % (why, c, d))
 
-    def threads(self):
-        return max(1, min(self.args.connections, os.cpu_count() or 1))
+    @staticmethod
+    def threads(connections):
+        return max(1, min(connections, os.cpu_count() or 1))
 
-    def run(self, url):
-        d, c = self.args.duration, self.args.connections
+    def run(self, url, connections):
+        d, c = self.args.duration, connections
         if self.wrk:
-            argv = [self.wrk, '-t%d' % self.threads(), '-c%d' % c,
+            argv = [self.wrk, '-t%d' % self.threads(c), '-c%d' % c,
                     '-d%ds' % max(1, round(d)), '--latency',
                     '--timeout', '10s', url]
         else:
@@ -507,12 +588,24 @@ def warm(url, seconds=1.0):
             raise RuntimeError('GET %s answered %s' % (url, status))
 
 
-def raw_select_dumps(engine, runs, limit):
-    """Baseline (b): select the rows, make dicts, json.dumps; in-process."""
+def raw_statements(limit):
+    """Baseline (b)'s two SELECTs: {collection: statement}. A cluster's
+    row comes with its template's labels, which its detail compares."""
     import sqlalchemy as sa
     from magnum.db.sqlalchemy import models
-    table = models.BayModel.__table__
-    stmt = sa.select(table).order_by(table.c.id).limit(limit)
+    baymodel = models.BayModel.__table__
+    bay = models.Bay.__table__
+    return {
+        'baymodels': sa.select(baymodel).order_by(baymodel.c.id).limit(limit),
+        'clusters': sa.select(bay, baymodel.c.labels.label('template_labels'))
+        .select_from(bay.outerjoin(baymodel,
+                                   baymodel.c.uuid == bay.c.baymodel_id))
+        .order_by(bay.c.id).limit(limit),
+    }
+
+
+def raw_select_dumps(engine, runs, name, stmt):
+    """Baseline (b): select the rows, make dicts, json.dumps; in-process."""
 
     def default(value):
         if isinstance(value, datetime.datetime):
@@ -522,7 +615,7 @@ def raw_select_dumps(engine, runs, limit):
     def once():
         with engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        body = json.dumps({'baymodels': [dict(row._mapping) for row in rows]},
+        body = json.dumps({name: [dict(row._mapping) for row in rows]},
                           default=default)
         return len(rows), len(body)
 
@@ -536,9 +629,94 @@ def raw_select_dumps(engine, runs, limit):
             'rows': count, 'bytes': size}
 
 
+def worker_memory(server_proc):
+    """VmRSS and VmHWM (the peak), in KiB, of the gunicorn worker of
+    ``server_proc`` (its arbiter: the worker is its one child)."""
+    workers = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                # NOTE: the process name may hold spaces; the parent's pid
+                # is the second field after its closing parenthesis.
+                ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == server_proc.pid:
+            workers.append(int(entry))
+    check(len(workers) == 1, 'the API server has %d workers, not 1: %s'
+          % (len(workers), workers))
+    found = {'pid': workers[0]}
+    with open('/proc/%d/status' % workers[0]) as f:
+        for line in f:
+            name, _, value = line.partition(':')
+            if name in ('VmRSS', 'VmHWM'):
+                found[name] = int(value.split()[0])
+    return found
+
+
 def check(cond, message):
     if not cond:
         raise RuntimeError(message)
+
+
+class Case:
+    """One row of the table: a URL, loaded with ``connections`` clients,
+    and what its answer must hold (``expect(doc)``, checked once)."""
+
+    def __init__(self, key, label, url, connections, expect=None):
+        self.key = key
+        self.label = label
+        self.url = url
+        self.connections = connections
+        self.expect = expect
+        self.size = None
+        self.rounds = []
+
+    @property
+    def best(self):
+        return max(self.rounds, key=lambda r: r['rps'])
+
+    def check_answer(self):
+        status, body = get(self.url)
+        check(status == 200, '%s answered %s: %s'
+              % (self.url, status, body[:300]))
+        self.size = len(body)
+        if self.expect is not None:
+            problem = self.expect(json.loads(body))
+            check(problem is None, '%s: %s' % (self.label, problem))
+
+
+def _page_of(name, count, more=None):
+    def expect(doc):
+        if len(doc.get(name, ())) != count:
+            return '%d %s, not %d' % (len(doc.get(name, ())), name, count)
+        if more is not None and ('next' in doc) != more:
+            return 'a next link expected' if more else 'no next link expected'
+        return None
+    return expect
+
+
+def _one(uuid_):
+    def expect(doc):
+        return None if doc.get('uuid') == uuid_ else 'wrong row %r' % (
+            doc.get('uuid'),)
+    return expect
+
+
+def _clusters_detail(count):
+    page = _page_of('clusters', count)
+
+    def expect(doc):
+        problem = page(doc)
+        if problem is None:
+            # Each cluster's labels compared with its own template's.
+            first = doc['clusters'][0]
+            if first.get('labels_skipped') != {'flannel_backend': 'vxlan'}:
+                return 'labels_skipped %r' % (first.get('labels_skipped'),)
+        return problem
+    return expect
 
 
 def measure(runner, args):
@@ -547,8 +725,9 @@ def measure(runner, args):
     started = time.monotonic()
 
     runner.create_database()
-    loaded = runner.migrate_and_load(args.rows)
-    one_uuid = loaded[len(loaded) // 2]['uuid']
+    baymodels, clusters = runner.migrate_and_load(args.rows)
+    one_baymodel = baymodels[len(baymodels) // 2]['uuid']
+    one_cluster = clusters[len(clusters) // 2]['uuid']
     load = Load(runner, args)
 
     from magnum.cmd import api as api_cmd
@@ -558,52 +737,68 @@ def measure(runner, args):
     magnum_proc, magnum = runner.start_server('magnum')
     trivial_proc, trivial = runner.start_server('trivial')
 
-    requests = [
-        ('trivial JSON app (baseline a)', trivial + '/'),
-        ('GET /v1/baymodels/<uuid>', magnum + '/v1/baymodels/' + one_uuid),
-        ('GET /v1/baymodels?limit=20', magnum + '/v1/baymodels?limit=20'),
-        ('GET /v1/baymodels/detail?limit=%d' % args.rows,
-         magnum + '/v1/baymodels/detail?limit=%d' % args.rows),
+    c, n = args.connections, args.rows
+    cases = [
+        Case('trivial', 'trivial JSON app (baseline a)', trivial + '/', c),
+        Case('trivial-1', 'trivial JSON app (baseline a)', trivial + '/', 1),
+        Case('one', 'GET /v1/baymodels/<uuid>',
+             magnum + '/v1/baymodels/' + one_baymodel, c,
+             _one(one_baymodel)),
+        Case('list', 'GET /v1/baymodels?limit=20',
+             magnum + '/v1/baymodels?limit=20', c,
+             _page_of('baymodels', 20, more=True)),
+        Case('detail', 'GET /v1/baymodels/detail?limit=%d' % n,
+             magnum + '/v1/baymodels/detail?limit=%d' % n, c,
+             _page_of('baymodels', n)),
+        # NOTE: a cluster's GET one next to its template's, both in the
+        # cluster era's names (and policy rules).
+        Case('one-1', 'GET /v1/clustertemplates/<uuid>',
+             magnum + '/v1/clustertemplates/' + one_baymodel, 1,
+             _one(one_baymodel)),
+        Case('c-one-1', 'GET /v1/clusters/<uuid>',
+             magnum + '/v1/clusters/' + one_cluster, 1, _one(one_cluster)),
+        Case('c-list', 'GET /v1/clusters?limit=20',
+             magnum + '/v1/clusters?limit=20', c,
+             _page_of('clusters', 20, more=True)),
+        Case('c-detail', 'GET /v1/clusters/detail?limit=%d' % n,
+             magnum + '/v1/clusters/detail?limit=%d' % n, c,
+             _clusters_detail(n)),
     ]
+    by_key = {case.key: case for case in cases}
     # What each answers, checked once, so that a fast error is not measured.
-    sizes = []
-    for label, url in requests:
-        status, body = get(url)
-        check(status == 200, '%s answered %s: %s' % (url, status, body[:300]))
-        sizes.append(len(body))
-        doc = json.loads(body)
-        if '/<uuid>' in label:
-            check(doc.get('uuid') == one_uuid, 'GET one: wrong BayModel')
-        elif 'limit=20' in label:
-            check(len(doc['baymodels']) == 20 and 'next' in doc,
-                  'list-20: %d items' % len(doc['baymodels']))
-        elif 'detail' in label:
-            check(len(doc['baymodels']) == args.rows,
-                  'detail: %d items, not %d' % (len(doc['baymodels']),
-                                                args.rows))
+    for case in cases:
+        case.check_answer()
 
-    # Every round measures all four in turn; a row keeps its best round (the
-    # least disturbed by whatever else runs on the machine), and the spread
-    # of its rounds is shown next to it.
+    # Every round measures every row in turn; a row keeps its best round
+    # (the least disturbed by whatever else runs on the machine), and the
+    # spread of its rounds is shown next to it.
+    raw_stmts = raw_statements(n)
     load_before = os.getloadavg()
-    rounds = [[] for _ in requests]
-    raw_rounds = []
+    raw_rounds = {name: [] for name in raw_stmts}
     for _ in range(args.rounds):
-        for (label, url), mine in zip(requests, rounds):
-            warm(url, args.warmup)
-            mine.append(load.run(url))
+        for case in cases:
+            warm(case.url, args.warmup)
+            case.rounds.append(load.run(case.url, case.connections))
             check(not _exited(magnum_proc) and not _exited(trivial_proc),
                   'a server died during the measurements')
-        raw_rounds.append(raw_select_dumps(runner.engine, args.raw_runs,
-                                           args.rows))
-    results = [max(mine, key=lambda r: r['rps']) for mine in rounds]
-    raw = min(raw_rounds, key=lambda r: r['median_ms'])
+        for name, stmt in raw_stmts.items():
+            raw_rounds[name].append(raw_select_dumps(
+                runner.engine, args.raw_runs, name, stmt))
+    raw = {name: min(mine, key=lambda r: r['median_ms'])
+           for name, mine in raw_rounds.items()}
     load_after = os.getloadavg()
+    memory = worker_memory(magnum_proc)
+    trivial_memory = worker_memory(trivial_proc)
 
     with runner.engine.connect() as conn:
-        if runner.engine.dialect.name == 'postgresql':
+        dialect = runner.engine.dialect.name
+        if dialect == 'postgresql':
             db_version = conn.execute(sa.text('SHOW server_version')).scalar()
             db_desc = 'PostgreSQL %s, database %s (dropped at the end)' % (
+                db_version, runner.db_name)
+        elif dialect == 'mysql':
+            db_version = conn.execute(sa.text('SELECT VERSION()')).scalar()
+            db_desc = 'MySQL/MariaDB %s, database %s (dropped at the end)' % (
                 db_version, runner.db_name)
         else:
             db_version = conn.execute(sa.text('select sqlite_version()')
@@ -611,7 +806,8 @@ def measure(runner, args):
             db_desc = 'SQLite %s, temporary file' % db_version
 
     # -- the report --------------------------------------------------------
-    say('Magnum API reads: %d BayModels' % args.rows)
+    say('Magnum API reads: %d BayModels, %d clusters (each on a BayModel of '
+        'its own)' % (n, n))
     say('  database  %s' % db_desc)
     say('  server    gunicorn %s, magnum.cmd.api.server_options(workers=1, '
         'threads=1): workers=%d, worker_class=%s, threads=%d, '
@@ -630,45 +826,81 @@ def measure(runner, args):
     say('')
     say('best of %d round(s) of %g s each; "rounds" is the req/s of every '
         'round' % (args.rounds, args.duration))
-    say('%-36s %8s %8s %7s %7s %6s  %s' % (
-        'request', 'bytes', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'rounds'))
-    for (label, _), size, r, mine in zip(requests, sizes, results, rounds):
-        say('%-36s %8d %8.1f %7.2f %7.2f %6d  %s'
-            % (label, size, r['rps'], r['p50_ms'], r['p99_ms'],
-               sum(x['errors'] for x in mine),
-               ' '.join('%.0f' % x['rps'] for x in mine)))
+    say('%-38s %5s %8s %8s %7s %7s %6s  %s' % (
+        'request', 'conns', 'bytes', 'req/s', 'p50 ms', 'p99 ms', 'errors',
+        'rounds'))
+    for case in cases:
+        r = case.best
+        say('%-38s %5d %8d %8.1f %7.2f %7.2f %6d  %s'
+            % (case.label, case.connections, case.size, r['rps'],
+               r['p50_ms'], r['p99_ms'],
+               sum(x['errors'] for x in case.rounds),
+               ' '.join('%.0f' % x['rps'] for x in case.rounds)))
     say('')
     say('raw select + json.dumps of %d rows (baseline b, in-process, %d '
         'runs after each round; the round with the lowest median):'
-        % (raw['rows'], args.raw_runs))
-    say('  best %.2f ms, median %.2f ms, %d bytes of JSON; medians of the '
-        'rounds: %s' % (raw['best_ms'], raw['median_ms'], raw['bytes'],
-                        ' '.join('%.2f' % r['median_ms'] for r in raw_rounds)))
+        % (n, args.raw_runs))
+    for name, r in raw.items():
+        say('  %-9s best %.2f ms, median %.2f ms, %d bytes of JSON; medians '
+            'of the rounds: %s' % (
+                name, r['best_ms'], r['median_ms'], r['bytes'],
+                ' '.join('%.2f' % x['median_ms'] for x in raw_rounds[name])))
     say('')
 
-    trivial_rps = results[0]['rps']
-    one_pct = 100.0 * results[1]['rps'] / trivial_rps
-    list_pct = 100.0 * results[2]['rps'] / trivial_rps
-    # One sync worker serves one request at a time, so 1 / (req/s) is the
-    # worker's time per request (the p50 under load adds queueing).
-    detail_ms = 1000.0 / results[3]['rps']
-    detail_x = detail_ms / raw['median_ms']
+    def rps(key):
+        return by_key[key].best['rps']
+
+    def pct(key, of):
+        return 100.0 * rps(key) / rps(of)
 
     def verdict(ok):
         return 'PASS' if ok else 'MISS'
 
-    say('ratios                                      value     target')
-    say('  GET one req/s, %% of trivial req/s     %8.1f %%   >= %g %%   %s'
-        % (one_pct, TARGET_ONE, verdict(one_pct >= TARGET_ONE)))
-    say('  list-20 req/s, %% of trivial req/s     %8.1f %%   >= %g %%   %s'
-        % (list_pct, TARGET_LIST, verdict(list_pct >= TARGET_LIST)))
-    say('  detail-%d time / raw select+dumps %8.2f x   <= %g x     %s'
-        % (args.rows, detail_x, TARGET_DETAIL,
-           verdict(detail_x <= TARGET_DETAIL)))
-    say('    (detail time = 1 / req/s = %.2f ms per request of the one '
-        'worker; raw = median %.2f ms; vs raw best: %.2f x)'
-        % (detail_ms, raw['median_ms'], detail_ms / raw['best_ms']))
-    errors = sum(x['errors'] for mine in rounds for x in mine)
+    # One sync worker serves one request at a time, so 1 / (req/s) is the
+    # worker's time per request (the p50 under load adds queueing).
+    detail_ms = {key: 1000.0 / rps(key) for key in ('detail', 'c-detail')}
+    detail_x = {'detail': detail_ms['detail'] / raw['baymodels']['median_ms'],
+                'c-detail': detail_ms['c-detail']
+                / raw['clusters']['median_ms']}
+    cluster_x = rps('one-1') / rps('c-one-1')
+    rss_mib = memory['VmRSS'] / 1024.0
+    lines = [
+        ('GET one req/s, % of trivial req/s', pct('one', 'trivial'),
+         '%', '>=', TARGET_ONE),
+        ('list-20 req/s, % of trivial req/s', pct('list', 'trivial'), '%',
+         '>=', TARGET_LIST),
+        ('detail-%d time / raw select+dumps' % n, detail_x['detail'], 'x',
+         '<=', TARGET_DETAIL),
+        ('cluster GET one (1 client), % of trivial', pct('c-one-1',
+                                                          'trivial-1'),
+         '%', '>=', TARGET_ONE),
+        ('cluster GET one time / its template\'s', cluster_x, 'x', '<=',
+         TARGET_CLUSTER_ONE),
+        ('clusters list-20 req/s, % of trivial', pct('c-list', 'trivial'),
+         '%', '>=', TARGET_LIST),
+        ('clusters detail-%d time / raw select' % n, detail_x['c-detail'],
+         'x', '<=', TARGET_DETAIL),
+        ('API worker VmRSS after the runs, MiB', rss_mib, '', '<=',
+         TARGET_RSS_MIB),
+    ]
+    say('ratios                                        value      target')
+    for label, value, unit, op, target in lines:
+        ok = value >= target if op == '>=' else value <= target
+        say('  %-40s %8.2f %-2s %s %g %-2s %s' % (
+            label, value, unit, op, target, unit, verdict(ok)))
+    for key, name in (('detail', 'baymodels'), ('c-detail', 'clusters')):
+        say('    (%s detail time = 1 / req/s = %.2f ms per request of the '
+            'one worker; raw = median %.2f ms; vs raw best: %.2f x)'
+            % (name, detail_ms[key], raw[name]['median_ms'],
+               detail_ms[key] / raw[name]['best_ms']))
+    say('    (GET one at 1 client: cluster template %.2f ms, cluster %.2f ms '
+        'a request)' % (1000.0 / rps('one-1'), 1000.0 / rps('c-one-1')))
+    say('    (API worker pid %d: VmRSS %.1f MiB, peak VmHWM %.1f MiB; the '
+        'trivial app\'s worker, started the same way but without the API: '
+        'VmRSS %.1f MiB)'
+        % (memory['pid'], rss_mib, memory['VmHWM'] / 1024.0,
+           trivial_memory['VmRSS'] / 1024.0))
+    errors = sum(x['errors'] for case in cases for x in case.rounds)
     if errors:
         say('  WARNING: %d failed requests; the numbers are suspect' % errors)
     say('')
@@ -687,15 +919,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--db', choices=('postgresql', 'sqlite'),
+    parser.add_argument('--db', choices=('postgresql', 'mysql', 'sqlite'),
                         default='postgresql',
-                        help='postgresql: a fresh database on --pg-url, '
-                             'dropped at the end; sqlite: a temporary file')
+                        help='postgresql, mysql: a fresh database on '
+                             '--pg-url or --mysql-url, dropped at the end; '
+                             'sqlite: a temporary file')
     parser.add_argument('--pg-url',
                         default='postgresql+psycopg2://postgres@127.0.0.1:5432',
                         help='the PostgreSQL server, without a database name')
+    parser.add_argument('--mysql-url',
+                        default='mysql+pymysql://root@127.0.0.1:3306',
+                        help='the MySQL or MariaDB server, without a '
+                             'database name')
     parser.add_argument('--rows', type=int, default=1000,
-                        help='how many BayModels to load')
+                        help='how many BayModels to load, and as many '
+                             'clusters')
     parser.add_argument('--duration', type=float, default=5.0,
                         help='seconds of load per measurement')
     parser.add_argument('--rounds', type=int, default=2,
@@ -712,7 +950,7 @@ def main(argv=None):
     parser.add_argument('--raw-runs', type=int, default=30,
                         help='timed runs of the raw select + json.dumps '
                              'after each round')
-    parser.add_argument('--timeout', type=int, default=300,
+    parser.add_argument('--timeout', type=int, default=600,
                         help='hard limit in seconds for the whole run')
     args = parser.parse_args(argv)
     if not 21 <= args.rows <= 1000:

@@ -52,6 +52,27 @@ class _NotUTF8(std_logging.Filter):
                     and isinstance(record.exc_info[1], UnicodeDecodeError))
 
 
+class _ForgetsPecanLocals:
+    """Pecan's app, taking its request and response out of the environ
+    once it has answered.
+
+    NOTE: pecan keeps them in ``environ['pecan.locals']``, and its request
+    keeps the environ: a reference cycle, so the response, its body with
+    it, lived on until Python's cyclic collector ran, some requests later.
+    A detail list of 1,000 clusters is 1.7 MB of JSON: held that way, the
+    bodies of a few such requests kept a worker up to ~20 MiB larger.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.app(environ, start_response)
+        finally:
+            environ.pop('pecan.locals', None)
+
+
 def setup_app():
     """The bare Pecan application, without the middleware."""
     _cache_pecan_argspecs()
@@ -65,6 +86,7 @@ def setup_app():
         force_canonical=False,
         guess_content_type_from_ext=False,
         logging=False,
+        wrap_app=_ForgetsPecanLocals,
     )
     return app
 

@@ -4,7 +4,6 @@ from gunicorn.app import base as gunicorn_base
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from magnum.api import app as api_app
 from magnum.api import server
 from magnum.cmd import service
 
@@ -27,6 +26,9 @@ class WSGIServer(gunicorn_base.BaseApplication):
             self.cfg.set('post_worker_init', lambda worker: hook())
 
     def load(self):
+        # NOTE: imported here, in the worker: the arbiter never serves a
+        # request (preload_app is off), so it need not hold the API.
+        from magnum.api import app as api_app
         return server.PathOnly(api_app.load_app())
 
 

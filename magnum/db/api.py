@@ -107,15 +107,22 @@ def _sees_all(context, by_uuid=False):
     return context.is_admin and (by_uuid or context.all_projects)
 
 
+def _select(table, extend):
+    """SELECT the rows of ``table``; ``extend(stmt)``, where given, adds
+    what the caller reads with them (a join's columns)."""
+    stmt = sa.select(table)
+    return stmt if extend is None else extend(stmt)
+
+
 @functools.lru_cache(maxsize=None)
-def _lookup_statement(table, by_uuid, scoped, public):
+def _lookup_statement(table, by_uuid, scoped, public, extend=None):
     """SELECT one row by UUID or name, built once per shape.
 
     NOTE: building a statement costs more than running it on a hot GET;
     the parameters are bound at execution.
     """
     column = table.c.uuid if by_uuid else table.c.name
-    stmt = sa.select(table).where(column == sa.bindparam('ident'))
+    stmt = _select(table, extend).where(column == sa.bindparam('ident'))
     if scoped:
         mine = table.c.project_id == sa.bindparam('project_id')
         if public:
@@ -124,17 +131,19 @@ def _lookup_statement(table, by_uuid, scoped, public):
     return stmt.limit(2)
 
 
-def get_one(context, table, ident, not_found, resource, public=False):
+def get_one(context, table, ident, not_found, resource, public=False,
+            extend=None):
     """A row the caller may see, by UUID or by name; a name shared by
     several rows is a 409. ``not_found`` makes the exception raised when no
-    row matches.
+    row matches. ``extend``: see ``_select`` (a function of the module,
+    so that the statement is built once).
     """
     with reader() as session:
         if '\x00' in ident or not ident.isprintable():
             raise not_found()  # no row is named so; some databases choke
         by_uuid = uuidutils.is_uuid_like(ident)
         scoped = not _sees_all(context, by_uuid)
-        stmt = _lookup_statement(table, by_uuid, scoped, public)
+        stmt = _lookup_statement(table, by_uuid, scoped, public, extend)
         params = {'ident': ident}
         if scoped:
             params['project_id'] = context.project_id
@@ -148,7 +157,7 @@ def get_one(context, table, ident, not_found, resource, public=False):
 
 @functools.lru_cache(maxsize=None)
 def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
-                    limited):
+                    limited, extend=None):
     """One page of keyset pagination on (sort_key, id), built once per shape.
 
     ``marker_kind`` is None (first page), 'null' (the marker row's sort
@@ -157,7 +166,7 @@ def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
     NOTE: each backend orders NULLs its own way, so the order is spelled
     out with ``column IS NOT NULL`` as the leading key.
     """
-    stmt = sa.select(table)
+    stmt = _select(table, extend)
     if scoped:
         mine = table.c.project_id == sa.bindparam('project_id')
         if public:
@@ -194,11 +203,11 @@ def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
 
 
 def paginate(session, context, table, limit, marker, sort_key, sort_dir,
-             public=False, scoped=True, equal=None):
+             public=False, scoped=True, equal=None, extend=None):
     """A page of the rows the caller may see, after ``marker`` (a row);
     ``equal`` ({column: value}) narrows it to the rows with those values
     (each bound under its column's name, so not project_id, marker_id,
-    marker_value or limit).
+    marker_value or limit); ``extend``: see ``_select``.
     """
     scoped = scoped and not _sees_all(context)
     params = dict(equal or {})
@@ -212,7 +221,7 @@ def paginate(session, context, table, limit, marker, sort_key, sort_dir,
     if limit is not None:
         params['limit'] = limit
     stmt = _page_statement(table, scoped, public, sort_key, sort_dir,
-                           marker_kind, limit is not None)
+                           marker_kind, limit is not None, extend)
     for name in equal or ():
         stmt = stmt.where(table.c[name] == sa.bindparam(name))
     return session.execute(stmt, params).all()
@@ -235,15 +244,17 @@ def _marker_row(session, context, table, marker, resource, public=False):
 
 
 def list_page(context, table, resource, limit, marker, sort_key, sort_dir,
-              public=False, equal=None):
+              public=False, equal=None, extend=None):
     """A page of the rows the caller may see, after the one whose UUID is
-    ``marker``; ``resource`` names the rows in the error of a bad marker.
+    ``marker``; ``resource`` names the rows in the error of a bad marker;
+    ``extend``: see ``_select``.
     """
     with reader() as session:
         marker_row = _marker_row(session, context, table, marker, resource,
                                  public=public)
         return paginate(session, context, table, limit, marker_row,
-                        sort_key, sort_dir, public=public, equal=equal)
+                        sort_key, sort_dir, public=public, equal=equal,
+                        extend=extend)
 
 
 def new_row_values(context, values):

@@ -14,13 +14,31 @@ from magnum.db import idempotency as db_idempotency
 from magnum.db import quotas as db_quotas
 
 BAY = api.BAY
+BAYMODEL = api.BAYMODEL
 NODEGROUP = api.NODEGROUP
 ACTION = api.ACTION
 
 
-def get_bay(context, ident):
+def with_template_labels(stmt):
+    """A SELECT of bays with each bay's template's labels, as
+    ``template_labels`` (what a cluster's detail compares its own with).
+
+    NOTE: a join, so that a page of clusters is one query whatever the
+    number of their templates (one query a template was an N+1).
+    """
+    return stmt.outerjoin(
+        BAYMODEL, BAYMODEL.c.uuid == BAY.c.baymodel_id).add_columns(
+        BAYMODEL.c.labels.label('template_labels'))
+
+
+def get_bay(context, ident, template_labels=False):
+    """The bay the caller may see by UUID or name; with
+    ``template_labels``, its template's labels too (``with_template_labels``).
+    """
     return api.get_one(context, BAY, ident,
-                       lambda: exception.BayNotFound(bay=ident), 'bays')
+                       lambda: exception.BayNotFound(bay=ident), 'bays',
+                       extend=with_template_labels if template_labels
+                       else None)
 
 
 def get_bay_by_uuid_unscoped(uuid):
@@ -28,9 +46,12 @@ def get_bay_by_uuid_unscoped(uuid):
 
 
 def list_bays(context, limit=None, marker=None, sort_key='id',
-              sort_dir='asc'):
+              sort_dir='asc', template_labels=False):
+    """A page of bays; with ``template_labels``, each with its template's
+    labels (``with_template_labels``)."""
     return api.list_page(context, BAY, 'bay', limit, marker, sort_key,
-                         sort_dir)
+                         sort_dir, extend=with_template_labels
+                         if template_labels else None)
 
 
 def list_bays_by_status(statuses, unlocked_only=True):

@@ -20,7 +20,6 @@ says the database is busy rather than unreachable.
 """
 
 import contextlib
-import sqlite3
 import threading
 
 from oslo_db import api as oslo_db_api
@@ -97,5 +96,8 @@ def _on_begin(connection):
 
 def _on_error(context):
     error = context.original_exception
-    if isinstance(error, sqlite3.OperationalError) and str(error) == _BUSY:
+    # NOTE: the dialect's DBAPI module is sqlite3: imported by SQLAlchemy
+    # for a SQLite engine only, not by every process that imports this.
+    if isinstance(error, context.dialect.dbapi.OperationalError) and (
+            str(error) == _BUSY):
         raise db_exc.DBDeadlock(context.sqlalchemy_exception or error)

@@ -1,8 +1,10 @@
 from oslo_utils import versionutils
 from oslo_versionedobjects import fields
 
+from magnum.common import exception
 from magnum.db import actions as db_actions
 from magnum.db import bays as db_bays
+from magnum.db import certificates as db_certificates
 from magnum.objects import base
 from magnum.objects import states
 # NOTE: the statuses and their sets live in magnum/objects/states.py; the
@@ -84,12 +86,26 @@ class Bay(base.MagnumObject):
         return db_bays.count_bays_using(baymodel_uuid)
 
     @staticmethod
-    def records(context, **query):
-        return db_bays.list_bays(context, **query)
+    def records(context, template_labels=False, **query):
+        """A page of rows; with ``template_labels``, each row has its
+        template's labels as ``template_labels`` too (read in the same
+        query)."""
+        return db_bays.list_bays(context, template_labels=template_labels,
+                                 **query)
 
     @staticmethod
-    def record(context, ident):
-        return db_bays.get_bay(context, ident)
+    def record(context, ident, template_labels=False):
+        """One row (see ``records`` for ``template_labels``)."""
+        return db_bays.get_bay(context, ident, template_labels)
+
+    @staticmethod
+    def ca_cert(bay_uuid):
+        """The bay's CA certificate (PEM), read without any key (the keys
+        are the conductor's: magnum/objects/bay_tls.py)."""
+        row = db_certificates.get_bay_certificate(bay_uuid)
+        if row is None:
+            raise exception.BayHasNoCA(bay=bay_uuid)
+        return row.ca_cert
 
     def create(self, context=None, action=None, idempotency=None,
                nodegroups=()):

@@ -10,8 +10,9 @@ The conductor's COE clients (Docker, Kubernetes) get their TLS material
 from ``client_tls(bay)``: files in a private directory of the process
 (0700, keys 0600), written once per CA generation, removed at exit.
 
-NOTE: nothing here logs a certificate or a key; the API process never
-calls into the key-holding functions (it reads the CA certificate only).
+NOTE: nothing here logs a certificate or a key. The API process does not
+import this module (nor keystore, nor cryptography with it): it reads a
+bay's CA certificate alone, with ``Bay.ca_cert``.
 """
 
 import atexit
@@ -157,14 +158,6 @@ def load(bay_uuid):
     """The bay's certificates (keys decrypted), or None."""
     row = db_certificates.get_bay_certificate(bay_uuid)
     return None if row is None else _from_row(row)
-
-
-def ca_cert(bay_uuid):
-    """The bay's CA certificate (PEM) without touching any key."""
-    row = db_certificates.get_bay_certificate(bay_uuid)
-    if row is None:
-        raise exception.BayHasNoCA(bay=bay_uuid)
-    return row.ca_cert
 
 
 def rotate(bay, baymodel):

@@ -67,7 +67,7 @@ class CertificateHandler:
             context, bay.baymodel_id)
         name = context.user_id or 'admin'
         cert, key = bay_tls.issue_client(bay.uuid, name)
-        ca = bay_tls.ca_cert(bay.uuid)
+        ca = bay_obj.Bay.ca_cert(bay.uuid)
         LOG.info('Bay %s: issued a client certificate for user %s',
                  bay.uuid, name)
         server_name = x509.server_name(bay.uuid)

@@ -5,6 +5,8 @@ under the cluster era's names: as ``/v1/clustertemplates`` is
 ``/v1/baymodels``'s.
 """
 
+import functools
+
 import pecan
 from wsme import types as wtypes
 
@@ -61,10 +63,11 @@ class BayRowsController(collection.ListedCollectionController):
 
     A subclass names its era: ``POLICY`` (its rules' prefix), ``VIEW`` and
     ``SORT_KEYS``, ``RENAMES`` ({name it shows: column}), ``FIELDS``
-    (what a create takes) and ``BUSY_FIRST`` (whether an update of a busy
-    bay is refused before its provisioner is asked); and says how it
-    differs through the hooks ``_change_query`` and ``_answer`` (and
-    ``_renderer``).
+    (what a create takes), ``BUSY_FIRST`` (whether an update of a busy
+    bay is refused before its provisioner is asked) and
+    ``TEMPLATE_LABELS`` (whether a full view reads each bay's template's
+    labels with it); and says how it differs through the hooks
+    ``_change_query`` and ``_answer`` (and ``_render``).
     """
 
     POLICY = None
@@ -73,6 +76,7 @@ class BayRowsController(collection.ListedCollectionController):
     RENAMES = {}
     FIELDS = None
     BUSY_FIRST = False
+    TEMPLATE_LABELS = False
 
     def __init__(self):
         # ``<ident>/actions``: what was done to the bay (action.py).
@@ -84,9 +88,10 @@ class BayRowsController(collection.ListedCollectionController):
 
     # -- hooks ---------------------------------------------------------------
 
-    def _renderer(self, context):
-        """``render(row, detail=True, base=None)`` for this request."""
-        return self.VIEW.render
+    def _render(self, row, detail=True, base=None):
+        """A row as shown (its full view: read with ``template_labels``
+        where ``TEMPLATE_LABELS``)."""
+        return self.VIEW.render(row, detail, base)
 
     def _change_query(self, rollback):
         """A change's query string: returns ``?rollback=`` (False where
@@ -113,17 +118,21 @@ class BayRowsController(collection.ListedCollectionController):
                 params['sort_key'] in self.RENAMES):
             params = dict(params, sort_key=self.RENAMES[params['sort_key']])
         query = collection.query(params, self.SORT_KEYS)
-        rows, more = collection.fetch(bay_obj.Bay.records, context, query)
-        return self.VIEW.render_page(rows, more, query, detail,
-                                     self._renderer(context))
+        records = functools.partial(
+            bay_obj.Bay.records,
+            template_labels=detail and self.TEMPLATE_LABELS)
+        rows, more = collection.fetch(records, context, query)
+        return self.VIEW.render_page(rows, more, query, detail, self._render)
 
     @pecan.expose('json')
     def get_one(self, ident, **params):
         collection.refuse_query(params)
         context = pecan.request.context
-        row = access.fetch_authorized(context, bay_obj.Bay.record, ident,
+        record = functools.partial(bay_obj.Bay.record,
+                                   template_labels=self.TEMPLATE_LABELS)
+        row = access.fetch_authorized(context, record, ident,
                                       self._rule('get'))
-        return self._renderer(context)(row)
+        return self._render(row)
 
     @pecan.expose('json')
     def post(self):

@@ -25,7 +25,6 @@ from magnum.common import policy
 from magnum.lifecycle import clusters
 from magnum.lifecycle import nodegroups as nodegroup_verbs
 from magnum.objects import bay as bay_obj
-from magnum.objects import baymodel as baymodel_obj
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
 
@@ -119,32 +118,14 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'health_status', 'created_at', 'updated_at'))
 
 
-class _Templates:
-    """Template labels by uuid, read once per request (labels_* fields)."""
-
-    def __init__(self, context):
-        self.context = context
-        self.labels = {}
-
-    def get(self, uuid):
-        if uuid not in self.labels:
-            try:
-                row = baymodel_obj.BayModel.get_by_uuid_unscoped(
-                    self.context, uuid)
-                self.labels[uuid] = row.labels or {}
-            except exception.BayModelNotFound:
-                self.labels[uuid] = {}
-        return self.labels[uuid]
-
-
-def render(row, detail=True, base=None, templates=None):
+def render(row, detail=True, base=None):
+    """A cluster as shown; its full view from a row read with its
+    template's labels (``Bay.record(..., template_labels=True)``)."""
     body = VIEW.render(row, detail, base)
     if microversion.at_least(microversion.CLUSTER_ID):
         body['cluster_id'] = row.stack_id
     if detail:
-        theirs = (templates or _Templates(pecan.request.context)).get(
-            row.baymodel_id)
-        body.update(label_api.diff(row.labels, theirs))
+        body.update(label_api.diff(row.labels, row.template_labels))
         body['faults'] = ({} if not states.is_failed(row.status)
                           else {'cluster': row.status_reason})
     return body
@@ -171,13 +152,13 @@ class ClustersController(bay_api.BayRowsController):
     # NOTE: the change's one conditional UPDATE refuses a busy cluster
     # (409), once its provisioner has said it can update.
     BUSY_FIRST = False
+    # A detail shows how a cluster's labels differ from its template's.
+    TEMPLATE_LABELS = True
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
-    def _renderer(self, context):
-        templates = _Templates(context)
-        return lambda row, detail=True, base=None: render(row, detail, base,
-                                                          templates)
+    def _render(self, row, detail=True, base=None):
+        return render(row, detail, base)
 
     def _change_query(self, rollback):
         """``?rollback=`` where the change takes it; nothing else."""

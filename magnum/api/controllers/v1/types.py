@@ -8,8 +8,6 @@ import ipaddress
 import json
 import re
 
-from cryptography import exceptions
-from cryptography.hazmat.primitives import serialization
 from oslo_utils import strutils
 from oslo_utils import uuidutils
 import pecan
@@ -94,6 +92,10 @@ class SSHPublicKeyType(wtypes.UserType):
         text = value.strip()
         if '\n' in text or '\r' in text:
             raise ValueError('one SSH public key, on one line')
+        # NOTE: imported here: cryptography is ~10 MiB, which no other
+        # request of an API worker needs.
+        from cryptography import exceptions
+        from cryptography.hazmat.primitives import serialization
         try:
             serialization.load_ssh_public_key(text.encode('utf-8'))
         except (ValueError, UnicodeEncodeError,

@@ -17,6 +17,7 @@ from magnum.db import actions as db_actions
 from magnum.db import bays as db_bays
 from magnum.db import certificates as db_certificates
 from magnum.drivers import kube_auth
+from magnum.objects import bay as bay_obj
 from magnum.objects import bay_tls
 from magnum.tests.unit.api import base
 from magnum.tests.unit import utils
@@ -160,10 +161,10 @@ class TestCertificates(base.APITestCase):
         pushed = []
         self.provisioner.rotate_ca = (
             lambda ctx, bay, model, bundle: pushed.append(bundle))
-        before = bay_tls.ca_cert(self.bay.uuid)
+        before = bay_obj.Bay.ca_cert(self.bay.uuid)
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
         self.assertEqual(202, response.status_int, response.text)
-        self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
+        self.assertNotEqual(before, bay_obj.Bay.ca_cert(self.bay.uuid))
         self.assertEqual(2, pushed[0].generation)
         self.assertNotIn('key', repr(pushed[0]).replace('Bundle', ''))
         # Done inside the call: the action ended with it, the bay unmoved.
@@ -205,10 +206,10 @@ class TestCertificates(base.APITestCase):
     def test_rotation_by_an_update_leaves_the_bay_updating(self):
         from magnum.drivers import base as drivers
         seen = self._rotating_by_update(drivers.BayState())
-        before = bay_tls.ca_cert(self.bay.uuid)
+        before = bay_obj.Bay.ca_cert(self.bay.uuid)
         response = self.patch('/v1/certificates/%s' % self.bay.uuid, None)
         self.assertEqual(202, response.status_int, response.text)
-        self.assertNotEqual(before, bay_tls.ca_cert(self.bay.uuid))
+        self.assertNotEqual(before, bay_obj.Bay.ca_cert(self.bay.uuid))
         # Written before the push, not yet handed over: a conductor that
         # dies in the push leaves an action that the reconciler redoes.
         self.assertEqual('UPDATE_IN_PROGRESS', seen[0].status)

@@ -1,8 +1,12 @@
 """/v1/clustertemplates and /v1/clusters: the same rows as the bay era."""
 
+import sqlalchemy as sa
+
 from magnum.db import actions as db_actions
+from magnum.db import api as db_api
 from magnum.db import bays as db_bays
 from magnum.tests.unit.api import base
+from magnum.tests.unit import utils
 
 LATEST = {'OpenStack-API-Version': 'container-infra latest'}
 
@@ -248,6 +252,92 @@ class TestClusterReadsAndScope(ClusterTestCase):
         response = self.get('/v1/clusters?sort_key=bogus')
         self.assertEqual(400, response.status_int)
         self.assertIn('sort_key', self.fault(response))
+
+
+def selects(statements):
+    """The queries among ``statements`` (on SQLite each read is also a
+    BEGIN)."""
+    return [s for s in statements if s.lstrip().upper().startswith('SELECT')]
+
+
+class TestClusterReadQueries(ClusterTestCase):
+    """What a read costs the database: a fixed number of statements,
+    whatever the number of clusters on the page and of their templates."""
+
+    def clusters_on_own_templates(self, count, first=0):
+        """``count`` clusters, each on a template of its own, numbered from
+        ``first``; returns the clusters."""
+        made = []
+        for i in range(first, first + count):
+            template = utils.baymodel(
+                self.context, name='ct-%d' % i, coe='kubernetes',
+                labels={'provisioner': 'fake', 'kube_tag': 'v1.%d' % i,
+                        'gone': 'x'})
+            made.append(utils.bay(
+                self.context, template, name='c-%d' % i,
+                status='CREATE_COMPLETE',
+                labels={'provisioner': 'fake', 'kube_tag': 'mine',
+                        'own': str(i)}))
+        return made
+
+    def statements(self, path):
+        """The SQL statements a GET of ``path`` runs, and its answer."""
+        executed = []
+
+        def record(conn, cursor, statement, *args):
+            executed.append(statement)
+
+        facade = db_api._facade()
+        engines = {facade.writer.get_engine(), facade.reader.get_engine()}
+        for engine in engines:
+            sa.event.listen(engine, 'before_cursor_execute', record)
+        try:
+            response = self.get(path, headers=LATEST)
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, 'before_cursor_execute', record)
+        self.assertEqual(200, response.status_int, response.body)
+        return executed, response.json
+
+    def test_a_page_costs_the_same_statements_for_1_and_for_9_templates(self):
+        self.clusters_on_own_templates(1)
+        costs = {}
+        for path in ('/v1/clusters', '/v1/clusters/detail',
+                     '/v1/bays/detail'):
+            costs[path] = len(self.statements(path)[0])
+        self.clusters_on_own_templates(8, first=1)
+        for path, cost in costs.items():
+            executed, body = self.statements(path)
+            self.assertEqual(cost, len(executed), (path, executed))
+            self.assertEqual(1, len(selects(executed)), (path, executed))
+            rows = body.get('clusters') or body['bays']
+            self.assertEqual(9, len(rows))
+        executed, body = self.statements('/v1/clusters/detail?limit=3')
+        self.assertEqual(3, len(body['clusters']))
+        executed, body = self.statements(
+            '/v1/clusters/detail?limit=3&marker=%s'
+            % body['clusters'][-1]['uuid'])
+        # NOTE: one more with a marker: its row, where the page starts.
+        self.assertEqual(2, len(selects(executed)), executed)
+        # Each cluster's labels against its own template's.
+        for shown in body['clusters'][:3]:
+            i = shown['name'].split('-')[1]
+            self.assertEqual({'kube_tag': 'v1.%s' % i},
+                             shown['labels_overridden'])
+            self.assertEqual({'own': i}, shown['labels_added'])
+            self.assertEqual({'gone': 'x'}, shown['labels_skipped'])
+
+    def test_get_one_cluster_costs_a_get_one_template(self):
+        cluster = self.clusters_on_own_templates(1)[0]
+        template, _ = self.statements('/v1/clustertemplates/ct-0')
+        for ident in (cluster.uuid, cluster.name):
+            executed, shown = self.statements('/v1/clusters/%s' % ident)
+            self.assertEqual(len(template), len(executed), executed)
+            self.assertEqual(1, len(selects(executed)), executed)
+            self.assertEqual({'kube_tag': 'v1.0'},
+                             shown['labels_overridden'])
+            self.assertEqual({'own': '0'}, shown['labels_added'])
+            self.assertEqual({'gone': 'x'}, shown['labels_skipped'])
 
 
 class TestClusterChanges(ClusterTestCase):
