@@ -1,5 +1,6 @@
 """Policy enforcement with oslo.policy; the rules live in policies/."""
 
+import threading
 import time
 
 from oslo_config import cfg
@@ -12,22 +13,39 @@ _ENFORCER = None
 
 
 class Enforcer(policy.Enforcer):
-    """oslo.policy's Enforcer, looking for changed policy files once a second.
+    """oslo.policy's Enforcer, looking for changed policy files once a
+    second, and safe to share between a worker's threads.
 
     NOTE: the stock one searches the config directories for the policy file
     and policy.d on every check (16 stat calls a request here); a policy
     file edited by an operator still takes effect within a second.
+
+    NOTE: oslo.policy loads a policy file by replacing its rules with the
+    file's and then adding the registered defaults one by one: a check on
+    another thread in between finds no rule for, say,
+    ``clustertemplate:create`` and falls to the default rule (a 403 that
+    was seen on a fresh API's first concurrent requests). Loading and
+    checking hold one lock; a check takes microseconds.
     """
 
     RECHECK_SECONDS = 1.0
     _next_check = 0.0
 
+    def __init__(self, *args, **kwargs):
+        self._lock = threading.RLock()
+        super().__init__(*args, **kwargs)
+
     def load_rules(self, force_reload=False):
-        now = time.monotonic()
-        if not force_reload and self.rules and now < self._next_check:
-            return
-        super().load_rules(force_reload=force_reload)
-        self._next_check = now + self.RECHECK_SECONDS
+        with self._lock:
+            now = time.monotonic()
+            if not force_reload and self.rules and now < self._next_check:
+                return
+            super().load_rules(force_reload=force_reload)
+            self._next_check = now + self.RECHECK_SECONDS
+
+    def enforce(self, *args, **kwargs):
+        with self._lock:
+            return super().enforce(*args, **kwargs)
 
 
 def get_enforcer():

@@ -1,0 +1,69 @@
+"""The policy enforcer shared by an API worker's threads."""
+
+import os
+import threading
+import time
+from unittest import mock
+
+import fixtures
+
+from oslo_policy import policy as oslo_policy
+
+from magnum.common import context as magnum_context
+from magnum.common import policy
+from magnum.tests import base
+
+
+class TestEnforcerThreads(base.TestCase):
+
+    def test_a_check_never_sees_half_loaded_rules(self):
+        # A policy file overriding one rule: oslo.policy loads it by
+        # replacing the rules with the file's, then adding the defaults.
+        directory = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(directory, 'policy.yaml')
+        with open(path, 'w') as f:
+            f.write('"bay:get_all": "role:reader or role:admin"\n')
+        policy.get_enforcer()   # registers the [oslo_policy] options
+        self.conf.config(policy_file=path, group='oslo_policy')
+        policy.reset()
+        admin = magnum_context.RequestContext(
+            user_id='u', project_id='p', roles=['admin'], is_admin=True)
+        load = oslo_policy.Rules.load
+        record = oslo_policy.Enforcer._record_file_rules
+        first = []
+
+        def slow_first_load(*args, **kwargs):
+            # The first loader is slow after reading the file, and again
+            # after putting the file's rules in place (before the
+            # defaults): other threads load and check meanwhile.
+            if not first:
+                first.append(threading.current_thread())
+                time.sleep(0.2)
+            return load(*args, **kwargs)
+
+        def slow_first_record(enforcer, *args, **kwargs):
+            if first and first[0] is threading.current_thread():
+                time.sleep(0.2)
+            return record(enforcer, *args, **kwargs)
+
+        denied = []
+        stop = time.monotonic() + 1.0
+
+        def check():
+            while time.monotonic() < stop:
+                if not policy.check(admin, 'clustertemplate:create'):
+                    denied.append(1)
+
+        with mock.patch.object(oslo_policy.Rules, 'load',
+                               side_effect=slow_first_load), \
+                mock.patch.object(oslo_policy.Enforcer, '_record_file_rules',
+                                  autospec=True,
+                                  side_effect=slow_first_record):
+            threads = [threading.Thread(target=check) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+                time.sleep(0.05)
+            for thread in threads:
+                thread.join()
+        self.assertTrue(first)
+        self.assertEqual([], denied)
