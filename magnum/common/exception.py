@@ -37,6 +37,17 @@ class InvalidParameterValue(Invalid):
     message = 'Invalid value for %(field)s: %(reason)s'
 
 
+class UnknownField(InvalidParameterValue):
+    """A body names a field its resource does not have; ``hint`` names
+    the closest one it has (magnum.common.spelling), if any is close."""
+    message = "Unknown field '%(field)s'%(hint)s"
+
+    def __init__(self, message=None, **kwargs):
+        kwargs.setdefault('reason', 'unknown field')
+        kwargs.setdefault('hint', '')
+        super().__init__(message, **kwargs)
+
+
 class InvalidPatch(Invalid):
     message = 'Invalid patch: %(reason)s'
 
@@ -184,6 +195,30 @@ class ContainerAlreadyExists(Conflict):
 class ContainerNotReady(Conflict):
     message = ('Container %(container)s is %(status)s; wait until it is '
                'created before acting on it.')
+
+    failed = ('Container %(container)s is %(status)s: it was never '
+              'created on the Docker Engine (its status_reason says why); '
+              'delete it and create it again once the cause is fixed.')
+
+    def __init__(self, message=None, **kwargs):
+        # NOTE: only a Creating container gets there by waiting; one whose
+        # create failed (Error) never will.
+        if message is None and kwargs.get('status') not in (None,
+                                                            'Creating'):
+            try:
+                message = self.failed % kwargs
+            except (KeyError, TypeError):
+                pass
+        super().__init__(message, **kwargs)
+
+
+class ContainerNeverCreated(Conflict):
+    """An action on a container whose create failed: there is nothing on
+    the engine to act on, and waiting does not change that."""
+    message = ('Container %(container)s is %(status)s (%(reason)s): it was '
+               'never created on the Docker Engine, so there is nothing to '
+               '%(action)s; delete it and create it again once the cause '
+               'is fixed.')
 
 
 class ContainerGone(Conflict):

@@ -9,6 +9,10 @@ Nothing is built. The BayModel's labels name the endpoint:
   Magnum's credentials for it come from the conductor's configuration
   (magnum/drivers/kube_auth.py), never from labels.
 
+A template without its label is accepted (its bays may use another
+provisioner); a bay create on it is refused with a 400 naming the label
+(``validate``), asking about a label spelled close to it.
+
 Creating or updating the bay asks the endpoint for real (Docker ``/info``,
 Kubernetes ``/version`` and its nodes) and records what it reports; a bay is
 CREATE_FAILED with the endpoint's own error when it does not answer. Nodes
@@ -40,6 +44,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 import urllib3
 
+from magnum.common import exception
+from magnum.common import spelling
 from magnum.drivers import base
 from magnum.drivers import kube_auth
 from magnum.drivers import tls_clients
@@ -220,10 +226,50 @@ def _kube_state(url, verify, bay=None):
                          node_addresses=addresses)
 
 
+# The label that names a bay's endpoint, for each COE, and what the
+# endpoint is (for the 400 of a bay create on a template without it).
+_KUBE_LABEL = ('kube_api_url', 'Kubernetes API server',
+               'https://host:6443')
+_DOCKER_LABEL = ('docker_url', 'Docker Engine',
+                 'unix:///var/run/docker.sock, tcp://host:port or '
+                 'http(s)://host:port')
+
+
+def _endpoint_label(coe):
+    return _KUBE_LABEL if coe == 'kubernetes' else _DOCKER_LABEL
+
+
 def _endpoint_url(baymodel):
     labels = baymodel.labels or {}
-    key = 'kube_api_url' if baymodel.coe == 'kubernetes' else 'docker_url'
-    return labels.get(key) or ''
+    return labels.get(_endpoint_label(baymodel.coe)[0]) or ''
+
+
+def _missing_endpoint(baymodel):
+    """Why the static provisioner cannot register a bay of ``baymodel``
+    (sentences for the user), or None when its endpoint label is set."""
+    labels = baymodel.labels or {}
+    label, what, example = _endpoint_label(baymodel.coe)
+    if labels.get(label):
+        return None
+    reason = ('template %s has %s label %s, which the static provisioner '
+              'needs: a %s bay of it registers the existing %s at that URL '
+              '(%s). Add the label to the template%s'
+              % (baymodel.name or baymodel.uuid,
+                 'an empty' if label in labels else 'no', label,
+                 baymodel.coe, what, example,
+                 '' if labels.get('provisioner') else
+                 ', or name another provisioner in its label provisioner'))
+    other = (_DOCKER_LABEL if label == _KUBE_LABEL[0] else _KUBE_LABEL)[0]
+    typo = spelling.closest(label, [name for name in labels
+                                    if name != other])
+    if typo:
+        return reason + '. It has a label %s: did you mean %s?' % (typo,
+                                                                   label)
+    if labels.get(other):
+        return reason + ('. Its label %s is the endpoint of %s bays.'
+                         % (other, 'kubernetes' if other == _KUBE_LABEL[0]
+                            else 'docker and swarm'))
+    return reason + '.'
 
 
 def _certificate_dir(bay):
@@ -243,6 +289,15 @@ class StaticProvisioner(base.Provisioner):
     # NOTE: a create that waits for its endpoint ends here at
     # bay_create_timeout, so that its reason says what it waited for.
     handles_timeout = True
+
+    def validate(self, baymodel, bay_values):
+        # NOTE: a template stays creatable without its endpoint label (its
+        # bays may use another provisioner); a bay on it is refused here,
+        # before anything is written, instead of failing once created.
+        reason = _missing_endpoint(baymodel)
+        if reason:
+            raise exception.InvalidParameterValue(field='baymodel_id',
+                                                  reason=reason)
 
     # -- certificates ------------------------------------------------------
 

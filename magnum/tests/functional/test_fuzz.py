@@ -142,12 +142,16 @@ class Target:
         self.known = {}
 
     def seed(self):
-        """A BayModel, a bay of it (failed: no endpoint to manage) and its
-        node groups, a quota: what path parameters may name."""
+        """A BayModel, a bay of it (failed: its endpoint refuses
+        connections) and its node groups, a quota: what path parameters
+        may name."""
         api = self.session
         name = processes.unique_name('fuzz')
+        # NOTE: a static template needs its endpoint label for a bay to be
+        # accepted at all.
         response = api.post(self.url + '/v1/baymodels', json={
-            'name': name, 'coe': 'kubernetes', 'image_id': 'fuzz-image'})
+            'name': name, 'coe': 'kubernetes', 'image_id': 'fuzz-image',
+            'labels': {'kube_api_url': 'http://127.0.0.1:1'}})
         assert response.status_code == 201, response.text
         response = api.post(self.url + '/v1/clusters', json={
             'name': name, 'cluster_template_id': name, 'node_count': 1})

@@ -130,6 +130,23 @@ def _bay_for(context, ident, field):
     return bay
 
 
+# What an action would act on, in "there is nothing to ...".
+_ACTION_WORDS = {'logs': 'read logs from', 'execute': 'run a command in'}
+
+
+def _refuse_never_created(container, action):
+    """A 409 naming the status and its reason for an action on a container
+    whose create failed (no engine container; not Creating): waiting does
+    not help, so the conductor is not asked."""
+    if container.container_id or container.status == container_obj.CREATING:
+        return
+    reason = (container.status_reason or 'no reason was recorded').rstrip(
+        '. ')
+    raise exception.ContainerNeverCreated(
+        container=container.uuid, status=container.status, reason=reason,
+        action=_ACTION_WORDS.get(action, action))
+
+
 class ContainersController(collection.ListedCollectionController):
 
     def _list(self, detail, params):
@@ -225,6 +242,7 @@ class ContainersController(collection.ListedCollectionController):
         container = access.fetch_authorized(
             context, container_obj.Container.get, ident,
             'container:%s' % action)
+        _refuse_never_created(container, action)
         return context, container
 
     @pecan.expose('json')

@@ -16,6 +16,7 @@ from wsme.rest import json as wsme_json
 from wsme import types as wtypes
 
 from magnum.common import exception
+from magnum.common import spelling
 
 INT32_MAX = 2 ** 31 - 1
 
@@ -217,8 +218,8 @@ def parse(wstype, data, partial=False):
     for key, value in data.items():
         attr = fields.get(key)
         if attr is None:
-            raise exception.InvalidParameterValue(
-                field=key, reason='unknown field')
+            raise exception.UnknownField(
+                field=key, hint=spelling.did_you_mean(key, fields) or '.')
         if value == '' and isinstance(attr.datatype, URLType):
             # NOTE: magnum-ui sends a URL left empty in its form (the
             # cluster's discovery_url) as "": no URL.

@@ -72,6 +72,73 @@ class TestBayCreate(BayTestCase):
         self.assertEqual([], self.get('/v1/bays').json['bays'])
 
 
+class TestStaticEndpointLabel(BayTestCase):
+    """A bay on a template that the static provisioner serves needs the
+    template's endpoint label; the template itself does not."""
+
+    def template(self, name, coe='docker', labels=None):
+        response = self.post('/v1/baymodels', {'name': name, 'coe': coe,
+                                               'labels': labels})
+        self.assertEqual(201, response.status_int, response.body)
+        return response.json
+
+    def refused(self, baymodel):
+        response = self.create(baymodel_id=baymodel['uuid'])
+        self.assertEqual(400, response.status_int, response.body)
+        self.assertEqual([], self.get('/v1/bays').json['bays'])
+        self.assertEqual([], self.casts)
+        return self.fault(response)
+
+    def test_docker_template_without_docker_url_is_400_naming_it(self):
+        self.conf.config(default_provisioner='static', group='bay')
+        fault = self.refused(self.template('plain'))
+        self.assertEqual(
+            'Invalid value for baymodel_id: template plain has no label '
+            'docker_url, which the static provisioner needs: a docker bay '
+            'of it registers the existing Docker Engine at that URL '
+            '(unix:///var/run/docker.sock, tcp://host:port or '
+            'http(s)://host:port). Add the label to the template, or name '
+            'another provisioner in its label provisioner.', fault)
+
+    def test_misspelled_label_is_400_naming_both(self):
+        self.conf.config(default_provisioner='static', group='bay')
+        fault = self.refused(self.template(
+            'typo', labels={'docker_ulr': 'unix:///var/run/docker.sock'}))
+        self.assertIn('template typo has no label docker_url', fault)
+        self.assertTrue(fault.endswith(
+            'It has a label docker_ulr: did you mean docker_url?'), fault)
+
+    def test_kubernetes_and_swarm_need_their_labels(self):
+        fault = self.refused(self.template(
+            'k', coe='kubernetes', labels={'provisioner': 'static',
+                                           'kube_tag': 'v1.30'}))
+        self.assertIn('template k has no label kube_api_url', fault)
+        self.assertIn('Kubernetes API server', fault)
+        # NOTE: named outright, the provisioner is not the default.
+        self.assertNotIn('another provisioner', fault)
+        self.assertNotIn('did you mean', fault)
+        fault = self.refused(self.template(
+            's', coe='swarm', labels={'kube_api_url': 'https://k:6443'}))
+        self.assertIn('template s has no label docker_url', fault)
+        self.assertIn('Its label kube_api_url is the endpoint of kubernetes '
+                      'bays', fault)
+
+    def test_template_with_its_label_makes_bays(self):
+        baymodel = self.template(
+            'good', labels={'docker_url': 'unix:///var/run/docker.sock'})
+        response = self.create(baymodel_id='good')
+        self.assertEqual(201, response.status_int, response.body)
+        self.assertEqual([('create', response.json['uuid'])], self.casts)
+        self.assertEqual('static', db_bays.get_bay_by_uuid_unscoped(
+            response.json['uuid']).provisioner)
+        self.assertEqual(baymodel['uuid'], response.json['baymodel_id'])
+
+    def test_another_default_provisioner_is_not_asked_for_the_label(self):
+        self.conf.config(default_provisioner='fake', group='bay')
+        self.template('plain')
+        self.assertEqual(201, self.create(baymodel_id='plain').status_int)
+
+
 class TestBayUpdate(BayTestCase):
 
     def test_patch_node_count_scales_asynchronously(self):

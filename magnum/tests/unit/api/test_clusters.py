@@ -184,6 +184,32 @@ class TestClusterCreate(ClusterTestCase):
         self.assertEqual([], self.get('/v1/clusters').json['clusters'])
         self.assertEqual([], self.casts)
 
+    def test_unknown_field_names_the_closest_known_one(self):
+        response = self.post('/v1/clusters', {
+            'name': 'c1', 'cluster_template': self.template['uuid']},
+            headers=LATEST)
+        self.assertEqual(400, response.status_int)
+        self.assertEqual("Unknown field 'cluster_template'; did you mean "
+                         "'cluster_template_id'?", self.fault(response))
+        self.assertEqual([], self.get('/v1/clusters').json['clusters'])
+
+    def test_static_template_without_its_label_is_400_in_cluster_words(
+            self):
+        response = self.post('/v1/clustertemplates', {
+            'name': 'static-ct', 'coe': 'kubernetes',
+            'labels': {'provisioner': 'static',
+                       'kube_api_ulr': 'https://k:6443'}})
+        self.assertEqual(201, response.status_int, response.body)
+        response = self.create(expect=400,
+                               cluster_template_id='static-ct')
+        fault = self.fault(response)
+        self.assertTrue(fault.startswith(
+            'Invalid value for cluster_template_id: template static-ct has '
+            'no label kube_api_url'), fault)
+        self.assertIn('did you mean kube_api_url?', fault)
+        self.assertEqual([], self.get('/v1/clusters').json['clusters'])
+        self.assertEqual([], self.casts)
+
     def test_missing_template_is_400(self):
         response = self.post('/v1/clusters', {'name': 'c'}, headers=LATEST)
         self.assertEqual(400, response.status_int)

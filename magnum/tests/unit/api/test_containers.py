@@ -174,6 +174,23 @@ class TestCreate(ContainerTestCase):
             self.assertIn(field, self.fault(response), values)
         self.assertEqual([], self.get('/v1/containers').json['containers'])
 
+    def test_unknown_field_names_the_closest_known_one(self):
+        body = {'name': 'c1', 'image': 'busybox',
+                'bay_uid': self.bay['uuid']}
+        response = self.post('/v1/containers', body)
+        self.assertEqual(400, response.status_int)
+        self.assertEqual("Unknown field 'bay_uid'; did you mean 'bay_uuid'?",
+                         self.fault(response))
+        response = self.create(nosuchfield=1)
+        self.assertEqual(400, response.status_int)
+        self.assertEqual("Unknown field 'nosuchfield'.", self.fault(response))
+        # NOTE: no hint that would mislead: a uuid is not the bay's.
+        response = self.create(uuid='x')
+        self.assertEqual("Unknown field 'uuid'.", self.fault(response))
+        self.assertEqual([], self.get('/v1/containers').json['containers'])
+        self.assertEqual([], [c for c in self.engine.calls
+                              if c == 'create'])
+
     def test_kubernetes_bay_is_400(self):
         kube = self.make_bay('kube1', coe='kubernetes')
         response = self.create(bay_uuid=kube['uuid'])
@@ -311,6 +328,32 @@ class TestLife(ContainerTestCase):
         self.assertIn('%s is Creating' % uuid, self.fault(response))
         self.assertIn('wait until it is created', self.fault(response))
         self.assertNotIn('start', self.engine.calls)
+
+    def test_action_on_a_container_whose_create_failed_is_409_saying_why(
+            self):
+        # NOTE: waiting never helps such a container: the answer names its
+        # status and reason and says what does help, without asking the
+        # engine or changing the row.
+        self.engine.pull_gate.set()
+        uuid = self.create(image='nosuchimage').json['uuid']
+        before = self.wait_for_create(uuid)
+        self.assertEqual('Error', before['status'])
+        for path, verb in (('start', 'start'), ('reboot', 'reboot'),
+                           ('execute?command=ls', 'run a command in')):
+            response = self.put('/v1/containers/%s/%s' % (uuid, path))
+            self.assertEqual(409, response.status_int, response.body)
+            fault = self.fault(response)
+            self.assertIn('Container %s is Error (' % uuid, fault)
+            self.assertIn('pull access denied for nosuchimage', fault)
+            self.assertIn('nothing to %s; delete it and create it again'
+                          % verb, fault)
+            self.assertNotIn('wait', fault)
+        response = self.get('/v1/containers/%s/logs' % uuid)
+        self.assertEqual(409, response.status_int)
+        self.assertIn('nothing to read logs from', self.fault(response))
+        self.assertEqual(before, self.get('/v1/containers/%s' % uuid).json)
+        for call in ('start', 'restart', 'exec', 'logs'):
+            self.assertNotIn(call, self.engine.calls)
 
     def test_unreachable_engine_on_an_action_is_503(self):
         self.create()
