@@ -35,6 +35,27 @@ opts = [
     cfg.StrOpt('kube_version', default='v1.30',
                help='Kubernetes minor release installed on kubernetes bays '
                     'unless the BayModel\'s label kube_tag names one.'),
+    cfg.BoolOpt('listen_notifications', default=True,
+                help='Listen for Heat\'s notifications of stack changes '
+                     '(orchestration.stack.*), so that a bay takes its '
+                     'stack\'s new status within moments instead of at the '
+                     'next reconcile pass. Heat sends them only with '
+                     '[oslo_messaging_notifications] driver = messagingv2 '
+                     'in heat.conf. Each conductor reads every notification '
+                     'through a queue of its own (named '
+                     'magnum-conductor-<host>), never taking them from '
+                     'other consumers such as Ceilometer.'),
+    cfg.StrOpt('notification_transport_url', secret=True,
+               help='The messaging URL Heat sends its notifications to. '
+                    'Default: Magnum\'s own notification transport '
+                    '([oslo_messaging_notifications] transport_url, '
+                    'itself [DEFAULT] transport_url by default).'),
+    cfg.StrOpt('notification_exchange', default='heat',
+               help='The exchange of Heat\'s notifications: heat.conf\'s '
+                    '[DEFAULT] control_exchange.'),
+    cfg.StrOpt('notification_topic', default='notifications',
+               help='The topic of Heat\'s notifications: heat.conf\'s '
+                    '[oslo_messaging_notifications] topics.'),
 ]
 
 

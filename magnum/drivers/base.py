@@ -201,6 +201,12 @@ class Provisioner(abc.ABC):
         health, nodes, addresses): a BayState without a status, or None."""
         return None
 
+    def poll_changed(self, context, items):
+        """``poll`` for the bays the watch says changed (one, mostly): a
+        provisioner may answer for them more cheaply than a reconcile
+        pass does for every bay. The default: ``poll``."""
+        return self.poll(context, items)
+
     @abc.abstractmethod
     def poll(self, context, items):
         """Current state of unfinished actions: {action uuid: BayState}.

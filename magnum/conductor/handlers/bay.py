@@ -275,7 +275,7 @@ class BayHandler:
             if action is not None:
                 baymodel = baymodel_obj.BayModel.get_by_uuid_unscoped(
                     context, bay.baymodel_id)
-                state = provisioner.poll(
+                state = provisioner.poll_changed(
                     context, [(bay, baymodel, action)]).get(action.uuid)
                 if state is not None:
                     self._write(context, bay, action, state)

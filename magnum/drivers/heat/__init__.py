@@ -4,7 +4,10 @@
 ``docker``) on VMs and bare metal; ``definition.py`` turns a BayModel and a
 Bay into its parameters and checks the combination is one the templates
 know. Stack outputs become ``api_address``, ``master_addresses``,
-``node_addresses`` and the bay's Node rows.
+``node_addresses`` and the bay's Node rows. A stack's change reaches its bay
+as Heat tells it (its notifications, notifications.py: the conductor's
+watch reads that one stack), or at the next reconcile pass (one list of
+every Magnum stack), whichever comes first.
 
 Whose credentials: create, update and delete run with the token of the user
 who asked (the RPC context carries it), so the stack lives in the user's
@@ -32,6 +35,7 @@ from oslo_log import log as logging
 from magnum.drivers import base
 from magnum.drivers.heat import clients
 from magnum.drivers.heat import definition
+from magnum.drivers.heat import notifications
 from magnum.objects import bay_tls
 from magnum.objects import nodegroup as nodegroup_obj
 from magnum.objects import states
@@ -54,6 +58,9 @@ _STATUS = {
 }
 _COMPLETE = (states.CREATE_COMPLETE, states.UPDATE_COMPLETE)
 _REDO = object()
+# The watch's poll of at most this many bays (mostly one) reads their
+# stacks one ``get`` each, not the list of every Magnum stack.
+_GET_AT_MOST = 4
 # How many finished stacks' outputs one reconcile pass reads at once.
 _OUTPUT_READERS = 8
 # NOTE: Heat marks a failed update UPDATE_FAILED and only then starts its
@@ -97,6 +104,7 @@ class HeatProvisioner(base.Provisioner):
         # {(stack id, action uuid): when UPDATE_FAILED was first seen}
         # for updates that wait for Heat's rollback to start.
         self._failed_since = {}
+        self._notifications = notifications.Listener()
 
     def validate(self, baymodel, bay_values):
         definition.BayDefinition(baymodel, bay_values)
@@ -273,21 +281,46 @@ class HeatProvisioner(base.Provisioner):
                                  status_reason=_heat_error(e))
         return base.BayState(stack_id=stack_id)
 
+    # -- watch (Heat's notifications) --------------------------------------
+
+    def start_watch(self, notify):
+        """Call ``notify(bay uuid)`` whenever Heat tells of a change of a
+        bay's stack (notifications.py), when ``[heat]
+        listen_notifications`` and Magnum's service credentials for Heat
+        are set."""
+        if CONF.heat.listen_notifications and CONF.heat.auth_type:
+            self._notifications.subscribe(notify)
+
+    def stop_watch(self, notify):
+        self._notifications.unsubscribe(notify)
+
     # -- reconciler --------------------------------------------------------
 
     def poll(self, context, items):
         """One paginated list of Magnum's stacks answers for every bay."""
+        return self._poll(items, read_each=False)
+
+    def poll_changed(self, context, items):
+        """The bays Heat's notifications named: a few whose stacks are
+        known are read one stack each, not in the list of every stack."""
+        return self._poll(items, read_each=len(items) <= _GET_AT_MOST and all(
+            bay.stack_id for bay, _, _ in items))
+
+    def _poll(self, items, read_each):
         client = clients.service_client()
-        stacks = {s.id: s for s in client.stacks.list(
-            global_tenant=True, tags=CONF.heat.stack_tag)}
-        by_name = collections.defaultdict(list)
-        for stack in stacks.values():
-            by_name[stack.stack_name].append(stack)
+        if read_each:
+            stacks, by_name = self._get_each(client, items), None
+        else:
+            stacks = {s.id: s for s in client.stacks.list(
+                global_tenant=True, tags=CONF.heat.stack_tag)}
+            by_name = collections.defaultdict(list)
+            for stack in stacks.values():
+                by_name[stack.stack_name].append(stack)
         answers = {}
         finished = []
         for bay, baymodel, action in items:
-            named = by_name.get(definition.stack_name(bay), ())
             if not bay.stack_id:
+                named = by_name.get(definition.stack_name(bay), ())
                 # NOTE: a conductor that died inside create may have made
                 # the stack without recording it: adopt it by name (the
                 # oldest, should there be several). No stack at all: the
@@ -298,7 +331,9 @@ class HeatProvisioner(base.Provisioner):
                     base.BayState(stack_id=found.id) if found
                     else base.BayState(redo=True))
                 continue
-            self._delete_duplicates(bay, named)
+            if by_name is not None:
+                self._delete_duplicates(
+                    bay, by_name.get(definition.stack_name(bay), ()))
             stack = stacks.get(bay.stack_id)
             if stack is None:
                 if bay.status == states.DELETE_IN_PROGRESS:
@@ -325,6 +360,25 @@ class HeatProvisioner(base.Provisioner):
         by_bay = {action.bay_uuid: action.uuid for _, _, action in items}
         self._add_all_outputs(client, finished, answers, by_bay)
         return answers
+
+    @staticmethod
+    def _get_each(client, items):
+        """{stack id: stack} of the bays of ``items``, one ``get`` each;
+        a stack Heat does not know is left out.
+
+        NOTE: without the outputs, which Heat resolves by loading every
+        nested stack; those of a finished stack are read after. Stacks
+        made twice for one bay are found (and deleted) by the list of the
+        reconcile pass.
+        """
+        stacks = {}
+        for bay, _, _ in items:
+            try:
+                stack = client.stacks.get(bay.stack_id, resolve_outputs=False)
+            except heat_exc.HTTPNotFound:
+                continue
+            stacks[stack.id] = stack
+        return stacks
 
     def _state_of(self, client, bay):
         try:

@@ -110,6 +110,7 @@ class Heat(fixtures.Fixture):
                 db_servers.PostgresDatabase(prefix='heat_test')).url
         self.username, self.password = self.keystone.service_user('heat')
         self._stack_user_domain()
+        self.control_exchange = 'heat-%s' % uuid.uuid4().hex[:12]
         self.config_file = os.path.join(self.work_dir, 'heat.conf')
         self.policy_file = os.path.join(self.work_dir, 'policy.yaml')
         self.port = processes.free_port()
@@ -166,7 +167,7 @@ class Heat(fixtures.Fixture):
             'DEFAULT': {
                 'use_stderr': 'true',
                 'transport_url': self.transport_url,
-                'control_exchange': 'heat-%s' % uuid.uuid4().hex[:12],
+                'control_exchange': self.control_exchange,
                 'host': 'heat-%d' % self.port,
                 # NOTE: a worker a core; threads: see ENGINE_THREADS.
                 'num_engine_workers': '2',
@@ -193,7 +194,11 @@ class Heat(fixtures.Fixture):
             'clients': {'endpoint_type': 'publicURL'},
             'paste_deploy': {'api_paste_config': os.path.join(
                 self.venv, 'etc', 'heat', 'api-paste.ini')},
-            'oslo_messaging_notifications': {'driver': 'noop'},
+            # NOTE: as the install guide has operators set it: Heat's
+            # notifications of stack changes, on its transport and
+            # control_exchange, which Magnum's conductors listen for
+            # (provisioner_config's notification options).
+            'oslo_messaging_notifications': {'driver': 'messagingv2'},
             'oslo_policy': {'policy_file': self.policy_file},
         })
         # NOTE: Heat denies listing every project's stacks by default; the
@@ -250,11 +255,13 @@ def boot_parts(user_data):
     return found
 
 
-def provisioner_config(ks, environment=ENVIRONMENT):
+def provisioner_config(ks, environment=ENVIRONMENT, orchestration=None):
     """magnum.conf sections that make ``heat`` the default provisioner,
-    with Magnum's service user in ``ks`` and the tests' Heat environment."""
+    with Magnum's service user in ``ks`` and the tests' Heat environment;
+    with ``orchestration`` (a ``Heat``), the conductors listen for its
+    notifications, on its transport and exchange."""
     username, password = ks.service_user('magnum')
-    return {
+    config = {
         'bay': {'default_provisioner': 'heat'},
         'conductor': {'periodic_interval': 1},
         'heat': {
@@ -269,6 +276,16 @@ def provisioner_config(ks, environment=ENVIRONMENT):
             'region_name': keystone.REGION,
         },
     }
+    if orchestration is not None:
+        config['heat'].update(notifications(orchestration))
+    return config
+
+
+def notifications(orchestration):
+    """The [heat] options of magnum.conf that hear ``orchestration``'s
+    notifications."""
+    return {'notification_transport_url': orchestration.transport_url,
+            'notification_exchange': orchestration.control_exchange}
 
 
 def client(ks, username='admin', password=None, project='admin'):

@@ -431,6 +431,11 @@ class MagnumServices(_Services):
             return
         names = [self.topic] + ['%s.%s' % (self.topic, host)
                                 for host in self.conductor_hosts]
+        # NOTE: and each conductor's pool of Heat's notifications
+        # (magnum/drivers/heat/notifications.py), when they are heard on
+        # this broker.
+        names += ['magnum-conductor-%s' % host
+                  for host in self.conductor_hosts]
         url = self.transport_url.replace('rabbit://', 'amqp://', 1)
         try:
             with kombu.Connection(url, connect_timeout=5) as connection:

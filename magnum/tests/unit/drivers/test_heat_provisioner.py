@@ -26,6 +26,7 @@ class FakeStacks:
     def __init__(self):
         self.stacks = {}
         self.calls = []
+        self.got_with = []
 
     def _stack(self, ident):
         for stack in self.stacks.values():
@@ -39,6 +40,7 @@ class FakeStacks:
 
     def get(self, ident, **kwargs):
         self.calls.append(('get', ident))
+        self.got_with.append(kwargs)
         return self._stack(ident)
 
     def create(self, **kwargs):
@@ -91,7 +93,7 @@ class TestHeatProvisioner(base.TestCase):
         return utils.bay(self.context, self.model, provisioner='heat',
                          name=values.pop('name', 'b'), **values)
 
-    def poll(self, *bays, status='IN_PROGRESS', **params):
+    def poll(self, *bays, status='IN_PROGRESS', changed=False, **params):
         """Poll for the bays' current actions (each action's uuid is its
         bay's, so answers are read by bay); ``status`` PENDING: no
         conductor has handed them over yet."""
@@ -103,6 +105,8 @@ class TestHeatProvisioner(base.TestCase):
                 param=lambda name, default=None, p=params: p.get(
                     name, default))
             items.append((bay, self.model, action))
+        if changed:
+            return self.provisioner.poll_changed(self.admin, items)
         return self.provisioner.poll(self.admin, items)
 
     def _created(self, bay):
@@ -166,6 +170,48 @@ class TestHeatProvisioner(base.TestCase):
                          [c[0] for c in self.heat.stacks.calls])
         self.assertEqual({'global_tenant': True, 'tags': 'magnum'},
                          self.heat.stacks.calls[0][1])
+
+    def test_a_bay_heat_told_of_is_read_with_a_get_of_its_stack(self):
+        bay = self._bay(status=bay_obj.UPDATE_IN_PROGRESS)
+        stack = self._created(bay)
+        self.heat.stacks.calls.clear()
+        self.heat.stacks.got_with.clear()
+        self.assertEqual({}, self.poll(bay, changed=True))
+        self.assertEqual([('get', stack.id)], self.heat.stacks.calls)
+        # NOTE: Heat resolves outputs by loading every nested stack.
+        self.assertEqual([{'resolve_outputs': False}],
+                         self.heat.stacks.got_with)
+        stack.stack_status = 'UPDATE_COMPLETE'
+        stack.outputs = [{'output_key': 'api_ip',
+                          'output_value': '172.24.4.5'}]
+        self.heat.stacks.calls.clear()
+        state = self.poll(bay, changed=True)[bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_COMPLETE, state.status)
+        self.assertEqual('https://172.24.4.5:6443', state.api_address)
+        self.assertEqual(['get', 'get'],
+                         [c[0] for c in self.heat.stacks.calls])
+        # The reconcile pass lists, one bay or many.
+        self.heat.stacks.calls.clear()
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+        self.poll(bay)
+        self.assertEqual(['list'], [c[0] for c in self.heat.stacks.calls])
+
+    def test_a_stack_gone_is_gone_to_the_get_as_to_the_list(self):
+        bay = self._bay(status=bay_obj.DELETE_IN_PROGRESS)
+        self._created(bay)
+        self.heat.stacks.stacks.clear()
+        state = self.poll(bay, changed=True)[bay.uuid]
+        self.assertEqual(bay_obj.DELETE_COMPLETE, state.status)
+
+    def test_a_bay_without_its_stack_id_is_adopted_through_the_list(self):
+        bay = self._bay(status=bay_obj.CREATE_IN_PROGRESS)
+        stack = self._created(bay)
+        bay.stack_id = None
+        self.heat.stacks.calls.clear()
+        state = self.poll(bay, changed=True)[bay.uuid]
+        self.assertEqual(stack.id, state.stack_id)
+        self.assertEqual(['list'], [c[0] for c in self.heat.stacks.calls])
 
     def test_heat_reason_is_the_bay_reason_word_for_word(self):
         bay = self._bay()
