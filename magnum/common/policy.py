@@ -48,12 +48,25 @@ class Enforcer(policy.Enforcer):
             return super().enforce(*args, **kwargs)
 
 
+_CREATING = threading.Lock()
+
+
 def get_enforcer():
-    """The enforcer, created once; also the oslo.policy.enforcer hook."""
+    """The enforcer, created once; also the oslo.policy.enforcer hook.
+
+    NOTE: published only once every rule is registered: a request on
+    another thread that got it half-registered loaded the rules it found
+    and was refused clustertemplate:create, whose rule names
+    baymodel:create, not registered yet (a 403 on a fresh API's first
+    concurrent requests).
+    """
     global _ENFORCER
     if _ENFORCER is None:
-        _ENFORCER = Enforcer(cfg.CONF)
-        _ENFORCER.register_defaults(policies.list_rules())
+        with _CREATING:
+            if _ENFORCER is None:
+                enforcer = Enforcer(cfg.CONF)
+                enforcer.register_defaults(policies.list_rules())
+                _ENFORCER = enforcer
     return _ENFORCER
 
 

@@ -67,3 +67,32 @@ class TestEnforcerThreads(base.TestCase):
                 thread.join()
         self.assertTrue(first)
         self.assertEqual([], denied)
+
+    def test_the_enforcer_is_shared_only_once_every_rule_is_registered(self):
+        policy.reset()
+        admin = magnum_context.RequestContext(
+            user_id='u', project_id='p', roles=['admin'], is_admin=True)
+        register = oslo_policy.Enforcer.register_default
+        denied = []
+
+        def slow_register(enforcer, default):
+            # Registering takes a while: other threads ask meanwhile.
+            time.sleep(0.001)
+            return register(enforcer, default)
+
+        def check():
+            try:
+                if not policy.check(admin, 'clustertemplate:create'):
+                    denied.append('refused')
+            except Exception as e:
+                denied.append(repr(e))
+
+        with mock.patch.object(oslo_policy.Enforcer, 'register_default',
+                               autospec=True, side_effect=slow_register):
+            threads = [threading.Thread(target=check) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+                time.sleep(0.02)
+            for thread in threads:
+                thread.join()
+        self.assertEqual([], denied)
