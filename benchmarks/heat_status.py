@@ -18,10 +18,10 @@ Prints the median, p90 and max of each mode and their ratio.
 """
 
 import argparse
+from concurrent import futures
 import os
 import statistics
 import sys
-import threading
 import time
 import warnings
 
@@ -101,23 +101,12 @@ def main():
 def _follow_both(keystone, apis, magnums, uuids, timeout):
     """Both modes' bays watched at once, a thread (and Heat client) each,
     so neither waits for the other's."""
-    results, errors = {}, []
-
-    def run(mode):
-        try:
-            results[mode] = heat_status.follow(
-                apis[mode], magnums[mode], heat_mod.client(keystone),
-                uuids[mode], timeout)
-        except Exception as e:  # reported below
-            errors.append(e)
-    threads = [threading.Thread(target=run, args=(mode,)) for mode in apis]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
+    modes = list(apis)
+    with futures.ThreadPoolExecutor(len(modes)) as pool:
+        found = pool.map(lambda mode: heat_status.follow(
+            apis[mode], magnums[mode], heat_mod.client(keystone),
+            uuids[mode], timeout), modes)
+        return dict(zip(modes, found))
 
 
 if __name__ == '__main__':

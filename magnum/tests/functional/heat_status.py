@@ -8,8 +8,8 @@ shows its stack CREATE_COMPLETE against the moment the API shows the bay
 so.
 """
 
+from concurrent import futures
 import contextlib
-import threading
 import time
 
 from heatclient import exc as heat_exc
@@ -80,22 +80,10 @@ def follow(api, magnum, heat_client, uuids, timeout):
     many bays would read each only once a round of all); an
     AssertionError if a bay fails or ``timeout`` passes first."""
     deadline = time.monotonic() + timeout
-    results, errors = {}, []
-
-    def run(uuid):
-        try:
-            results[uuid] = _follow_one(api, magnum, heat_client, uuid,
-                                        deadline)
-        except Exception as e:  # raised below, in the caller's thread
-            errors.append(e)
-    threads = [threading.Thread(target=run, args=(uuid,)) for uuid in uuids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
+    with futures.ThreadPoolExecutor(max(1, len(uuids))) as pool:
+        found = pool.map(lambda uuid: _follow_one(
+            api, magnum, heat_client, uuid, deadline), uuids)
+        return dict(zip(uuids, found))
 
 
 def _follow_one(api, magnum, heat_client, uuid, deadline):
