@@ -482,11 +482,14 @@ def test_a_cluster_may_have_a_delay_of_its_own(custom, namespace):
                                  worker('lazy', flavor=s.SLOW_FLAVOR)])
     body['metadata']['annotations'] = {s.DELAY_ANNOTATION: '30'}
     create(custom, namespace, s.CLUSTERS, body)
-    time.sleep(1)
+    # The stand-in's first pass (a loaded machine may take seconds):
+    # the machines made, the cluster's conditions written.
+    cluster = wait_until(custom, namespace, 'slow', lambda c: condition(
+        c, 'InfrastructureReady') and len(of_cluster(
+            custom, namespace, s.MACHINES, 'slow')) == 3, 'first pass')
     machines = of_cluster(custom, namespace, s.MACHINES, 'slow')
     assert len(machines) == 3
     assert not any(m.get('status') for m in machines)
-    cluster = get(custom, namespace, s.CLUSTERS, 'slow')
     assert condition(cluster, 'InfrastructureReady')['status'] == 'False'
     assert cluster['status']['phase'] == 'Provisioning'
 
