@@ -121,16 +121,27 @@ def _secret():
 class Keystone(fixtures.Fixture):
     """Keystone (identity API v3) under gunicorn on a free port."""
 
-    def __init__(self, database_url=None, workers=2):
+    def __init__(self, database_url=None, workers=2, work_dir=None,
+                 port=None):
+        """``work_dir`` (made if missing) keeps Keystone's database, keys
+        and admin password from one start to the next, and ``port`` is the
+        only port it binds (``tools/all-in-one.sh --keystone``); by
+        default a temporary directory and a free port.
+        """
         super().__init__()
         self.database_url = database_url
         self.workers = workers
+        self.kept_dir = work_dir
+        self.fixed_port = port
         self.processes = []
 
     def _setUp(self):
         self.venv = venv()
         self.bin_dir = os.path.join(self.venv, 'bin')
-        if os.environ.get('MAGNUM_TEST_KEEP_LOGS'):
+        if self.kept_dir:
+            self.work_dir = self.kept_dir
+            os.makedirs(self.work_dir, mode=0o700, exist_ok=True)
+        elif os.environ.get('MAGNUM_TEST_KEEP_LOGS'):
             self.work_dir = tempfile.mkdtemp(prefix='magnum-keystone-')
             sys.stderr.write('keystone logs in %s\n' % self.work_dir)
         else:
@@ -138,7 +149,7 @@ class Keystone(fixtures.Fixture):
         # NOTE: registered before anything starts, so a failure half-way
         # through set-up still stops what did start.
         self.addCleanup(lambda: processes.stop_all(self.processes))
-        self.admin_password = _secret()
+        self.admin_password = self._admin_password()
         self.config_file = os.path.join(self.work_dir, 'keystone.conf')
         self._write_config()
         with open(os.path.join(self.work_dir, 'keystone_app.py'), 'w') as f:
@@ -147,9 +158,14 @@ class Keystone(fixtures.Fixture):
                  '--keystone-group', str(os.getgid())]
         # NOTE: each keystone-manage costs ~1.7 s of imports; the three
         # first steps are independent (the database, two key repositories)
-        # and bootstrap only needs the database, so they overlap.
-        self._manage(['db_sync'], ['fernet_setup'] + owner,
-                     ['credential_setup'] + owner)
+        # and bootstrap only needs the database, so they overlap. A kept
+        # directory's key repositories are not made again.
+        steps = [['db_sync']]
+        for repository, step in (('fernet-keys', 'fernet_setup'),
+                                 ('credential-keys', 'credential_setup')):
+            if not os.path.isdir(os.path.join(self.work_dir, repository)):
+                steps.append([step] + owner)
+        self._manage(*steps)
         self.process = self._start_gunicorn()
         self.admin_session = ks_session.Session(auth=v3.Password(
             auth_url=self.url, username='admin',
@@ -160,6 +176,19 @@ class Keystone(fixtures.Fixture):
         self._service_users = {}
 
     # -- set-up ---------------------------------------------------------------
+
+    def _admin_password(self):
+        """A new one, or a kept directory's own (a file only its owner
+        reads)."""
+        if not self.kept_dir:
+            return _secret()
+        path = os.path.join(self.work_dir, 'admin-password')
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(_secret())
+        with open(path) as f:
+            return f.read().strip()
 
     def _write_config(self):
         database = self.database_url or 'sqlite:///%s' % os.path.join(
@@ -235,7 +264,10 @@ class Keystone(fixtures.Fixture):
 
     def _start_gunicorn(self):
         for attempt in range(1, processes._PORT_ATTEMPTS + 1):
-            self.port = processes.free_port()
+            if self.fixed_port and attempt > 1:
+                raise processes.ServiceFailed(
+                    'keystone: port %d is taken' % self.fixed_port)
+            self.port = self.fixed_port or processes.free_port()
             self.url = 'http://127.0.0.1:%d/v3' % self.port
             log_path = os.path.join(self.work_dir, 'keystone.log')
             process = processes.Process('keystone', [
@@ -310,6 +342,27 @@ class Keystone(fixtures.Fixture):
                 project, user_id, self.role_id(role)))
         return user_id
 
+    def ensure_project(self, name):
+        """Project ``name`` (made when missing); its id."""
+        found = self._api('GET', '/projects', params={'name': name})
+        return (found['projects'][0]['id'] if found['projects']
+                else self.create_project(name))
+
+    def ensure_user(self, name, password, project, roles=()):
+        """User ``name`` with ``password`` (set anew when the user is
+        there) and ``roles`` on ``project`` (an id); its id.
+        """
+        found = self._api('GET', '/users', params={'name': name})['users']
+        if not found:
+            return self.create_user(name, password, project, roles)
+        user_id = found[0]['id']
+        self._api('PATCH', '/users/%s' % user_id, json={'user': {
+            'password': password, 'default_project_id': project}})
+        for role in roles:
+            self._api('PUT', '/projects/%s/users/%s/roles/%s' % (
+                project, user_id, self.role_id(role)))
+        return user_id
+
     def token_for(self, user, password, project):
         """A project-scoped token of ``user`` (names, domain Default)."""
         response = requests.post(self.url + '/auth/tokens', timeout=30, json={
@@ -327,16 +380,12 @@ class Keystone(fixtures.Fixture):
 
     def service_user(self, name='magnum', project='service'):
         """A service user ``name`` (roles admin and service on
-        ``project``, made when missing); ``(name, password)``. Made once
-        per fixture and name.
+        ``project``, made when missing, its password new); ``(name,
+        password)``. Once per fixture and name.
         """
         if name not in self._service_users:
-            projects = self._api('GET', '/projects',
-                                 params={'name': project})['projects']
-            project_id = (projects[0]['id'] if projects
-                          else self.create_project(project))
             password = _secret()
-            self.create_user(name, password, project_id,
+            self.ensure_user(name, password, self.ensure_project(project),
                              ['admin', 'service'])
             self._service_users[name] = (name, password)
         return self._service_users[name]

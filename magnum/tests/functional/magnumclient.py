@@ -109,7 +109,7 @@ class ClientVenv:
             try:
                 result = subprocess.run(
                     argv, stdin=subprocess.DEVNULL, capture_output=True,
-                    text=True, timeout=BUILD_TIMEOUT, env=_environment())
+                    text=True, timeout=BUILD_TIMEOUT, env=environment())
             except subprocess.TimeoutExpired as e:
                 self._unavailable('%s timed out: %s' % (argv[:4], e))
             if result.returncode:
@@ -158,7 +158,8 @@ def osc_venv(version):
                       ).ensure()
 
 
-def _environment():
+def environment():
+    """The caller's environment for a client: no ``OS_*`` variable."""
     # NOTE: the clients read OS_AUTH_URL, OS_TOKEN, OS_CLOUD... from the
     # environment; none of the caller's may reach them.
     env = {key: value for key, value in os.environ.items()
@@ -187,7 +188,7 @@ class _ForkServer:
             [python, '-I', self._SCRIPT, script,
              os.path.join(self.directory, 'learned')],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env=_environment())
+            env=environment())
 
     def _answer(self, timeout=None):
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -269,6 +270,27 @@ class _ForkServers:
 _FORK_SERVERS = _ForkServers()
 
 
+def run(argv, env):
+    """A ``Result``: console script ``argv[0]`` of a client virtualenv run
+    with ``argv`` and ``env`` (see ``environment``), in a fork server
+    unless MAGNUM_TEST_CLI_FORK=0; an AssertionError after RUN_TIMEOUT.
+    """
+    if _FORK_SERVERS.enabled():
+        returncode, stdout, stderr, in_time = _FORK_SERVERS.run(argv, env)
+        if not in_time:
+            raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
+                ' '.join(argv), RUN_TIMEOUT, stdout, stderr))
+        return Result(argv, returncode, stdout, stderr)
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
+            ' '.join(argv), RUN_TIMEOUT, e.stdout, e.stderr))
+    return Result(argv, done.returncode, done.stdout, done.stderr)
+
+
 class Result:
     """What a CLI call did: its command line, exit code and output."""
 
@@ -300,26 +322,10 @@ class CLI:
                 '--os-endpoint-override', self.endpoint] + list(args)
 
     def _environment(self):
-        return _environment()
+        return environment()
 
     def run(self, *args):
-        argv = self._argv(args)
-        if _FORK_SERVERS.enabled():
-            returncode, stdout, stderr, in_time = _FORK_SERVERS.run(
-                argv, self._environment())
-            if not in_time:
-                raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
-                    ' '.join(argv), RUN_TIMEOUT, stdout, stderr))
-            return Result(argv, returncode, stdout, stderr)
-        try:
-            done = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True,
-                                  timeout=RUN_TIMEOUT,
-                                  env=self._environment())
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError('%s did not finish in %ds:\n%s\n%s' % (
-                ' '.join(argv), RUN_TIMEOUT, e.stdout, e.stderr))
-        return Result(argv, done.returncode, done.stdout, done.stderr)
+        return run(self._argv(args), self._environment())
 
     def ok(self, *args):
         """Run a command that must succeed (exit 0, no ERROR)."""
@@ -358,7 +364,7 @@ class KeystoneCLI(CLI):
                 '--os-project-domain-name', self.domain] + list(args)
 
     def _environment(self):
-        env = _environment()
+        env = environment()
         env['OS_PASSWORD'] = self._password
         return env
 
@@ -433,7 +439,7 @@ class KeystoneOSC(OSC):
                     'coe'] + list(args)
 
     def _environment(self):
-        env = _environment()
+        env = environment()
         env['OS_PASSWORD'] = self._password
         return env
 
