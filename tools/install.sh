@@ -50,13 +50,17 @@ else
 fi
 .venv/bin/pip install --no-deps -e . >>"$LOG" 2>&1 || fail "$LOG"
 
-# The boot scripts of the Heat templates are checked by shellcheck (a unit
-# test): Debian's package, installed when missing and we are root (CI is);
-# otherwise that test skips and says so.
-if ! command -v shellcheck >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] \
-        && command -v apt-get >/dev/null 2>&1; then
-    { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck ||
+# Debian packages some tests need, installed when missing and we are root
+# (CI is); otherwise those tests skip and say so: shellcheck checks the boot
+# scripts of the Heat templates (a unit test), memcached is the install
+# guide's token cache (test_install_guide.py starts its own on a free port).
+apt_install() {  # package, command it brings
+    command -v "$2" >/dev/null 2>&1 && return 0
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+    { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$1" ||
       { tools/apt-update.sh &&
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq shellcheck; }
-    } >>"$LOG" 2>&1 || echo "install.sh: could not install shellcheck" >&2
-fi
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$1"; }
+    } >>"$LOG" 2>&1 || echo "install.sh: could not install $1" >&2
+}
+apt_install shellcheck shellcheck
+apt_install memcached memcached
