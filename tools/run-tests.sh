@@ -4,8 +4,9 @@
 #
 # Three pytest-xdist workers share the run (MAGNUM_TEST_WORKERS=N for
 # another number, 0 for one process): each functional module goes to one
-# worker whole, the Heat bay and node-group modules together, unit tests
-# one by one (magnum/tests/conftest.py). Extra arguments go to pytest,
+# worker whole (the Heat bay and node-group modules and the fault test first,
+# each on a worker of its own), unit tests one by one
+# (magnum/tests/conftest.py). Extra arguments go to pytest,
 # e.g. tools/run-tests.sh -m "not docker".
 set -euo pipefail
 cd "$(dirname "$0")/.."
