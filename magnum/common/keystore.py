@@ -70,8 +70,14 @@ def check_or_exit(log):
     try:
         check()
     except exception.MagnumException as e:
-        log.critical('%s', e)
-        raise SystemExit(1)
+        reason = str(e)
+    else:
+        return
+    # NOTE: logged outside the except block: inside it, oslo.log's
+    # formatter appends the exception being handled to the line, and the
+    # operator read the reason twice.
+    log.critical('%s', reason)
+    raise SystemExit(1)
 
 
 def check():

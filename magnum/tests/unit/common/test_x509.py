@@ -1,6 +1,7 @@
 """The bay CA's crypto and the encryption of keys at rest."""
 
 import os
+import sys
 import tempfile
 
 from cryptography import x509 as cx509
@@ -103,6 +104,20 @@ class TestKeystore(base.TestCase):
         self.assertRaises(keystore.KeyMissing, keystore.check)
         self.assertRaises(SystemExit, keystore.check_or_exit,
                           __import__('logging').getLogger('t'))
+
+    def test_the_reason_is_logged_once_with_no_exception_beside_it(self):
+        # oslo.log appends the exception being handled to a line logged
+        # inside an except block: the reason then showed twice.
+        self.conf.config(auth_strategy='keystone')
+        self.conf.config(encryption_key=None, group='certificates')
+        logged = []
+
+        class Log:
+            def critical(self, text, *args):
+                logged.append((text % args, sys.exc_info()[0]))
+
+        self.assertRaises(SystemExit, keystore.check_or_exit, Log())
+        self.assertEqual([(str(keystore.KeyMissing()), None)], logged)
 
     def test_short_key_is_refused(self):
         self.conf.config(encryption_key='short', group='certificates')
