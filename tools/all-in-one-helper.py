@@ -11,7 +11,9 @@
         Runs a Keystone for the all-in-one until SIGTERM or SIGINT: its
         state (SQLite, keys, admin password) kept in STATE/keystone, on
         127.0.0.1:PORT, magnum registered at MAGNUM_URL. Writes
-        STATE/magnum.conf (Keystone auth, the certificate key),
+        STATE/keystone-mode.conf (Keystone auth, the certificate key; not
+        magnum.conf, which oslo.config would find in ~/.magnum/ by itself
+        and every later no-auth run would read),
         STATE/openrc (user ``demo``, a member of project ``demo``) and
         STATE/admin-openrc (``admin``), each readable by its owner only,
         then STATE/keystone.ready. Passwords are new at each start.
@@ -87,7 +89,7 @@ def _write_magnum_conf(ks, state, magnum_url):
     sections['DEFAULT']['state_path'] = state
     sections['certificates'] = {'encryption_key': _certificate_key(state)}
     sections['api'] = {'port': magnum_url.rsplit(':', 1)[1].split('/')[0]}
-    path = os.path.join(state, 'magnum.conf')
+    path = os.path.join(state, 'keystone-mode.conf')
     _private(path, '')
     processes._write_config(path, sections)
 

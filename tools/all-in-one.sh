@@ -108,7 +108,7 @@ if [ "$MODE" = keystone ]; then
         [ -f "$STATE/keystone.ready" ] || {
             tail -n 30 "$STATE/keystone-holder.log"; exit 1; }
     fi
-    CONFIG=(--config-file "$STATE/magnum.conf")
+    CONFIG=(--config-file "$STATE/keystone-mode.conf")
 fi
 
 echo "==> Starting magnum-all on http://127.0.0.1:$PORT ($MODE)"

@@ -120,7 +120,12 @@ class Listener:
             return
         with self._lock:
             current = listener is self._listener
-            self._started = current
+            # NOTE: only the current listener's start says it started: an
+            # older one's, returning late, must not mark the current one
+            # as not started (its unsubscribe would then wait, forever,
+            # for a start that already returned).
+            if current:
+                self._started = True
             transport = None if current else self._transport_of(listener)
         if not current:
             # NOTE: unsubscribed while it connected: stopped here, as
