@@ -33,6 +33,9 @@ class ContextHook(hooks.PecanHook):
         context = magnum_context.RequestContext.from_environ(
             request.environ, all_projects=all_projects)
         context.is_admin = policy.check(context, 'context_is_admin')
+        # The caller's token and catalog, for the checks against the
+        # cloud (magnum/lifecycle/cloud.py); None without Keystone.
+        context.user_auth = request.environ.get('keystone.token_auth')
         request.context = context
 
 

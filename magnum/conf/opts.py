@@ -6,6 +6,7 @@ from magnum.conf import api
 from magnum.conf import bay
 from magnum.conf import capi
 from magnum.conf import certificates
+from magnum.conf import cloud_checks
 from magnum.conf import cluster_template
 from magnum.conf import conductor
 from magnum.conf import database
@@ -17,9 +18,9 @@ from magnum.conf import noauth
 from magnum.conf import quotas
 from magnum.conf import static
 
-MODULES = (default, api, bay, capi, certificates, cluster_template,
-           conductor, database, docker, heat, kubernetes, noauth, quotas,
-           static)
+MODULES = (default, api, bay, capi, certificates, cloud_checks,
+           cluster_template, conductor, database, docker, heat, kubernetes,
+           noauth, quotas, static)
 
 
 def list_opts():

@@ -9,6 +9,7 @@ too); the caller casts it to the cluster's conductor.
 from magnum.common import exception
 from magnum.lifecycle import provisioning
 from magnum.lifecycle import actions
+from magnum.lifecycle import cloud
 from magnum.lifecycle import inheritance
 from magnum.lifecycle import nodegroups
 from magnum.objects import bay as bay_obj
@@ -26,6 +27,7 @@ def create(context, values, merge_labels=False, key=None):
     inheritance.inherit(values, baymodel, merge_labels)
     provisioner = provisioning.provisioner_for(baymodel.labels)
     provisioning.validate(provisioner, baymodel, values)
+    cloud.check_bay(context, provisioner, baymodel, values)
     bay = bay_obj.Bay(
         context, baymodel_id=baymodel.uuid, provisioner=provisioner,
         status=bay_obj.CREATE_IN_PROGRESS,

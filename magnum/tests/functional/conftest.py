@@ -94,3 +94,15 @@ def capi(kube, tmp_path_factory):
             kube, str(tmp_path_factory.mktemp('capi')), delay=0.3,
             delete_delay=0.5) as standin:
         yield standin
+
+
+# -- Glance, Nova, Neutron --------------------------------------------------
+
+@pytest.fixture(scope='session')
+def cloud(keystone):
+    """A real Glance, Nova API and neutron-server behind the session's
+    Keystone, in its catalog, one of each per test session, started side
+    by side (``cloud.cloud``): ``.glance``, ``.nova``, ``.neutron``."""
+    from magnum.tests.functional import cloud as cloud_mod
+    with cloud_mod.cloud(keystone) as services:
+        yield services

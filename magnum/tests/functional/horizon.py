@@ -99,6 +99,10 @@ OPENSTACK_HOST = '127.0.0.1'
 OPENSTACK_KEYSTONE_URL = %(keystone_url)r
 OPENSTACK_KEYSTONE_DEFAULT_ROLE = 'member'
 OPENSTACK_ENDPOINT_TYPE = 'publicURL'
+# NOTE: the stand-in of Nova, Neutron and Glance is in RegionOne; the
+# session's real ones (cloud.py) may be in the catalog too, in a region of
+# their own.
+DEFAULT_SERVICE_REGIONS = {'*': 'RegionOne'}
 SESSION_ENGINE = 'django.contrib.sessions.backends.cache'
 SESSION_TIMEOUT = 3600
 LOGGING = {

@@ -10,6 +10,7 @@ from magnum.api.controllers.v1 import patch as json_patch
 from magnum.api.controllers.v1 import types
 from magnum.common import exception
 from magnum.common import policy
+from magnum.lifecycle import cloud
 from magnum.lifecycle import provisioning
 from magnum import objects
 from magnum.objects import baymodel as baymodel_obj
@@ -192,6 +193,9 @@ class BayModelsController(collection.ListedCollectionController):
         check_drivers(values.get('coe'), values.get('network_driver'),
                       values.get('volume_driver'))
         _authorize_publish(context, values, self.POLICY)
+        cloud.decide_distro(values, cloud.check_template(
+            context, provisioning.provisioner_for(values.get('labels')),
+            values))
         for name, default in DEFAULTS.items():
             if values.get(name) is None:
                 values[name] = default
@@ -229,11 +233,38 @@ class BayModelsController(collection.ListedCollectionController):
             raise exception.Conflict(
                 'BayModel %s is used by bays; only %s can change while it '
                 'is.' % (baymodel.uuid, ', '.join(CHANGEABLE_IN_USE)))
+        self._check_cloud(context, baymodel, changes)
         for name, value in changes.items():
             baymodel[name] = value
         baymodel.save(context)
         return self.VIEW.render(baymodel_obj.BayModel.record(context,
                                                              baymodel.uuid))
+
+    @staticmethod
+    def _check_cloud(context, baymodel, changes):
+        """Check what a change names in the cloud: the fields it
+        changes (all of them when it moves the template to a provisioner
+        that builds of the cloud); the image decides cluster_distro."""
+        after = {name: changes.get(name, baymodel[name])
+                 for name in cloud.CHECKED + ('cluster_distro',)}
+        provisioner = provisioning.provisioner_for(
+            changes.get('labels', baymodel.labels))
+        if provisioner != provisioning.provisioner_for(baymodel.labels):
+            asked = after
+        else:
+            asked = {name: after[name] for name in cloud.CHECKED
+                     if name in changes}
+            if 'fixed_subnet' in asked:
+                asked['fixed_network'] = after['fixed_network']
+            if 'cluster_distro' in changes:
+                asked['image_id'] = after['image_id']
+        found = cloud.check_template(context, provisioner, asked)
+        if 'image_id' in asked or 'cluster_distro' in changes:
+            wanted = {'image_id': after['image_id'],
+                      'cluster_distro': changes.get('cluster_distro')}
+            cloud.decide_distro(wanted, found)
+            if wanted.get('cluster_distro'):
+                changes['cluster_distro'] = wanted['cluster_distro']
 
     @pecan.expose(content_type='application/json')
     def delete(self, ident):
