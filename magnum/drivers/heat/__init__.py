@@ -61,6 +61,10 @@ _REDO = object()
 # The watch's poll of at most this many bays (mostly one) reads their
 # stacks one ``get`` each, not the list of every Magnum stack.
 _GET_AT_MOST = 4
+# Seconds a stack read after Heat told of its new state is read again, and
+# for how long, until it shows that state (see _get_each).
+_TOLD_STEP = 0.1
+_TOLD_WAIT = 5
 # How many finished stacks' outputs one reconcile pass reads at once.
 _OUTPUT_READERS = 8
 # NOTE: Heat marks a failed update UPDATE_FAILED and only then starts its
@@ -352,7 +356,7 @@ class HeatProvisioner(base.Provisioner):
                 state = base.BayState(redo=True)
             if state is not None:
                 if state.status in _COMPLETE:
-                    finished.append((bay, baymodel, state))
+                    finished.append((bay, baymodel, state, stack))
                 if stack.stack_status == 'ROLLBACK_COMPLETE':
                     state.status_reason = self._failure_reason(
                         client, stack) or state.status_reason
@@ -361,8 +365,7 @@ class HeatProvisioner(base.Provisioner):
         self._add_all_outputs(client, finished, answers, by_bay)
         return answers
 
-    @staticmethod
-    def _get_each(client, items):
+    def _get_each(self, client, items):
         """{stack id: stack} of the bays of ``items``, one ``get`` each;
         a stack Heat does not know is left out.
 
@@ -373,12 +376,36 @@ class HeatProvisioner(base.Provisioner):
         """
         stacks = {}
         for bay, _, _ in items:
+            stack = self._get(client, bay)
+            told = self._notifications.told(bay.uuid, bay.stack_id)
+            deadline = time.monotonic() + _TOLD_WAIT
+            # NOTE: Heat tells of a state just before it writes it: a stack
+            # read at once may still show the operation in progress.
+            while (stack is not None and told and told != stack.stack_status
+                   and not told.endswith('_IN_PROGRESS')
+                   and stack.stack_status.endswith('_IN_PROGRESS')
+                   and time.monotonic() < deadline):
+                time.sleep(_TOLD_STEP)
+                stack = self._get(client, bay)
+            if stack is not None:
+                stacks[stack.id] = stack
+        return stacks
+
+    @staticmethod
+    def _get(client, bay):
+        """The bay's stack without its outputs, or None.
+
+        NOTE: by name and id, which Heat answers at once; by id alone it
+        redirects to them (another request through its API and engine). A
+        bay renamed since its stack was made is found by id.
+        """
+        for ident in ('%s/%s' % (definition.stack_name(bay), bay.stack_id),
+                      bay.stack_id):
             try:
-                stack = client.stacks.get(bay.stack_id, resolve_outputs=False)
+                return client.stacks.get(ident, resolve_outputs=False)
             except heat_exc.HTTPNotFound:
                 continue
-            stacks[stack.id] = stack
-        return stacks
+        return None
 
     def _state_of(self, client, bay):
         try:
@@ -478,8 +505,11 @@ class HeatProvisioner(base.Provisioner):
                                   bay.uuid)
                     answers.pop(by_bay[bay.uuid], None)
 
-    def _add_outputs(self, client, bay, baymodel, state):
-        stack = client.stacks.get(bay.stack_id, resolve_outputs=True)
+    def _add_outputs(self, client, bay, baymodel, state, listed):
+        # NOTE: by name and id: Heat answers a stack's id alone with a
+        # redirect to them, a second request through its API and engine.
+        stack = client.stacks.get('%s/%s' % (listed.stack_name, listed.id),
+                                  resolve_outputs=True)
         outputs = {o['output_key']: o.get('output_value')
                    for o in (stack.outputs or [])}
         spec = definition.BayDefinition(baymodel, bay)

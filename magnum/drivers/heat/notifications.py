@@ -14,6 +14,7 @@ repeated one changes nothing; the reconcile pass stays the safety net.
 
 import re
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -29,6 +30,12 @@ CONF = cfg.CONF
 # they carry the parent's tags.
 _BAY_UUID = re.compile(
     r'-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$')
+
+
+# Seconds a state Heat told of is kept as news; how many bays' states are
+# kept before the stale ones are let go.
+STATE_FRESH = 30
+_STATES_KEPT = 1000
 
 
 def pool_name():
@@ -61,7 +68,8 @@ class _Endpoint:
         if bay_uuid is not None:
             LOG.debug('Heat: %s of the stack of bay %s', event_type,
                       bay_uuid)
-            self._tell(bay_uuid)
+            self._tell(bay_uuid, payload.get('stack_identity'),
+                       payload.get('state'))
         # None: the message is acknowledged whatever happened.
 
     # NOTE: Heat sends start and end at its default_notification_level
@@ -81,6 +89,8 @@ class Listener:
         self._transport = None
         # {listener unsubscribed before its start returned: its transport}
         self._pending = {}
+        # {bay uuid: (stack id, state, when)}: the last state Heat told of.
+        self._states = {}
 
     def subscribe(self, notify):
         with self._lock:
@@ -166,8 +176,29 @@ class Listener:
         if transport is not None:
             transport.cleanup()
 
-    def _tell(self, bay_uuid):
+    def _tell(self, bay_uuid, stack_id=None, state=None):
+        now = time.monotonic()
         with self._lock:
             subscribers = list(self._subscribers)
+            if stack_id and state:
+                self._states[bay_uuid] = (stack_id, state, now)
+            if len(self._states) > _STATES_KEPT:
+                self._states = {bay: told for bay, told in self._states.items()
+                                if now - told[2] < STATE_FRESH}
         for notify in subscribers:
             notify(bay_uuid)
+
+    def told(self, bay_uuid, stack_id):
+        """The state Heat last told of for stack ``stack_id`` of bay
+        ``bay_uuid`` (``CREATE_COMPLETE``...), if it did within
+        ``STATE_FRESH`` seconds; else None.
+
+        NOTE: Heat sends a stack's notification just before it writes the
+        stack's new state: a read at once may still find the one before.
+        """
+        with self._lock:
+            told = self._states.get(bay_uuid)
+        if (told is None or told[0] != stack_id
+                or time.monotonic() - told[2] > STATE_FRESH):
+            return None
+        return told[1]

@@ -10,6 +10,7 @@ so.
 
 from concurrent import futures
 import contextlib
+import threading
 import time
 
 from heatclient import exc as heat_exc
@@ -76,46 +77,74 @@ def create(api, model, count=1):
 def follow(api, magnum, heat_client, uuids, timeout):
     """{bay uuid: (when Heat showed its stack CREATE_COMPLETE, when the
     API showed the bay CREATE_COMPLETE)}, ``time.monotonic()`` seconds,
-    watched side by side every ``STEP``, a thread a bay (one loop over
-    many bays would read each only once a round of all); an
-    AssertionError if a bay fails or ``timeout`` passes first."""
+    both looked at every ``STEP``; an AssertionError if a bay fails or
+    ``timeout`` passes first.
+
+    NOTE: Heat is read with one list of every project's stacks a step
+    (``heat_client`` must be an admin's), the API a thread a bay: a GET of
+    each stack every step (two requests each, Heat redirects a stack's id
+    to its name) was a hundred requests a second on Heat's one API worker
+    with ten bays, and the conductor's own reads waited behind them.
+    """
     deadline = time.monotonic() + timeout
-    with futures.ThreadPoolExecutor(max(1, len(uuids))) as pool:
-        found = pool.map(lambda uuid: _follow_one(
-            api, magnum, heat_client, uuid, deadline), uuids)
-        return dict(zip(uuids, found))
+    heat_done = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_follow_heat, args=(
+        heat_client, set(uuids), heat_done, stop, deadline), daemon=True)
+    watcher.start()
+    try:
+        with futures.ThreadPoolExecutor(max(1, len(uuids))) as pool:
+            api_done = dict(zip(uuids, pool.map(lambda uuid: _follow_api(
+                api, magnum, uuid, deadline), uuids)))
+        while set(heat_done) != set(uuids) and watcher.is_alive():
+            time.sleep(STEP)
+    finally:
+        stop.set()
+        watcher.join()
+    failed = heat_done.pop('failed', None)
+    assert failed is None, failed
+    assert set(heat_done) == set(uuids), (
+        'Heat never showed these bays\' stacks complete: %s'
+        % sorted(set(uuids) - set(heat_done)))
+    return {uuid: (heat_done[uuid], api_done[uuid]) for uuid in uuids}
 
 
-def _follow_one(api, magnum, heat_client, uuid, deadline):
-    stack_id = heat_done = api_done = None
-    while heat_done is None or api_done is None:
-        assert time.monotonic() < deadline, (
-            'bay %s: Heat done: %s, the API: %s\n%s' % (
-                uuid, heat_done is not None, api_done is not None,
-                magnum.logs()))
-        if heat_done is None and stack_id:
-            try:
-                stack = heat_client.stacks.get(stack_id,
-                                               resolve_outputs=False)
-            except (heat_exc.HTTPNotFound, ks_exc.ConnectFailure):
-                # NOTE: Heat's API (one worker) resets a connection now
-                # and then under many readers: read again next step.
-                stack = None
-            if stack is not None:
-                assert stack.stack_status != 'CREATE_FAILED', (
-                    stack.stack_status_reason)
+def _follow_heat(heat_client, uuids, done, stop, deadline):
+    """Fill ``done`` {bay uuid: when its stack was first seen complete}
+    (or 'failed': why) from Heat's list of stacks, every STEP."""
+    while not stop.is_set() and set(done) != uuids:
+        if time.monotonic() > deadline:
+            return
+        try:
+            stacks = heat_client.stacks.list(global_tenant=True)
+        except (heat_exc.HTTPException, ks_exc.ConnectFailure):
+            stacks = ()   # Heat's API resets a connection now and then
+        now = time.monotonic()
+        for stack in stacks:
+            for uuid in uuids - set(done):
+                if not stack.stack_name.endswith(uuid):
+                    continue
+                if stack.stack_status == 'CREATE_FAILED':
+                    done['failed'] = '%s: %s' % (stack.stack_name,
+                                                 stack.stack_status_reason)
+                    return
                 if stack.stack_status == 'CREATE_COMPLETE':
-                    heat_done = time.monotonic()
-        if api_done is None:
-            response = api.get('/v1/bays/%s' % uuid)
-            assert response.status_code == 200, response.text
-            bay = response.json()
-            stack_id = bay.get('stack_id')
-            assert bay['status'] != 'CREATE_FAILED', bay['status_reason']
-            if bay['status'] == 'CREATE_COMPLETE':
-                api_done = time.monotonic()
+                    done[uuid] = now
         time.sleep(STEP)
-    return heat_done, api_done
+
+
+def _follow_api(api, magnum, uuid, deadline):
+    while True:
+        assert time.monotonic() < deadline, (
+            'bay %s: the API never showed it complete\n%s'
+            % (uuid, magnum.logs()))
+        response = api.get('/v1/bays/%s' % uuid)
+        assert response.status_code == 200, response.text
+        bay = response.json()
+        assert bay['status'] != 'CREATE_FAILED', bay['status_reason']
+        if bay['status'] == 'CREATE_COMPLETE':
+            return time.monotonic()
+        time.sleep(STEP)
 
 
 def lags(times):

@@ -29,8 +29,13 @@ class FakeStacks:
         self.got_with = []
 
     def _stack(self, ident):
+        # NOTE: as Heat's API: an id, a name, or both ("name/id", which
+        # must agree).
+        name, _, stack_id = ident.rpartition('/')
         for stack in self.stacks.values():
-            if ident in (stack.id, stack.stack_name):
+            if name and (stack.stack_name, stack.id) == (name, stack_id):
+                return stack
+            if not name and ident in (stack.id, stack.stack_name):
                 return stack
         raise heat_exc.HTTPNotFound()
 
@@ -177,7 +182,9 @@ class TestHeatProvisioner(base.TestCase):
         self.heat.stacks.calls.clear()
         self.heat.stacks.got_with.clear()
         self.assertEqual({}, self.poll(bay, changed=True))
-        self.assertEqual([('get', stack.id)], self.heat.stacks.calls)
+        # NOTE: by name and id, which Heat answers without a redirect.
+        self.assertEqual([('get', '%s/%s' % (stack.stack_name, stack.id))],
+                         self.heat.stacks.calls)
         # NOTE: Heat resolves outputs by loading every nested stack.
         self.assertEqual([{'resolve_outputs': False}],
                          self.heat.stacks.got_with)
@@ -190,12 +197,53 @@ class TestHeatProvisioner(base.TestCase):
         self.assertEqual('https://172.24.4.5:6443', state.api_address)
         self.assertEqual(['get', 'get'],
                          [c[0] for c in self.heat.stacks.calls])
+        # A bay renamed since its stack was made: by id, after a 404.
+        bay.name = 'renamed'
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+        bay.status = bay_obj.UPDATE_IN_PROGRESS
+        self.heat.stacks.calls.clear()
+        self.assertEqual({}, self.poll(bay, changed=True))
+        self.assertEqual([('get', 'renamed-%s/%s' % (bay.uuid, stack.id)),
+                          ('get', stack.id)], self.heat.stacks.calls)
         # The reconcile pass lists, one bay or many.
         self.heat.stacks.calls.clear()
         bay.status = bay_obj.UPDATE_IN_PROGRESS
         stack.stack_status = 'UPDATE_IN_PROGRESS'
         self.poll(bay)
         self.assertEqual(['list'], [c[0] for c in self.heat.stacks.calls])
+
+    def test_a_state_heat_told_of_is_waited_for_a_moment(self):
+        """Heat sends a stack's notification just before it writes the
+        stack's state: a read at once may find the operation still in
+        progress, and is made again until the state told of shows."""
+        bay = self._bay(status=bay_obj.UPDATE_IN_PROGRESS)
+        stack = self._created(bay)
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+        stack.outputs = [{'output_key': 'api_ip',
+                          'output_value': '172.24.4.5'}]
+        self.provisioner._notifications._tell(bay.uuid, stack.id,
+                                              'UPDATE_COMPLETE')
+        get = self.heat.stacks.get
+        reads = []
+
+        def written_after_two_reads(ident, **kwargs):
+            reads.append(ident)
+            if len(reads) == 3:
+                stack.stack_status = 'UPDATE_COMPLETE'
+            return get(ident, **kwargs)
+
+        self.heat.stacks.get = written_after_two_reads
+        state = self.poll(bay, changed=True)[bay.uuid]
+        self.assertEqual(bay_obj.UPDATE_COMPLETE, state.status)
+        # Two reads in progress, the third complete, then the outputs.
+        self.assertEqual(4, len(reads))
+        # Told of another stack, or of a state long ago: no waiting.
+        stack.stack_status = 'UPDATE_IN_PROGRESS'
+        self.provisioner._notifications._tell(bay.uuid, 'another-stack',
+                                              'UPDATE_COMPLETE')
+        reads.clear()
+        self.assertEqual({}, self.poll(bay, changed=True))
+        self.assertEqual(1, len(reads))
 
     def test_a_stack_gone_is_gone_to_the_get_as_to_the_list(self):
         bay = self._bay(status=bay_obj.DELETE_IN_PROGRESS)
@@ -257,7 +305,7 @@ class TestHeatProvisioner(base.TestCase):
         get = self.heat.stacks.get
 
         def get_or_fail(ident, **kwargs):
-            if ident == bays[3].stack_id:
+            if ident.endswith(bays[3].stack_id):
                 raise heat_exc.HTTPServiceUnavailable()
             return get(ident, **kwargs)
 
