@@ -1,6 +1,6 @@
-"""What a template or a bay names in the cloud, looked up before anything
-is written: its image (Glance), flavors and keypair (Nova), external and
-fixed networks and subnet (Neutron).
+"""What a template, a bay or a node group names in the cloud, looked up
+before anything is written: its image (Glance), flavors and keypair
+(Nova), external and fixed networks and subnet (Neutron).
 
 Each lookup goes with the caller's own token (keystonemiddleware's
 ``keystone.token_auth``, on the request context as ``user_auth``) to the

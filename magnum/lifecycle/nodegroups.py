@@ -18,6 +18,7 @@ from oslo_utils import uuidutils
 
 from magnum.common import exception
 from magnum.lifecycle import actions
+from magnum.lifecycle import cloud
 from magnum.lifecycle import inheritance
 from magnum.lifecycle import provisioning
 from magnum.objects import node as node_obj
@@ -235,6 +236,11 @@ def create(context, bay, template, values, rollback, allow_empty=False):
                max_node_count=values.get('max_node_count'),
                status=states.CREATE_IN_PROGRESS)
     provisioning.check_nodegroup(bay, row)
+    # What the group names of its own (its template's and cluster's were
+    # checked when they were made).
+    cloud.check_template(context, bay.provisioner, {
+        name: values[name] for name in ('flavor_id', 'image_id')
+        if values.get(name)})
     return actions.start(context, bay, 'nodegroup_create',
                          {'nodegroup': uuid},
                          nodegroups=[('insert', row)], rollback=rollback)

@@ -202,10 +202,25 @@ def test_a_cluster_is_checked_with_its_own_flavor_and_keypair(
                       'no-such-key')
     assert 'Invalid value for keypair: ' in refused.stderr, str(refused)
     assert person.api.get('/v1/clusters').json()['clusters'] == before
-    accepted = osc.ok('cluster', 'create', processes.unique_name('c-good'),
-                      '--cluster-template', template, '--flavor',
-                      world['flavor'], '--keypair', world['keypair'])
+    name = processes.unique_name('c-good')
+    accepted = osc.ok('cluster', 'create', name, '--cluster-template',
+                      template, '--flavor', world['flavor'], '--keypair',
+                      world['keypair'])
     assert 'accepted' in accepted.stdout, str(accepted)
+
+    # A node group's own flavor and image are checked too.
+    for option, value, words in (
+            ('--flavor', 'no.such.flavor',
+             "Invalid value for flavor_id: flavor 'no.such.flavor' was not "
+             "found"),
+            ('--image', 'no-such-image',
+             "Invalid value for image_id: image 'no-such-image' was not "
+             "found")):
+        refused = osc.run('nodegroup', 'create', name, 'extra', option,
+                          value)
+        assert refused.returncode != 0, str(refused)
+        assert '(HTTP 400)' in refused.stderr, str(refused)
+        assert words in refused.stderr, str(refused)
 
 
 def test_the_all_in_one_takes_the_same_and_says_what_it_skipped():
