@@ -25,12 +25,18 @@ private broker on a free port) unless given a ``transport_url``: queues are
 named by topic whatever the ``control_exchange``, so two Heats on one
 broker (test runs side by side) would take each other's messages.
 
-Nothing here replaces Heat itself. What cannot run on this machine (Nova,
-Neutron, Cinder, Octavia) is replaced by the tests' Heat environment
-(``heat_env/``): its ``resource_registry`` maps those resource types to
-provider templates built of Heat's own ``OS::Heat::TestResource`` and
-``OS::Heat::Value``, so the real engine parses, validates, orders, creates,
-updates and deletes Magnum's shipped templates.
+Nothing here replaces Heat itself. What a test does not run is replaced
+by the tests' Heat environment (``heat_env/``): its ``resource_registry``
+maps those resource types to provider templates built of Heat's own
+``OS::Heat::TestResource``, ``OS::Heat::RandomString`` and
+``OS::Heat::None``, so the real engine parses, validates, orders, creates,
+updates and deletes Magnum's shipped templates. ``ENVIRONMENT`` stands in
+for Nova, Neutron, Cinder and Octavia; ``ON_NEUTRON``, for a session that
+runs Glance, Nova's API and neutron-server (``cloud.py``), only for what
+cannot run here: Nova's servers (a Nova API without compute cannot boot
+one), Cinder's volumes and Octavia's load balancers (whose stand-in takes
+a real port on the VIP subnet). Heat looks those services up in their own
+region (``cloud.REGION``, Heat's ``region_name_for_shared_services``).
 """
 
 import email
@@ -43,6 +49,7 @@ import uuid
 import fixtures
 import requests
 
+from magnum.tests.functional import cloud
 from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone
 from magnum.tests.functional import own_servers
@@ -52,6 +59,9 @@ SCRIPT = os.path.join(keystone.REPO, 'tools', 'heat.sh')
 ENVIRONMENT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                'heat_env')
 ENVIRONMENT = os.path.join(ENVIRONMENT_DIR, 'environment.yaml')
+# The environment for a session's real neutron-server (cloud.Neutron):
+# stand-ins for Nova's servers, Cinder and Octavia only.
+ON_NEUTRON = os.path.join(ENVIRONMENT_DIR, 'on_neutron.yaml')
 START_TIMEOUT = 90
 # RPC threads of each of the engine's two workers, by engine. NOTE: Heat
 # 27 runs native threads. Its convergence engine (the default) checks each
@@ -175,6 +185,12 @@ class Heat(fixtures.Fixture):
                 'convergence_engine': str(self.convergence).lower(),
                 'max_stacks_per_tenant': '1000',
                 'region_name_for_services': keystone.REGION,
+                # NOTE: Glance, Nova and Neutron, where a session runs them
+                # (cloud.py), are in a region of their own; Heat's option
+                # for services another region shares. Stacks of the stand-in
+                # environment never call them.
+                'region_name_for_shared_services': cloud.REGION,
+                'shared_services_types': 'image,compute,network',
                 'deferred_auth_method': 'trusts',
                 'periodic_interval': '5',
                 'stack_user_domain_id': self.stack_user_domain_id,

@@ -1,13 +1,19 @@
-"""Bays built by the real Heat engine from Magnum's shipped templates.
+"""Bays built by the real Heat engine from Magnum's shipped templates, on
+a real Neutron.
 
 Keystone, heat-engine and heat-api (``heat.Heat``), magnum-api and
-magnum-conductor run as real processes on RabbitMQ and PostgreSQL. Heat's
-environment (``heat_env/``, through ``[heat] environment_files``) stands
-provider templates in for Nova, Neutron, Cinder and Octavia, which cannot
-run here; the engine parses, validates, orders, creates, updates and
-deletes ``magnum/drivers/heat/templates/bay.yaml`` and its nested templates
-for real. The server stand-in's flavor steers it: ``m1.fail`` fails,
-``m1.stuck`` never finishes.
+magnum-conductor run as real processes on RabbitMQ and PostgreSQL, and the
+session's Glance, Nova API and neutron-server (``cloud.py``) are in the
+catalog: Magnum checks each BayModel and bay against them, and Heat makes
+every bay's network, subnet, router, security groups, ports and floating
+IPs in Neutron, where the tests look at them through Neutron's own API.
+What cannot run here, Nova's servers, Cinder's volumes and Octavia's load
+balancers, is stood in for by provider templates (``heat_env/
+on_neutron.yaml``, through ``[heat] environment_files``); a server's
+addresses are its real port's. The engine parses, validates, orders,
+creates, updates and deletes ``magnum/drivers/heat/templates/bay.yaml``
+and its nested templates for real. The server stand-in's flavor steers
+it: ``m1.fail`` fails, ``m1.stuck`` never finishes.
 """
 
 import email
@@ -16,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 import warnings
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,14 +32,16 @@ import pytest
 import yaml
 
 from magnum.drivers.heat import definition
+from magnum.tests.functional import cloud as cloud_mod
 from magnum.tests.functional import cluster_tools
 from magnum.tests.functional import heat as heat_mod
 from magnum.tests.functional import heat_status
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.rabbitmq,
-              pytest.mark.keystone, pytest.mark.heat]
+pytestmark = [pytest.mark.postgresql, pytest.mark.mysql,
+              pytest.mark.rabbitmq, pytest.mark.keystone, pytest.mark.heat,
+              pytest.mark.cloud]
 
 # Seconds for a bay to settle: Heat's engine builds a few dozen nested
 # stacks for one bay on two busy cores.
@@ -40,9 +49,12 @@ SETTLE = 240
 
 
 @pytest.fixture(scope='module')
-def magnum(keystone, heat):
-    with keystone_mod.magnum_behind(
-            keystone, extra=heat_mod.provisioner_config(keystone)) as services:
+def magnum(keystone, heat, cloud):
+    extra = heat_mod.provisioner_config(keystone,
+                                        environment=heat_mod.ON_NEUTRON)
+    extra['cloud_checks'] = {'checks': 'image,flavor,keypair,network',
+                             'region_name': cloud_mod.REGION}
+    with keystone_mod.magnum_behind(keystone, extra=extra) as services:
         yield services
 
 
@@ -56,8 +68,35 @@ def member(keystone, magnum):
     token = keystone.token_for(name, password, project)
     client = processes.Client(magnum, headers={'X-Auth-Token': token})
     client.project_id = project_id
+    client.token = token
     yield client
     client.close()
+
+
+# What the BayModels name, made in the session's cloud by the module.
+IMAGE = 'fedora-40'
+FLAVORS = ('m1.small', 'm1.fail', 'm1.stuck')
+KEYPAIR = 'default'
+
+
+@pytest.fixture(scope='module')
+def world(cloud, member):
+    """The image (its os_distro fedora), the flavors, the member's
+    keypair and the external network ``public`` (172.24.4.0/24) that the
+    module's BayModels name, in Glance, Nova and Neutron; the external
+    network's id."""
+    cloud.glance.create_image(IMAGE, {'os_distro': 'fedora'})
+    for flavor in FLAVORS:
+        cloud.nova.create_flavor(flavor, 2048, 2, 20)
+    cloud.nova.create_keypair(member.token, KEYPAIR, KEY)
+    external, _ = cloud.neutron.create_external_network('public')
+    # NOTE: a bay takes a router and two security groups; Neutron's
+    # defaults (ten of each a project) hold four bays, the module builds
+    # seven at once. An operator raises them so for a project of many bays.
+    cloud.neutron.api('PUT', '/v2.0/quotas/%s' % member.project_id,
+                      json={'quota': {'router': 50, 'security_group': 50,
+                                      'network': 50, 'subnet': 50}})
+    return external
 
 
 # An OpenSSH public key (a BayModel's ssh_authorized_key).
@@ -84,7 +123,7 @@ BAYS = {
 
 
 @pytest.fixture(scope='module')
-def bays(request, member):
+def bays(request, member, world):
     """{test name: its bay, as POST answered}: the bays of every test of
     this module that runs, asked for at once when the first needs one.
 
@@ -135,8 +174,8 @@ def _stack_gone(stacks, stack_id, timeout=30):
 
 def _baymodel(api, coe, flavor='m1.small', **fields):
     body = dict(name=processes.unique_name('bm-%s' % coe), coe=coe,
-                image_id='fedora-40', flavor_id=flavor,
-                external_network_id='public', keypair_id='default',
+                image_id=IMAGE, flavor_id=flavor,
+                external_network_id='public', keypair_id=KEYPAIR,
                 cluster_distro='fedora', docker_volume_size=5, **fields)
     response = api.post('/v1/baymodels', json=body)
     assert response.status_code == 201, response.text
@@ -192,8 +231,145 @@ def _nodes_of(api, bay):
                   key=lambda n: n['name'])
 
 
-def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
-                                                   stacks, bays):
+def _in_neutron(cloud, bay):
+    """The bay's objects in Neutron, as its templates name them (the
+    bay's name; its security groups ``<name>-masters`` and ``-nodes``),
+    read as the admin: {kind: [object]}. The ports are every port on the
+    bay's network, the floating IPs those bound to them."""
+    api = cloud.neutron.api
+    name = definition.stack_name(types.SimpleNamespace(
+        name=bay['name'], uuid=bay['uuid']))[:-37][:48]
+    networks = api('GET', '/v2.0/networks', params={'name': name})[
+        'networks']
+    found = {
+        'networks': networks,
+        'subnets': [], 'ports': [], 'floatingips': [],
+        'routers': api('GET', '/v2.0/routers', params={'name': name})[
+            'routers'],
+        'security_groups': api('GET', '/v2.0/security-groups', params={
+            'name': ['%s-masters' % name, '%s-nodes' % name]})[
+                'security_groups'],
+    }
+    for network in networks:
+        found['subnets'] += api('GET', '/v2.0/subnets', params={
+            'network_id': network['id']})['subnets']
+        found['ports'] += api('GET', '/v2.0/ports', params={
+            'network_id': network['id']})['ports']
+    if found['ports']:
+        found['floatingips'] = api('GET', '/v2.0/floatingips', params={
+            'port_id': [port['id'] for port in found['ports']]})[
+                'floatingips']
+    return found
+
+
+def _gone(cloud, found):
+    """The kinds of ``found`` (``_in_neutron``) of which Neutron still has
+    an object, by id: [] once the bay's network is all gone."""
+    left = []
+    for kind, objects in found.items():
+        path = '/v2.0/%s' % kind.replace('_', '-')
+        for item in objects:
+            try:
+                cloud.neutron.api('GET', '%s/%s' % (path, item['id']))
+            except cloud_mod.APIError as e:
+                assert ': 404 ' in str(e), e
+            else:
+                left.append((kind, item['id']))
+    return left
+
+
+def _rules(group):
+    """A security group's ingress rules: {(protocol, ports, from)}."""
+    return {(rule['protocol'],
+             (rule['port_range_min'], rule['port_range_max']),
+             rule['remote_ip_prefix'])
+            for rule in group['security_group_rules']
+            if rule['direction'] == 'ingress'}
+
+
+def _check_network(found, bay, nodes, external, api_port):
+    """The bay's own network in Neutron (``_in_neutron``): one network,
+    subnet and router, the router's gateway on ``external`` and an
+    interface on the subnet; each server (``nodes``, the API's rows) on a
+    port of that subnet in its role's security group, its public address a
+    floating IP on ``external`` bound to that port; the security groups
+    open the API port on the masters to all and everything to the subnet
+    only. Returns the subnet."""
+    [network] = found['networks']
+    [subnet] = found['subnets']
+    [router] = found['routers']
+    assert network['project_id'] == router['project_id']
+    assert router['external_gateway_info']['network_id'] == external
+    [interface] = [p for p in found['ports']
+                   if p['device_owner'] == 'network:router_interface']
+    assert interface['device_id'] == router['id']
+    assert interface['fixed_ips'][0]['subnet_id'] == subnet['id']
+    groups = {g['name'].rsplit('-', 1)[1]: g
+              for g in found['security_groups']}
+    cidr = subnet['cidr']
+    inside = {('tcp', (None, None), cidr), ('udp', (None, None), cidr),
+              ('icmp', (None, None), cidr)}
+    # NOTE: a rule with no remote prefix is open to every address.
+    assert _rules(groups['masters']) == inside | {
+        ('tcp', (api_port, api_port), None)}
+    assert _rules(groups['nodes']) == inside
+    ports = {p['fixed_ips'][0]['ip_address']: p for p in found['ports']}
+    floating = {f['port_id']: f for f in found['floatingips']}
+    for node in nodes:
+        private, public = node['addresses']
+        port = ports[private]
+        assert port['fixed_ips'][0]['subnet_id'] == subnet['id']
+        group = groups['masters' if node['type'] == 'master' else 'nodes']
+        assert port['security_groups'] == [group['id']], node['name']
+        fip = floating[port['id']]
+        assert (fip['floating_ip_address'], fip['fixed_ip_address'],
+                fip['floating_network_id']) == (public, private, external)
+    return subnet
+
+
+def test_each_bay_has_a_network_of_its_own_in_neutron(cloud, member, magnum,
+                                                      world, bays):
+    """Through Neutron's own API: each bay Heat built has a network,
+    subnet and router of its own with the external gateway, its servers on
+    ports of its subnet in security groups that open only the API port from
+    outside, their floating IPs on the external network; two bays share
+    none of it. The swarm bay's load balancer (Octavia's stand-in) holds
+    a port on the bay's subnet, its floating IP the bay's API address."""
+    seen = {}
+    for test, api_port in (
+            ('test_kubernetes_bay_is_built_scaled_and_deleted', 6443),
+            ('test_swarm_bay_with_two_masters_gets_a_load_balancer', 2375)):
+        bay = bays[test]
+        done = processes.wait_for_bay(member, magnum, bay['uuid'],
+                                      ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                                      timeout=SETTLE)
+        assert done['status'] == 'CREATE_COMPLETE', done['status_reason']
+        found = _in_neutron(cloud, bay)
+        assert found['networks'][0]['project_id'] == member.project_id
+        subnet = _check_network(found, bay, _nodes_of(member, done), world,
+                                api_port)
+        seen[test] = (done, found, subnet)
+    (kube, kube_found, _), (swarm, swarm_found, swarm_subnet) = (
+        seen.values())
+    for kind in ('networks', 'subnets', 'routers', 'security_groups',
+                 'ports', 'floatingips'):
+        assert not ({o['id'] for o in kube_found[kind]}
+                    & {o['id'] for o in swarm_found[kind]}), kind
+    # Behind the load balancer, the API is on neither master.
+    [vip] = [p for p in swarm_found['ports']
+             if p['name'].endswith('-vip')]
+    assert vip['fixed_ips'][0]['subnet_id'] == swarm_subnet['id']
+    [vip_fip] = [f for f in swarm_found['floatingips']
+                 if f['port_id'] == vip['id']]
+    assert vip_fip['floating_network_id'] == world
+    assert swarm['api_address'] == 'tcp://%s:2375' % (
+        vip_fip['floating_ip_address'])
+    assert kube['api_address'] == 'https://%s:6443' % (
+        kube['master_addresses'][0])
+
+
+def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, cloud, member,
+                                                   magnum, stacks, bays):
     bay = bays['test_kubernetes_bay_is_built_scaled_and_deleted']
     done = processes.wait_for_bay(member, magnum, bay['uuid'],
                                   ('CREATE_COMPLETE', 'CREATE_FAILED'),
@@ -255,6 +431,12 @@ def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
     assert [n['type'] for n in nodes].count('node') == 2
     assert victim['server_id'] not in [n['server_id'] for n in nodes]
     assert stacks()[done['stack_id']].stack_status == 'UPDATE_COMPLETE'
+    # The removed server's port and floating IP went with it in Neutron.
+    found = _in_neutron(cloud, bay)
+    assert victim['addresses'][0] not in [
+        p['fixed_ips'][0]['ip_address'] for p in found['ports']]
+    assert sorted(f['floating_ip_address'] for f in found[
+        'floatingips']) == sorted(n['addresses'][1] for n in nodes)
     # magnum-auto-healer's report of the cluster it watches.
     reason, text = cluster_tools.healer_reason([nodes[1]['name']])
     shown = cluster_tools.healer_report(member, bay['name'], 'UNHEALTHY',
@@ -265,6 +447,10 @@ def test_kubernetes_bay_is_built_scaled_and_deleted(keystone, member, magnum,
     _delete(member, magnum, bay)
     assert _stack_gone(stacks, done['stack_id'])
     assert _nodes_of(member, done) == []
+    # Nothing of the bay is left in Neutron.
+    assert _gone(cloud, found) == []
+    assert _in_neutron(cloud, bay) == {
+        kind: [] for kind in found}
 
 
 def test_swarm_bay_with_two_masters_gets_a_load_balancer(member, magnum,
@@ -585,12 +771,10 @@ def test_create_slower_than_the_timeout_fails(member, magnum, bays):
 
 
 @pytest.mark.parametrize('field,value', [
-    ('image_id', None), ('external_network_id', None),
-    ('cluster_distro', 'windows'), ('flavor_id', None)])
-def test_baymodel_heat_cannot_build_is_a_400(member, field, value):
-    fields = {'coe': 'kubernetes', 'image_id': 'fedora-40',
-              'flavor_id': 'm1.small', 'external_network_id': 'public',
-              'cluster_distro': 'fedora'}
+    ('image_id', None), ('external_network_id', None), ('flavor_id', None)])
+def test_baymodel_heat_cannot_build_is_a_400(member, world, field, value):
+    fields = {'coe': 'kubernetes', 'image_id': IMAGE,
+              'flavor_id': 'm1.small', 'external_network_id': 'public'}
     fields[field] = value
     fields = {k: v for k, v in fields.items() if v is not None}
     response = member.post('/v1/baymodels', json=dict(
@@ -602,6 +786,20 @@ def test_baymodel_heat_cannot_build_is_a_400(member, field, value):
     assert response.status_code == 400, response.text
     assert field in processes.faultstring(response)
     assert len(member.get('/v1/bays').json()['bays']) == before
+
+
+def test_a_distribution_the_image_does_not_run_is_a_400(member, world):
+    """The image's os_distro in Glance decides the distribution: a
+    BayModel that asks for another is refused before anything is made."""
+    before = member.get('/v1/baymodels').json()['baymodels']
+    response = member.post('/v1/baymodels', json={
+        'name': processes.unique_name('bm'), 'coe': 'kubernetes',
+        'image_id': IMAGE, 'flavor_id': 'm1.small',
+        'external_network_id': 'public', 'cluster_distro': 'windows'})
+    assert response.status_code == 400, response.text
+    assert 'cluster_distro' in processes.faultstring(response)
+    assert "runs 'fedora'" in processes.faultstring(response)
+    assert member.get('/v1/baymodels').json()['baymodels'] == before
 
 
 _NODES_11 = '''
