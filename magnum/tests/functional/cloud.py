@@ -278,23 +278,7 @@ class _Service(fixtures.Fixture):
     def _wait_all(self, running):
         """Wait for every ``_spawn``; raise with the logs of those that
         failed."""
-        deadline = time.monotonic() + MANAGE_TIMEOUT
-        failures = []
-        for name, popen, log_path in running:
-            try:
-                status = popen.wait(max(0, deadline - time.monotonic()))
-                failure = status and 'exit status %d' % status
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait()
-                failure = 'no end after %ds' % MANAGE_TIMEOUT
-            if failure:
-                with open(log_path, 'rb') as log:
-                    output = log.read().decode('utf-8', 'replace')
-                failures.append('%s: %s failed (%s):\n%s' % (
-                    self.what, name, failure, output[-4000:]))
-        if failures:
-            raise processes.ServiceFailed('\n'.join(failures))
+        processes.wait_all(running, MANAGE_TIMEOUT, '%s:' % self.what)
 
     def _schema_path(self, label, url):
         """Where the dump of database ``label`` (at ``url``) is cached for

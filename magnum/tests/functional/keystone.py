@@ -51,7 +51,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 import fixtures
@@ -243,24 +242,8 @@ class Keystone(fixtures.Fixture):
                     start_new_session=True,
                     preexec_fn=processes._die_with_parent)
             running.append((args[0], popen, log_path))
-        deadline = time.monotonic() + MANAGE_TIMEOUT
-        failures = []
-        for step, popen, log_path in running:
-            try:
-                status = popen.wait(max(0, deadline - time.monotonic()))
-                failure = status and 'exit status %d' % status
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait()
-                failure = 'no end after %ds' % MANAGE_TIMEOUT
-            if failure:
-                # NOTE: the password is in no argv, and so in no log.
-                with open(log_path, 'rb') as log:
-                    output = log.read().decode('utf-8', 'replace')
-                failures.append('keystone-manage %s failed (%s):\n%s'
-                                % (step, failure, output[-4000:]))
-        if failures:
-            raise processes.ServiceFailed('\n'.join(failures))
+        # NOTE: the password is in no argv, and so in no log.
+        processes.wait_all(running, MANAGE_TIMEOUT, 'keystone-manage')
 
     def _start_gunicorn(self):
         for attempt in range(1, processes._PORT_ATTEMPTS + 1):
@@ -493,8 +476,8 @@ class MagnumServices(processes.MagnumServices):
 
 class Person:
     """A user with ``roles`` in a fresh project (both named uniquely),
-    behind ``keystone`` and in front of ``magnum``: ``api`` is an HTTP
-    client with their token; ``keystone_cli(venv)`` and
+    behind ``keystone``: ``token`` is theirs, and with ``magnum`` ``api``
+    is an HTTP client of it with that token; ``keystone_cli(venv)`` and
     ``keystone_osc(venv)`` log a client release in as them with password
     auth (the password in ``OS_PASSWORD``, never in an argv). ``close()``
     closes ``api``.
@@ -508,9 +491,12 @@ class Person:
         self.project_id = keystone.create_project(self.project)
         self.user_id = keystone.create_user(self.name, self._password,
                                             self.project_id, roles)
-        self.api = processes.Client(magnum, headers={
-            'X-Auth-Token': keystone.token_for(self.name, self._password,
-                                               self.project)})
+        self.token = keystone.token_for(self.name, self._password,
+                                        self.project)
+        self.api = None
+        if magnum is not None:
+            self.api = processes.Client(magnum, headers={
+                'X-Auth-Token': self.token})
 
     def keystone_cli(self, venv):
         """``magnum`` of ``venv`` (a ``magnumclient.ClientVenv``)."""
@@ -523,7 +509,8 @@ class Person:
                                  self._password, self.project)
 
     def close(self):
-        self.api.close()
+        if self.api is not None:
+            self.api.close()
 
 
 @contextlib.contextmanager

@@ -240,6 +240,30 @@ def wait_for(check, what, processes, timeout=START_TIMEOUT, interval=0.2):
         time.sleep(interval)
 
 
+def wait_all(running, timeout, what):
+    """Wait for every command of ``running`` ([(name, Popen, log path)],
+    started side by side) within ``timeout`` seconds in all; kill one that
+    outlives it. Raises ServiceFailed with the end of the log of each that
+    failed, named ``<what> <name>``."""
+    deadline = time.monotonic() + timeout
+    failures = []
+    for name, popen, log_path in running:
+        try:
+            status = popen.wait(max(0, deadline - time.monotonic()))
+            failure = status and 'exit status %d' % status
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+            failure = 'no end after %ds' % timeout
+        if failure:
+            with open(log_path, 'rb') as log:
+                output = log.read().decode('utf-8', 'replace')
+            failures.append('%s %s failed (%s):\n%s' % (
+                what, name, failure, output[-4000:]))
+    if failures:
+        raise ServiceFailed('\n'.join(failures))
+
+
 def logs_of(processes, lines=40):
     return '\n'.join(process.describe(lines) for process in processes)
 

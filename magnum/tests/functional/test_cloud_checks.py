@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives import serialization
 import pytest
 
 from magnum.tests.functional import cloud as cloud_mod
-from magnum.tests.functional import db_servers
 from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import magnumclient
 from magnum.tests.functional import processes
@@ -39,17 +38,13 @@ def _public_key():
 
 @pytest.fixture(scope='module')
 def magnum(keystone, cloud):
-    with processes.running(db_servers.PostgresDatabase()) as database:
-        with processes.running(keystone_mod.MagnumServices(
-                keystone, database.url, extra={
-                    # A cloud's Magnum: templates are Heat's unless they
-                    # say otherwise.
-                    'bay': {'default_provisioner': 'heat'},
-                    'cloud_checks': {
-                        'checks': 'image,flavor,keypair,network',
-                        'region_name': cloud_mod.REGION}})) as services:
-            keystone.register_magnum(services.endpoint)
-            yield services
+    with keystone_mod.magnum_behind(keystone, extra={
+            # A cloud's Magnum: templates are Heat's unless they say
+            # otherwise.
+            'bay': {'default_provisioner': 'heat'},
+            'cloud_checks': {'checks': 'image,flavor,keypair,network',
+                             'region_name': cloud_mod.REGION}}) as services:
+        yield services
 
 
 @pytest.fixture(scope='module')

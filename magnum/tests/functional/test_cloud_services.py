@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from magnum.tests.functional import cloud as cloud_mod
+from magnum.tests.functional import keystone as keystone_mod
 from magnum.tests.functional import processes
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mysql,
@@ -19,22 +20,10 @@ PUBLIC_KEY = ('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsab'
               'gH5C9okWi0dh2l9GKJl magnum-test')
 
 
-class Member:
-    """A member of a project of their own; ``token`` theirs."""
-
-    def __init__(self, keystone, who):
-        self.project = processes.unique_name('project-%s' % who)
-        self.name = processes.unique_name('user-%s' % who)
-        password = processes.unique_name('pw')
-        self.project_id = keystone.create_project(self.project)
-        self.user_id = keystone.create_user(self.name, password,
-                                            self.project_id, ['member'])
-        self.token = keystone.token_for(self.name, password, self.project)
-
-
 @pytest.fixture(scope='module')
 def members(keystone):
-    return Member(keystone, 'a'), Member(keystone, 'b')
+    return (keystone_mod.Person(keystone, None, 'a', ['member']),
+            keystone_mod.Person(keystone, None, 'b', ['member']))
 
 
 def test_catalog_names_the_three(cloud, keystone, members):
