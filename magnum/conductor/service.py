@@ -39,8 +39,18 @@ LOG = logging.getLogger(__name__)
 BINARY = magnum_service.CONDUCTOR
 
 
+def heartbeat_interval():
+    """Seconds between two heartbeats: ``periodic_interval``, but a third
+    of ``service_down_time`` at most, so that a conductor whose reconcile
+    passes are far apart (it hears its provisioner's notifications, say)
+    is never seen down between two of them."""
+    conf = cfg.CONF.conductor
+    return min(conf.periodic_interval, max(conf.service_down_time / 3.0,
+                                           0.1))
+
+
 class Heartbeat:
-    """Reports ``host`` alive every ``periodic_interval``, on its own
+    """Reports ``host`` alive every ``heartbeat_interval()``, on its own
     thread; then frees the bays of conductors found down (``take_over``).
     """
 
@@ -71,7 +81,7 @@ class Heartbeat:
         self.report()
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(cfg.CONF.conductor.periodic_interval,),
+            target=self._run, args=(heartbeat_interval(),),
             name='magnum-heartbeat', daemon=True)
         self._thread.start()
 

@@ -10,10 +10,13 @@ opts = [
                help='The RPC topic the conductors listen on.'),
     cfg.IntOpt('periodic_interval', default=10, min=1,
                help='Seconds between two runs of the periodic tasks '
-                    '(heartbeat, bay reconciler).'),
+                    '(bay reconciler) and two heartbeats; the heartbeat '
+                    'comes at least three times within service_down_time '
+                    'whatever this is.'),
     cfg.IntOpt('service_down_time', default=60, min=1,
                help='Seconds without a heartbeat after which a service is '
-                    'reported down.'),
+                    'reported down (and its bays go to the other '
+                    'conductors).'),
     cfg.IntOpt('rpc_call_timeout', default=60, min=1,
                help='Seconds magnum-api waits for a conductor to answer a '
                     'synchronous call (containers, pods, services, '

@@ -107,6 +107,25 @@ class TestConductorService(base.TestCase):
                     if s.host == 'test-host'][0]
         self.wait_for(lambda: count() >= 3, timeout=5)
 
+    def test_heartbeat_keeps_within_the_down_time_whatever_the_interval(self):
+        """Reconcile passes ten minutes apart: the heartbeat still comes a
+        third of service_down_time apart, and the conductor stays up."""
+        self.conf.config(periodic_interval=600, service_down_time=1,
+                         group='conductor')
+        self.assertAlmostEqual(1 / 3.0, service.heartbeat_interval())
+        self.start()
+
+        def count():
+            return [s.report_count for s in db_services.list_services()
+                    if s.host == 'test-host'][0]
+        self.wait_for(lambda: count() >= 3, timeout=5)
+        self.assertIn('test-host', hash_ring.Membership.read().ring)
+
+    def test_heartbeat_interval_is_the_pass_interval_when_it_is_short(self):
+        self.conf.config(periodic_interval=10, service_down_time=60,
+                         group='conductor')
+        self.assertEqual(10, service.heartbeat_interval())
+
 
 class TestPeriodicDeclarations(base.TestCase):
 
