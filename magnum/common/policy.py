@@ -1,9 +1,12 @@
 """Policy enforcement with oslo.policy; the rules live in policies/."""
 
+import functools
+import inspect
 import threading
 import time
 
 from oslo_config import cfg
+from oslo_policy import _checks
 from oslo_policy import policy
 
 from magnum.common import exception
@@ -48,6 +51,39 @@ class Enforcer(policy.Enforcer):
             return super().enforce(*args, **kwargs)
 
 
+class _SignaturesOnce:
+    """The ``inspect`` module as oslo.policy's check evaluation sees it,
+    with the signature of each check class's ``__call__`` worked out once.
+
+    NOTE: oslo.policy inspects the signature of every check it evaluates,
+    on every evaluation, to know whether the check takes the rule's name:
+    five a GET here, two thirds of the time its checks take. The
+    signature is the class's (a bound method's includes ``self``, as its
+    function's does), so the cache holds one entry a check class.
+    """
+
+    def __getattr__(self, name):
+        return getattr(inspect, name)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
+    def _of(function):
+        return inspect.getfullargspec(function)
+
+    def getfullargspec(self, func):
+        function = getattr(func, '__func__', None)
+        if function is None:
+            return inspect.getfullargspec(func)
+        return self._of(function)
+
+
+def _cache_check_signatures():
+    """Let oslo.policy inspect each check class's signature once (a later
+    oslo.policy that no longer inspects keeps its own behaviour)."""
+    if getattr(_checks, 'inspect', None) is inspect:
+        _checks.inspect = _SignaturesOnce()
+
+
 _CREATING = threading.Lock()
 
 
@@ -64,6 +100,7 @@ def get_enforcer():
     if _ENFORCER is None:
         with _CREATING:
             if _ENFORCER is None:
+                _cache_check_signatures()
                 enforcer = Enforcer(cfg.CONF)
                 enforcer.register_defaults(policies.list_rules())
                 _ENFORCER = enforcer
