@@ -84,6 +84,19 @@ def _autocommit_reads():
     def autocommit(dbapi_connection, record):
         engine.dialect.set_isolation_level(dbapi_connection, 'AUTOCOMMIT')
 
+    @sa.event.listens_for(engine, 'checkin')
+    def forget_result(dbapi_connection, record):
+        # NOTE: PyMySQL keeps the last result (every row of it) on the
+        # connection until its next command; the ROLLBACK was that command.
+        # Without it, an idle connection held the last page read (~4 MiB
+        # for a detail list of 1,000) until its next checkout. A buffered
+        # result (all ours are) is complete once read.
+        result = getattr(dbapi_connection, '_result', None)
+        if result is not None and not getattr(
+                result, 'unbuffered_active', False) and not getattr(
+                result, 'has_next', False):
+            dbapi_connection._result = None
+
     engine.dialect.skip_autocommit_rollback = True
     # The connections oslo.db opened to test the engines predate the
     # listener.
