@@ -7,6 +7,28 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy import types
 
+_DECODER = json.JSONDecoder()
+
+
+def _loads(text):
+    """``json.loads(text)``, without its per-call overhead for text that is
+    one JSON document with nothing around it (what json.dumps stored).
+
+    NOTE: json.loads strips whitespace around the document with two regex
+    matches a call: two thirds of its time for a labels dict, and a
+    detail list of 1,000 clusters decodes 5,000 such columns (a tenth of
+    its time). Anything else (whitespace, extra data, bytes) goes to
+    json.loads, which decodes it or raises as it always did.
+    """
+    if isinstance(text, str):
+        try:
+            value, end = _DECODER.raw_decode(text)
+        except ValueError:
+            end = None
+        if end == len(text):
+            return value
+    return json.loads(text)
+
 
 class JSONEncoded(types.TypeDecorator):
     """JSON kept in a TEXT column, so every backend stores it the same way."""
@@ -18,7 +40,7 @@ class JSONEncoded(types.TypeDecorator):
         return None if value is None else json.dumps(value)
 
     def process_result_value(self, value, dialect):
-        return None if value is None else json.loads(value)
+        return None if value is None else _loads(value)
 
 
 def _mysql_table_args(*args):
