@@ -24,6 +24,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from magnum.common import exception
+from magnum.db import mysql
 from magnum.db import sqlite
 from magnum.db.sqlalchemy import models
 
@@ -98,6 +99,8 @@ def _autocommit_reads():
             dbapi_connection._result = None
 
     engine.dialect.skip_autocommit_rollback = True
+    if engine.dialect.driver == 'pymysql':
+        mysql.prepare(engine)
     # The connections oslo.db opened to test the engines predate the
     # listener.
     facade.dispose_pool()
