@@ -24,7 +24,6 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from magnum.common import exception
-from magnum.db import mysql
 from magnum.db import sqlite
 from magnum.db.sqlalchemy import models
 
@@ -100,6 +99,9 @@ def _autocommit_reads():
 
     engine.dialect.skip_autocommit_rollback = True
     if engine.dialect.driver == 'pymysql':
+        # NOTE: imported only here: PyMySQL (and the cryptography it
+        # imports) is not for a worker on another database.
+        from magnum.db import mysql
         mysql.prepare(engine)
     # The connections oslo.db opened to test the engines predate the
     # listener.
