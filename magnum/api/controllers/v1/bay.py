@@ -88,10 +88,10 @@ class BayRowsController(collection.ListedCollectionController):
 
     # -- hooks ---------------------------------------------------------------
 
-    def _render(self, row, detail=True, base=None):
+    def _render(self, row, detail=True, base=None, pick=None):
         """A row as shown (its full view: read with ``template_labels``
-        where ``TEMPLATE_LABELS``)."""
-        return self.VIEW.render(row, detail, base)
+        where ``TEMPLATE_LABELS``; ``pick``: see View.render_page)."""
+        return self.VIEW.render(row, detail, base, pick)
 
     def _change_query(self, rollback):
         """A change's query string: returns ``?rollback=`` (False where

@@ -118,10 +118,10 @@ SORT_KEYS = tuple(RENAMES.get(key, key) for key in (
     'health_status', 'created_at', 'updated_at'))
 
 
-def render(row, detail=True, base=None):
+def render(row, detail=True, base=None, pick=None):
     """A cluster as shown; its full view from a row read with its
     template's labels (``Bay.record(..., template_labels=True)``)."""
-    body = VIEW.render(row, detail, base)
+    body = VIEW.render(row, detail, base, pick)
     if microversion.at_least(microversion.CLUSTER_ID):
         body['cluster_id'] = row.stack_id
     if detail:
@@ -157,8 +157,8 @@ class ClustersController(bay_api.BayRowsController):
 
     nodegroups = nodegroup_api.NodeGroupsController()
 
-    def _render(self, row, detail=True, base=None):
-        return render(row, detail, base)
+    def _render(self, row, detail=True, base=None, pick=None):
+        return render(row, detail, base, pick)
 
     def _change_query(self, rollback):
         """``?rollback=`` where the change takes it; nothing else."""

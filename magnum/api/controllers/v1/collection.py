@@ -1,5 +1,6 @@
 """What every collection shares: query parameters, links, paging, output."""
 
+import operator
 from urllib import parse
 
 from oslo_config import cfg
@@ -201,11 +202,40 @@ class View:
         self.detail = tuple((name, renames.get(name, name))
                             for name in detail_fields)
         self.link_key = link_key
+        self._names = {detail: tuple(name for name, _ in fields)
+                       for detail, fields in ((False, self.short),
+                                              (True, self.detail))}
 
-    def render(self, row, detail=True, base=None):
+    def picker(self, detail, keys):
+        """A function from a row whose columns are ``keys`` to its shown
+        values, in the order of the view's fields, then its ``link_key``.
+
+        NOTE: made once a page: a row's ``_mapping``, made for each row and
+        read a field at a time, was a tenth of a detail list's time; a
+        tuple picked by position costs half as much.
+        """
+        index = {key: i for i, key in enumerate(keys)}
         fields = self.detail if detail else self.short
-        values = row._mapping
-        body = {name: values[column] for name, column in fields}
+        positions = [index[column] for _, column in fields]
+        if self.link_key is not None:
+            positions.append(index[self.link_key])
+        if len(positions) == 1:
+            (position,) = positions
+            return lambda row: (row[position],)
+        return operator.itemgetter(*positions)
+
+    def render(self, row, detail=True, base=None, pick=None):
+        """``row`` as shown; ``pick``: the page's ``picker``, if any."""
+        if pick is None:
+            # One row: by name (a picker costs more to make than to use).
+            values = row._mapping
+            fields = self.detail if detail else self.short
+            body = {name: values[column] for name, column in fields}
+            ident = None if self.link_key is None else values[self.link_key]
+        else:
+            values = pick(row)
+            body = dict(zip(self._names[detail], values))
+            ident = values[-1]
         for name in self.TIMESTAMPS:
             if name in body:
                 body[name] = timestamp(body[name])
@@ -213,7 +243,6 @@ class View:
             return body
         if base is None:
             base = pecan.request.host_url
-        ident = values[self.link_key]
         suffix = '%s/%s' % (self.collection, ident)
         body['links'] = [
             {'href': '%s/v1/%s' % (base, suffix), 'rel': 'self'},
@@ -221,13 +250,15 @@ class View:
         return body
 
     def render_page(self, rows, more, params, detail, render=None):
-        """One page of rows, each shown by ``render(row, detail, base)``
-        (``self.render`` unless given)."""
+        """One page of rows, each shown by ``render(row, detail, base,
+        pick)`` (``self.render`` unless given; ``pick``: the page's
+        ``picker``, its rows' columns being the same)."""
         base = pecan.request.host_url
         render = render or self.render
+        pick = self.picker(detail, rows[0]._fields) if rows else None
         return page(self.collection,
-                    [render(row, detail, base) for row in rows], rows, more,
-                    params, self.link_key or 'id')
+                    [render(row, detail, base, pick) for row in rows], rows,
+                    more, params, self.link_key or 'id')
 
 
 class Router:
