@@ -9,6 +9,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from paste import deploy
 import pecan
+import pecan.routing
 import pecan.util
 
 from magnum.api import hooks
@@ -37,6 +38,31 @@ def _cache_pecan_argspecs():
     original = getattr(pecan.util, '_getargspec', None)
     if original is not None and not hasattr(original, 'cache_info'):
         pecan.util._getargspec = functools.lru_cache(maxsize=1024)(original)
+
+
+def _detect_custom_routes_once():
+    """Let pecan look for custom path segments once per controller class.
+
+    NOTE: pecan.routing._detect_custom_path_segments lists every attribute
+    of each controller it walks through (``set(dir(obj))``), on every
+    request, before it checks whether it has seen the class already, when
+    it does nothing more: three dir() calls a GET, ~3% of its CPU time.
+    The wrapper returns at once for a class pecan has seen. A later pecan
+    without these names keeps its own behaviour.
+    """
+    routing = pecan.routing
+    original = getattr(routing, '_detect_custom_path_segments', None)
+    observed = getattr(routing, '__observed_controllers__', None)
+    if (original is None or not isinstance(observed, set)
+            or getattr(original, '_magnum_once', False)):
+        return
+
+    def detect(obj):
+        if obj.__class__ not in observed:
+            original(obj)
+
+    detect._magnum_once = True
+    routing._detect_custom_path_segments = detect
 
 
 class _NotUTF8(std_logging.Filter):
@@ -76,6 +102,7 @@ class _ForgetsPecanLocals:
 def setup_app():
     """The bare Pecan application, without the middleware."""
     _cache_pecan_argspecs()
+    _detect_custom_routes_once()
     pecan_log = std_logging.getLogger('pecan.core')
     if not any(isinstance(f, _NotUTF8) for f in pecan_log.filters):
         pecan_log.addFilter(_NotUTF8())
