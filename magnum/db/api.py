@@ -31,6 +31,7 @@ _CONTEXT = threading.local()
 _FACADE = None
 # (the transaction factory, the engine reads use): see _read_engine.
 _READS = None
+_READS_MADE = threading.Lock()
 
 BAYMODEL = models.BayModel.__table__
 BAY = models.Bay.__table__
@@ -117,10 +118,15 @@ def _read_engine():
     facade = _facade()
     reads = _READS
     if reads is None or reads[0] is not facade:
-        engine = facade.reader.get_engine()
-        if engine.dialect.name in ('mysql', 'postgresql'):
-            engine = _autocommit_reads()
-        reads = _READS = (facade, engine)
+        # NOTE: one engine (and pool) a process, whichever thread asks
+        # first.
+        with _READS_MADE:
+            reads = _READS
+            if reads is None or reads[0] is not facade:
+                engine = facade.reader.get_engine()
+                if engine.dialect.name in ('mysql', 'postgresql'):
+                    engine = _autocommit_reads()
+                reads = _READS = (facade, engine)
     return reads[1]
 
 

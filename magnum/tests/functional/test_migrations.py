@@ -12,6 +12,7 @@ from concurrent import futures
 import contextlib
 import os
 import threading
+import time
 from unittest import mock
 
 from alembic import autogenerate
@@ -275,3 +276,43 @@ def test_pages_sorted_by_a_nullable_column_return_every_row_once(
     nulls_first = [None] * 3 + ['a', 'a', 'b', 'b', 'c']
     assert names == (nulls_first if sort_dir == 'asc'
                      else list(reversed(nulls_first)))
+
+
+@pytest.mark.parametrize('database', SERVER_BACKENDS, indirect=True)
+def test_a_read_sees_each_commit_made_before_it(migrated):
+    """Reads run on an engine of their own whose connections autocommit
+    (no ROLLBACK after each read): a read connection's next statement sees
+    what another connection committed since its last one (in a transaction
+    left open, MariaDB's REPEATABLE READ would show the old rows), and it
+    holds no transaction between reads. Writes keep their transactions."""
+    ctx = _context()
+    _baymodel(ctx, name='first')
+    engine = db_api._read_engine()
+    assert engine is not db_api.get_engine()
+    names = sa.select(db_api.BAYMODEL.c.name).order_by(db_api.BAYMODEL.c.id)
+    with db_api.reader() as connection:
+        assert connection.execute(names).scalars().all() == ['first']
+        _baymodel(ctx, name='second')
+        assert connection.execute(names).scalars().all() == [
+            'first', 'second']
+    # After a read, no transaction stays open on the connection: the next
+    # statement starts a transaction of its own.
+    with engine.connect() as connection:
+        connection.execute(names).all()
+        time.sleep(0.01)
+        if engine.dialect.name == 'mysql':
+            open_transactions = connection.execute(sa.text(
+                'SELECT COUNT(*) FROM information_schema.innodb_trx '
+                'WHERE trx_mysql_thread_id = CONNECTION_ID()')).scalar()
+        else:
+            open_transactions = connection.execute(sa.text(
+                'SELECT CAST(now() < statement_timestamp() AS INTEGER)'
+            )).scalar()
+    assert open_transactions == 0
+    # A write that fails leaves nothing: its transaction is rolled back.
+    with pytest.raises(RuntimeError):
+        with db_api.writer() as session:
+            session.execute(sa.update(db_api.BAYMODEL).values(name='x'))
+            raise RuntimeError('refused')
+    assert sorted(r.name for r in db_baymodels.list_baymodels(ctx)) == [
+        'first', 'second']

@@ -96,3 +96,42 @@ class TestEnforcerThreads(base.TestCase):
             for thread in threads:
                 thread.join()
         self.assertEqual([], denied)
+
+
+class TestCheckSignaturesOnce(base.TestCase):
+    """oslo.policy asks each check's signature whether it takes the rule's
+    name; magnum.common.policy has that worked out once a check class. A
+    check of either kind is called as oslo.policy would call it, every
+    time."""
+
+    def test_checks_with_and_without_the_rule_name_are_called_right(self):
+        from oslo_policy import _checks
+
+        seen = []
+
+        class Named(_checks.Check):
+            def __call__(self, target, creds, enforcer, current_rule=None):
+                seen.append(('named', current_rule))
+                return self.match == 'yes'
+
+        class Legacy(_checks.Check):
+            def __call__(self, target, creds, enforcer):
+                seen.append(('legacy', None))
+                return self.match == 'yes'
+
+        for name, check in (('named', Named), ('legacy', Legacy)):
+            _checks.register(name)(check)
+            self.addCleanup(_checks.registered_checks.pop, name, None)
+        policy.get_enforcer()   # puts the signature cache in place
+        self.assertIsInstance(_checks.inspect, policy._SignaturesOnce)
+        enforcer = oslo_policy.Enforcer(self.conf.conf, use_conf=False)
+        enforcer.set_rules(oslo_policy.Rules.from_dict({
+            't:named': 'named:yes', 't:legacy': 'legacy:yes',
+            't:refused': 'named:no or legacy:no'}))
+        for _ in range(3):
+            self.assertTrue(enforcer.enforce('t:named', {}, {}))
+            self.assertTrue(enforcer.enforce('t:legacy', {}, {}))
+            self.assertFalse(enforcer.enforce('t:refused', {}, {}))
+        self.assertEqual([('named', 't:named'), ('legacy', None),
+                          ('named', 't:refused'), ('legacy', None)] * 3,
+                         seen)
