@@ -6,6 +6,7 @@ import tempfile
 from keystonemiddleware import auth_token  # noqa: F401  (its options)
 
 from magnum.api import app
+from magnum.common import policy
 from magnum.tests.unit.api import base
 
 
@@ -119,7 +120,11 @@ class TestPolicyFile(base.APITestCase):
                                          delete=False) as f:
             f.write('"baymodel:get_all": "role:auditor"\n')
         self.addCleanup(os.unlink, f.name)
+        # NOTE: the enforcer registers the [oslo_policy] options; this test
+        # may be the first of its process to need them.
+        policy.get_enforcer()
         self.conf.config(policy_file=f.name, group='oslo_policy')
+        policy.reset()
         self.assertEqual(403, self.get('/v1/baymodels').status_int)
         self.assertEqual(200, self.get(
             '/v1/baymodels', headers={'X-Roles': 'auditor'}).status_int)
