@@ -279,7 +279,12 @@ class Keystone(fixtures.Fixture):
                 processes.wait_for(answers, 'GET %s' % self.url,
                                    self.processes, timeout=START_TIMEOUT)
                 return process
-            except processes._PortTaken:
+            except (processes._PortTaken, processes.ServiceFailed):
+                # NOTE: gunicorn gives up on a taken port after 5 s, which
+                # a bootstrap on a busy machine can outlast: it has then
+                # exited by the time the wait begins.
+                if processes._PORT_TAKEN not in process.tail(20):
+                    raise
                 process.stop(grace=0)
                 self.processes.remove(process)
                 os.rename(log_path, '%s.%d' % (log_path, attempt))

@@ -342,7 +342,11 @@ class _Services(fixtures.Fixture):
             try:
                 wait_for(answers, 'GET %s/' % self.url, self.processes)
                 return process
-            except _PortTaken:
+            except (_PortTaken, ServiceFailed):
+                # NOTE: gunicorn may have given up on the port (and exited)
+                # before a poll saw why.
+                if _PORT_TAKEN not in process.tail(20):
+                    raise
                 if attempt == _PORT_ATTEMPTS:
                     raise ServiceFailed('%s found no free port in %d tries\n%s'
                                         % (name, attempt, self.logs()))
