@@ -174,7 +174,8 @@ the Docker Engine at $ENGINE_URL.
 The clients are in ${CLIENT[2.1.0]}, ${CLIENT[3.7.0]}
 and ${CLIENT[4.11.0]} (put one on PATH).
 Try:  $try
-      (README.rst, "Clients against the all-in-one", has a line for each)
+      (bay-list with 2.1.0 or 3.7.0; 4.11.0 has cluster-list instead.
+      README.rst, "Clients against the all-in-one", has a line for each)
 Logs: $STATE/magnum-all.log
 EOF2
 
