@@ -219,7 +219,7 @@ def get_one(context, table, ident, not_found, resource, public=False,
         params = {'ident': ident}
         if scoped:
             params['project_id'] = context.project_id
-        rows = session.execute(stmt, params).all()
+        rows = _rows(session, stmt, params)
         if not rows:
             raise not_found()
         if len(rows) > 1:
@@ -229,7 +229,7 @@ def get_one(context, table, ident, not_found, resource, public=False,
 
 @functools.lru_cache(maxsize=None)
 def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
-                    limited, extend=None):
+                    limited, extend=None, equal=()):
     """One page of keyset pagination on (sort_key, id), built once per shape.
 
     ``marker_kind`` is None (first page), 'null' (the marker row's sort
@@ -269,9 +269,30 @@ def _page_statement(table, scoped, public, sort_key, sort_dir, marker_kind,
                                    sa.and_(column == value, after_id)))
             cond = later if asc else sa.or_(later, column.is_(None))
         stmt = stmt.where(cond)
+    for name in equal:
+        stmt = stmt.where(table.c[name] == sa.bindparam(name))
     if limited:
         stmt = stmt.limit(sa.bindparam('limit'))
     return stmt
+
+
+def _rows(connection, stmt, params):
+    """``connection.execute(stmt, params).all()``, read packed where
+    ``_packed`` can (``stmt``: one a function here built and keeps)."""
+    packed = _packed(stmt, connection.dialect)
+    if packed is None:
+        return connection.execute(stmt, params).all()
+    return packed.rows(connection, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _packed(stmt, dialect):
+    """``stmt`` read as one JSON array a row, on MySQL through PyMySQL
+    (``magnum.db.mysql.Packed``); None elsewhere."""
+    if dialect.name != 'mysql' or dialect.driver != 'pymysql':
+        return None
+    from magnum.db import mysql
+    return mysql.packed(stmt, dialect)
 
 
 def paginate(session, context, table, limit, marker, sort_key, sort_dir,
@@ -293,10 +314,9 @@ def paginate(session, context, table, limit, marker, sort_key, sort_dir,
     if limit is not None:
         params['limit'] = limit
     stmt = _page_statement(table, scoped, public, sort_key, sort_dir,
-                           marker_kind, limit is not None, extend)
-    for name in equal or ():
-        stmt = stmt.where(table.c[name] == sa.bindparam(name))
-    return session.execute(stmt, params).all()
+                           marker_kind, limit is not None, extend,
+                           tuple(sorted(equal or ())))
+    return _rows(session, stmt, params)
 
 
 def _marker_row(session, context, table, marker, resource, public=False):

@@ -10,6 +10,7 @@ import datetime
 import json
 
 from pymysql import converters
+import sqlalchemy as sa
 
 from magnum.db import mysql
 from magnum.db.sqlalchemy import models
@@ -74,3 +75,46 @@ class TestMySQLDatetimes(base.TestCase):
         changed = {key for key, value in mysql.CONVERSIONS.items()
                    if converters.conversions.get(key) is not value}
         self.assertEqual({converters.FIELD_TYPE.DATETIME}, changed)
+
+
+class TestPackedStatements(base.TestCase):
+    """Which statements ``mysql.packed`` reads as one JSON array a row (the
+    rows themselves are compared on MariaDB: functional
+    test_migrations)."""
+
+    def setUp(self):
+        super().setUp()
+        from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
+        self.dialect = mysql_pymysql.dialect()
+
+    def test_every_table_of_the_models_is_packed(self):
+        for table in models.Base.metadata.sorted_tables:
+            packed = mysql.packed(sa.select(table), self.dialect)
+            self.assertIsNotNone(packed, table.name)
+            sql = str(packed.statement.compile(dialect=self.dialect))
+            self.assertTrue(sql.startswith('SELECT json_array(%s.id, '
+                                           % table.name), sql)
+            self.assertEqual(tuple(table.c.keys()),
+                             packed.make_row(range(len(table.c)))._fields)
+
+    def test_a_column_of_another_type_keeps_the_plain_statement(self):
+        table = sa.Table('t', sa.MetaData(), sa.Column('id', sa.Integer),
+                         sa.Column('ratio', sa.Float),
+                         sa.Column('blob', sa.LargeBinary))
+        self.assertIsNone(mysql.packed(sa.select(table.c.id, table.c.ratio),
+                                       self.dialect))
+        self.assertIsNone(mysql.packed(sa.select(table.c.blob),
+                                       self.dialect))
+        self.assertIsNotNone(mysql.packed(sa.select(table.c.id),
+                                          self.dialect))
+
+    def test_only_mysql_through_pymysql_reads_packed(self):
+        from magnum.db import api as db_api
+        from sqlalchemy.dialects.mysql import mysqldb
+        from sqlalchemy.dialects.postgresql import psycopg2
+        from sqlalchemy.dialects.sqlite import pysqlite
+        stmt = sa.select(models.BayModel.__table__)
+        self.assertIsNotNone(db_api._packed(stmt, self.dialect))
+        for dialect in (mysqldb.dialect(), psycopg2.dialect(),
+                        pysqlite.dialect()):
+            self.assertIsNone(db_api._packed(stmt, dialect), dialect.name)
