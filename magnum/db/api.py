@@ -104,6 +104,7 @@ def _autocommit_reads():
         # imports) is not for a worker on another database.
         from magnum.db import mysql
         mysql.prepare(engine)
+        mysql.ping_when_closed(engine)
     # The connections oslo.db opened to test the engines predate the
     # listener.
     facade.dispose_pool()

@@ -23,6 +23,7 @@ from alembic import operations as alembic_operations
 from alembic import script as alembic_script
 from oslo_config import cfg
 from oslo_db import exception as db_exc
+import pymysql
 import pytest
 import sqlalchemy as sa
 
@@ -418,3 +419,41 @@ def test_pages_are_read_packed_on_mysql(migrated):
     assert len(statements) == 1 and 'json_array(' in statements[0].lower()
     assert [(row.uuid, row.template_labels) for row in rows] == [
         (bay.uuid, {'a': '1'})]
+
+
+@pytest.mark.parametrize('database', ['mysql'], indirect=True)
+def test_a_read_connection_the_server_closed_is_replaced_unseen(migrated):
+    """On MariaDB the read pool pings a connection only when its socket
+    shows the server closed it (``mysql.ping_when_closed``): no round trip
+    for a connection where the last read left it, and a connection the
+    server killed is replaced before the read, which succeeds."""
+    ctx = _context()
+    _baymodel(ctx, name='kept')
+    engine = db_api._read_engine()
+    ask_id = sa.text('SELECT CONNECTION_ID()')
+
+    def read():
+        with db_api.reader() as connection:
+            ident = connection.execute(ask_id).scalar()
+        return ident, [r.name for r in db_baymodels.list_baymodels(ctx)]
+
+    first, _ = read()
+    pings = []
+    real_ping = pymysql.connections.Connection.ping
+
+    def counted(self, *args, **kwargs):
+        pings.append(self)
+        return real_ping(self, *args, **kwargs)
+
+    with mock.patch.object(pymysql.connections.Connection, 'ping', counted):
+        assert read() == (first, ['kept'])
+        assert pings == []
+        with sa.create_engine(engine.url, poolclass=sa.pool.NullPool,
+                              isolation_level='AUTOCOMMIT').connect() as c:
+            c.execute(sa.text('KILL %d' % first))
+        # The server's end of the connection reaches its socket.
+        time.sleep(0.2)
+        second, names = read()
+    assert names == ['kept']
+    assert second != first
+    assert len(pings) == 1
