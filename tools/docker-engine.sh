@@ -74,7 +74,13 @@ engine_pid() {
     [ -s "$PIDFILE" ] || return 1
     pid=$(cat "$PIDFILE")
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-    grep -q dockerd "/proc/$pid/cmdline" 2>/dev/null || return 1
+    # NOTE: mid-exec a process's cmdline is empty for a moment (a start,
+    # not an exit); a zombie's is empty too, and its state says so.
+    local state cmdline
+    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+    case ${state%% *} in ''|Z|X|x) return 1 ;; esac
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [ -z "$cmdline" ] || [[ $cmdline == *dockerd* ]] || return 1
     echo "$pid"
 }
 

@@ -308,7 +308,15 @@ live_pid() {
     [ -s "$file" ] || return 1
     pid=$(cat "$file")
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-    grep -q "$1" "/proc/$pid/cmdline" 2>/dev/null || return 1
+    # NOTE: a process in the middle of exec (setsid becoming the server)
+    # has an empty cmdline for a moment, long enough under load to be read
+    # here: that is a start, not an exit. A zombie's is empty too: its
+    # state says which.
+    local state cmdline
+    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+    case ${state%% *} in ''|Z|X|x) return 1 ;; esac
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [ -z "$cmdline" ] || [[ $cmdline == *"$1"* ]] || return 1
     echo "$pid"
 }
 
