@@ -8,6 +8,7 @@ come out as the library's does, or fail with the library's exception.
 
 import datetime
 import json
+from unittest import mock
 
 from pymysql import converters
 import sqlalchemy as sa
@@ -118,3 +119,21 @@ class TestPackedStatements(base.TestCase):
         for dialect in (mysqldb.dialect(), psycopg2.dialect(),
                         pysqlite.dialect()):
             self.assertIsNone(db_api._packed(stmt, dialect), dialect.name)
+
+    def test_a_row_the_server_could_not_pack_reads_the_page_plainly(self):
+        # NOTE: the server packs a row longer than its max_allowed_packet
+        # into NULL; a stand-in for the connection gives that NULL (the
+        # setting is the whole server's, shared by the tests).
+        packed = mysql.packed(sa.select(models.BayModel.__table__),
+                              self.dialect)
+        asked = []
+
+        class Connection:
+            def execute(self, stmt, params):
+                asked.append(stmt)
+                return mock.Mock(**{
+                    'scalars.return_value.all.return_value': [None, '[]'],
+                    'all.return_value': ['the plain rows']})
+
+        self.assertEqual(['the plain rows'], packed.rows(Connection(), {}))
+        self.assertEqual([packed.statement, packed.plain], asked)
