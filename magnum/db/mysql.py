@@ -2,16 +2,15 @@
 
 PyMySQL reads a result in Python, field by field, and turns each DATETIME
 into a ``datetime`` with a regular expression and eight ``int()`` calls.
-Two things here spare reads that work, each giving the same rows:
+What here spares reads that work gives the same rows:
 
 - ``convert_datetime``: the server sends a DATETIME without fractional
   seconds as ``YYYY-MM-DD HH:MM:SS``, which ``datetime.fromisoformat``
   reads in C; any other text goes to PyMySQL's own converter.
 - ``Packed``: the server packs each row of a SELECT into one JSON array,
   which the json module reads in C.
-
-and ``ping_when_closed`` spares the round trip of a ping where the
-connection's socket says the server did not close it.
+- ``ping_when_closed``: no ping round trip where the connection's socket
+  says the server did not close it.
 """
 
 import datetime
