@@ -198,7 +198,16 @@ class Heat(fixtures.Fixture):
                 'stack_domain_admin_password':
                     self.stack_domain_admin_password,
             },
-            'database': {'connection': self.database_url},
+            # NOTE: oslo.db's pool grows to 55 connections a process
+            # (max_overflow 50), and the engine's threads take that many
+            # at once while it builds bays: a suite's three Heats (six
+            # engine workers and their APIs) with the other services ran
+            # the machine's PostgreSQL out of its 100 connections ("too
+            # many clients already", a Heat bay of the fault test failed).
+            # Ten a process, waited for up to two minutes.
+            'database': {'connection': self.database_url,
+                         'max_pool_size': '5', 'max_overflow': '5',
+                         'pool_timeout': '120'},
             'keystone_authtoken': dict(
                 auth, www_authenticate_uri=ks.url,
                 project_name='service',
