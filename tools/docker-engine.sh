@@ -41,7 +41,10 @@
 #   dockerd's shutdown for its 15 s default, hence --shutdown-timeout=2 and
 #   `stop` kills running containers first.
 set -euo pipefail
-APT_UPDATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-update.sh
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+APT_UPDATE=$TOOLS/apt-update.sh
+# shellcheck source=tools/pid-running.sh
+. "$TOOLS/pid-running.sh"
 
 DOCKER=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
@@ -70,18 +73,7 @@ dk() { "$DOCKER" --host "$URL" "$@"; }
 
 engine_pid() {
     # The pid of a live dockerd started for DIR, or nothing.
-    local pid
-    [ -s "$PIDFILE" ] || return 1
-    pid=$(cat "$PIDFILE")
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-    # NOTE: mid-exec a process's cmdline is empty for a moment (a start,
-    # not an exit); a zombie's is empty too, and its state says so.
-    local state cmdline
-    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
-    case ${state%% *} in ''|Z|X|x) return 1 ;; esac
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-    [ -z "$cmdline" ] || [[ $cmdline == *dockerd* ]] || return 1
-    echo "$pid"
+    pid_running "$PIDFILE" dockerd
 }
 
 show_log() {

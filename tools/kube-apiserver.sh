@@ -109,7 +109,10 @@
 #   service controllers need a cloud provider.
 # * etcd reads ETCD_* variables from the environment: they are cleared.
 set -euo pipefail
-APT_UPDATE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/apt-update.sh
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+APT_UPDATE=$TOOLS/apt-update.sh
+# shellcheck source=tools/pid-running.sh
+. "$TOOLS/pid-running.sh"
 
 CACHE=${MAGNUM_KUBE_CACHE:-$HOME/.cache/magnum-tests/kubernetes}
 BIN=$CACHE/bin
@@ -304,20 +307,7 @@ s.close()'
 
 live_pid() {
     # $1: name. The pid of a live process started for DIR, or nothing.
-    local file=$DIR/$1.pid pid
-    [ -s "$file" ] || return 1
-    pid=$(cat "$file")
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-    # NOTE: a process in the middle of exec (setsid becoming the server)
-    # has an empty cmdline for a moment, long enough under load to be read
-    # here: that is a start, not an exit. A zombie's is empty too: its
-    # state says which.
-    local state cmdline
-    state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
-    case ${state%% *} in ''|Z|X|x) return 1 ;; esac
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-    [ -z "$cmdline" ] || [[ $cmdline == *"$1"* ]] || return 1
-    echo "$pid"
+    pid_running "$DIR/$1.pid" "$1"
 }
 
 show_logs() {
